@@ -259,7 +259,8 @@ def veo(endpoint: str, model_id: str, label: str, on: float, off: float) -> Mode
                 audio_toggle(), NEGATIVE_PROMPT, SEED),
         # The contract gives a range; audio on is the upper figure (§7.1).
         price=Price("second", on, credits_audio_off=off),
-        rules=(Rule("requires", "last_frame", other="prompt_image"),),
+        rules=((Rule("requires", "last_frame", other="prompt_image"),)
+               if endpoint == "image_to_video" else ()),
     )
 
 
