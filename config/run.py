@@ -1,0 +1,75 @@
+"""`make run`: the web server, one qcluster worker and (without a Runway key) the emulator.
+
+One foreground command: Ctrl-C, or any one of them exiting, stops them all.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+PYTHON = sys.executable
+
+
+def _commands() -> list[tuple[str, list[str]]]:
+    host = os.environ.get("HOST", "127.0.0.1")
+    port = os.environ.get("PORT", "8000")
+    commands = [
+        (
+            "web",
+            [PYTHON, "-m", "gunicorn", "config.wsgi", "--bind", f"{host}:{port}", "--workers", "2",
+             "--threads", "4", "--worker-class", "gthread", "--timeout", "300", "--access-logfile", "-"],
+        ),
+        ("worker", [PYTHON, "manage.py", "qcluster"]),
+    ]
+    if not os.environ.get("RUNWAYML_API_SECRET"):
+        emulator_port = os.environ.get("EMULATOR_PORT", "8765")
+        data = os.environ.get("EMULATOR_DATA", "var/emulator.sqlite3")
+        commands.insert(
+            0,
+            ("emulator", [PYTHON, "-m", "emulator", "--host", "127.0.0.1", "--port", emulator_port,
+                          "--speed", os.environ.get("EMULATOR_SPEED", "0.2"), "--data", data]),
+        )
+    return commands
+
+
+def main() -> int:
+    """Start every process, wait, and stop them all together."""
+    procs: list[tuple[str, subprocess.Popen]] = []
+    for name, command in _commands():
+        print(f"[takes] starting {name}: {' '.join(command[1:])}", flush=True)
+        procs.append((name, subprocess.Popen(command, start_new_session=True)))
+    port = os.environ.get("PORT", "8000")
+    print(f"[takes] serving http://127.0.0.1:{port} — Ctrl-C stops everything", flush=True)
+    stopping = False
+
+    def stop(*_args) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    code = 0
+    while not stopping:
+        for name, proc in procs:
+            if proc.poll() is not None:
+                print(f"[takes] {name} exited with {proc.returncode}; stopping the rest", flush=True)
+                code = proc.returncode or 1
+                stopping = True
+        time.sleep(0.5)
+    for _name, proc in procs:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+    deadline = time.monotonic() + 10
+    for _name, proc in procs:
+        try:
+            proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+    print("[takes] stopped", flush=True)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,14 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from accounts import project_views
+from accounts import views as account_views
+
+urlpatterns = [
+    path("", account_views.home, name="home"),
+    path("accounts/", include("accounts.urls")),
+    path("projects/", project_views.project_list, name="project_list"),
+    path("invitations/<str:token>/", project_views.invitation, name="invitation"),
+    path("p/<slug:slug>/", include("accounts.project_urls")),
+    path("admin/", admin.site.urls),
+]

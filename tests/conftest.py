@@ -1,0 +1,70 @@
+"""Shared fixtures: the four personas of a team project, and a signed-in client for each."""
+
+import pytest
+from django.test import Client
+
+from accounts.models import Membership, Project, Role, User
+from accounts.projects import create_team_project, ensure_personal_project
+
+PASSWORD = "a-long-test-password-42"
+
+
+def make_user(username: str, **extra) -> User:
+    user = User.objects.create_user(username=username, email=f"{username}@example.com", password=PASSWORD, **extra)
+    ensure_personal_project(user=user)
+    return user
+
+
+@pytest.fixture
+def owner(db) -> User:
+    return make_user("olivia")
+
+
+@pytest.fixture
+def editor(db) -> User:
+    return make_user("eddie")
+
+
+@pytest.fixture
+def viewer(db) -> User:
+    return make_user("vera")
+
+
+@pytest.fixture
+def stranger(db) -> User:
+    return make_user("stan")
+
+
+@pytest.fixture
+def project(owner, editor, viewer) -> Project:
+    project = create_team_project(user=owner, name="Moonshot")
+    Membership.objects.create(project=project, user=editor, role=Role.EDITOR)
+    Membership.objects.create(project=project, user=viewer, role=Role.VIEWER)
+    return project
+
+
+def client_for(user: User | None) -> Client:
+    client = Client()
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def owner_client(owner) -> Client:
+    return client_for(owner)
+
+
+@pytest.fixture
+def editor_client(editor) -> Client:
+    return client_for(editor)
+
+
+@pytest.fixture
+def viewer_client(viewer) -> Client:
+    return client_for(viewer)
+
+
+@pytest.fixture
+def stranger_client(stranger) -> Client:
+    return client_for(stranger)
