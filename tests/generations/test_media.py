@@ -110,6 +110,18 @@ def test_truncated_files_are_refused(media_dir, tmp_path, name):
         probe(path)
 
 
+def test_truncated_audio_and_moov_at_end_video_are_refused(tmp_path):
+    mp3 = samples.truncated(samples.make_mp3(tmp_path / "long.mp3", 5))
+    with pytest.raises(MediaError, match="damaged"):
+        probe(mp3)
+    late_index = tmp_path / "late.mp4"
+    samples._ffmpeg("-f", "lavfi", "-i", "testsrc=size=64x48:rate=10:duration=2",
+                    "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
+                    str(late_index))
+    with pytest.raises(MediaError):
+        probe(samples.truncated(late_index, 0.9))
+
+
 def test_pixel_bomb_is_refused_fast(tmp_path):
     path = samples.pixel_bomb_png(tmp_path / "bomb.png")
     assert path.stat().st_size < 2048
