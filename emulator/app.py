@@ -1,0 +1,262 @@
+"""The emulator application: configuration, shared runtime state and the Starlette app."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import threading
+from collections import defaultdict
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Match, Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from . import api, control, files
+from .clock import Clock
+from .engine import Engine, LedgerEntry, Task
+from .faults import FaultBook, HttpFault
+from .media import RenderSettings
+from .models import API_VERSION
+from .store import Store, Upload
+
+DAY = 86_400
+
+
+@dataclass
+class EmulatorConfig:
+    """Everything the emulator can be started with; ``python -m emulator`` maps flags onto it."""
+
+    host: str = "127.0.0.1"
+    port: int = 8765
+    speed: float = 1.0
+    credits: int = 10_000
+    data: Path | None = None
+    api_keys: list[str] | None = None
+    output_ttl: float = DAY
+    upload_ttl: float = DAY
+    public_base_url: str | None = None
+    tier: int = 1
+    frozen_clock: bool = False
+    render: bool = True
+    max_video_side: int = 640
+    max_image_side: int = 1024
+    fps: int = 12
+    require_version: bool = True
+    latency_ms: int = 0
+    error_rate: float = 0.0
+    error_status: int = 503
+    fail_rate: float = 0.0
+    faults: list[dict[str, Any]] = field(default_factory=list)
+    seed: int | None = None
+
+    @property
+    def base_url(self) -> str:
+        """The URL prefix put in output and upload URLs."""
+        return (self.public_base_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+
+class DroppedConnection(Exception):
+    """Raised mid-response to cut the connection, as an injected fault."""
+
+
+class Emulator:
+    """Runtime state shared by every route: clock, engine, uploads, faults and counters."""
+
+    def __init__(self, config: EmulatorConfig) -> None:
+        self.config = config
+        self.store = Store(config.data)
+        self.lock = threading.RLock()
+        self.render_locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self.settings = RenderSettings(config.max_video_side, config.max_image_side, config.fps,
+                                       placeholder=not config.render)
+        self.render_seconds = 0.0
+        self._boot()
+
+    def _boot(self) -> None:
+        config = self.config
+        self.clock = Clock(frozen=config.frozen_clock)
+        self.engine = Engine(self.clock, self.store, speed=config.speed, credits=config.credits,
+                             tier=config.tier)
+        self.faults = FaultBook(config.seed)
+        for spec in config.faults:
+            self.faults.add(dict(spec))
+        self.uploads: dict[str, Upload] = {}
+        self.requests: dict[str, int] = defaultdict(int)
+        self.url_epoch = 0
+        self.secret = secrets.token_hex(16)
+        self._restore()
+
+    def _restore(self) -> None:
+        saved = self.store.load()
+        meta = saved["meta"]
+        if "secret" in meta:
+            self.secret = meta["secret"]
+        else:
+            self.store.save_meta("secret", self.secret)
+        engine = self.engine
+        engine.balance = meta.get("balance", engine.balance)
+        engine.tier = meta.get("tier", engine.tier)
+        engine.speed = meta.get("speed", engine.speed)
+        engine.limit_overrides = meta.get("limit_overrides", {})
+        self.clock.offset = meta.get("clock_offset", 0.0)
+        self.url_epoch = meta.get("url_epoch", 0)
+        engine.created_per_model.update(meta.get("created_per_model", {}))
+        self.requests.update(meta.get("requests", {}))
+        for row in sorted(saved["tasks"], key=lambda r: r["created_at"]):
+            engine.adopt(Task(**row))
+        for row in saved["uploads"]:
+            upload = Upload(**row)
+            self.uploads[upload.id] = upload
+        engine.ledger = [LedgerEntry(*row) for row in saved["ledger"]]
+
+    def reset(self) -> None:
+        """Forget all state and return to the configured starting point."""
+        with self.lock:
+            self.store.clear()
+            self._boot()
+
+    def save_settings(self) -> None:
+        """Persist the organization settings changed through the control API."""
+        engine = self.engine
+        for key, value in (("balance", engine.balance), ("tier", engine.tier),
+                           ("speed", engine.speed), ("limit_overrides", engine.limit_overrides),
+                           ("clock_offset", self.clock.offset), ("url_epoch", self.url_epoch)):
+            self.store.save_meta(key, value)
+
+    def count(self, key: str) -> None:
+        """Count one request under its route template."""
+        self.requests[key] += 1
+
+    def close(self) -> None:
+        """Persist counters and release files."""
+        if self.store.persistent:
+            self.store.save_meta("requests", dict(self.requests))
+            self.save_settings()
+        self.store.close()
+
+
+def error(status: int, message: str, **extra: Any) -> JSONResponse:
+    """A JSON error body in the API's shape."""
+    return JSONResponse({"error": message, **extra}, status_code=status)
+
+
+def _route_key(routes: list[BaseRoute], scope: Scope) -> str:
+    for route in routes:
+        match, _ = route.matches(scope)
+        if match == Match.FULL and isinstance(route, Route):
+            return f"{scope['method']} {route.path}"
+    return f"{scope['method']} {scope['path']}"
+
+
+class GatewayMiddleware:
+    """Counts requests, applies injected faults, and checks auth and version on ``/v1``."""
+
+    def __init__(self, app: ASGIApp, emulator: Emulator, routes: list[BaseRoute]) -> None:
+        self.app = app
+        self.emulator = emulator
+        self.routes = routes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith("/_emulator"):
+            await self.app(scope, receive, send)
+            return
+        em = self.emulator
+        path, method = scope["path"], scope["method"]
+        em.count(_route_key(self.routes, scope))
+        fault = em.faults.take_http(method, path)
+        config = em.config
+        if fault is None and path.startswith("/v1/") and em.faults.roll(config.error_rate):
+            fault = HttpFault(status=config.error_status, count=None)
+        delay = (fault.latency_ms if fault else 0) + config.latency_ms
+        if delay:
+            await asyncio.sleep(delay / 1000)
+        if fault and not fault.after and (fault.status or fault.drop_connection):
+            await self._fault_response(fault, scope, receive, send)
+            return
+        if path.startswith("/v1/"):
+            refusal = self._check_headers(scope)
+            if refusal is not None:
+                await refusal(scope, receive, send)
+                return
+        if fault and fault.after and (fault.status or fault.drop_connection):
+            await self.app(scope, receive, _swallow(send))
+            await self._fault_response(fault, scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+    def _check_headers(self, scope: Scope) -> Response | None:
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        auth = headers.get("authorization", "")
+        scheme, _, token = auth.partition(" ")
+        keys = self.emulator.config.api_keys
+        if scheme.lower() != "bearer" or not token.strip():
+            return error(401, "Missing or malformed API key. Send 'Authorization: Bearer <key>'.")
+        if keys is not None and token.strip() not in keys:
+            return error(401, "Invalid API key.")
+        scope.setdefault("state", {})["api_key"] = token.strip()
+        version = headers.get("x-runway-version")
+        if self.emulator.config.require_version and version != API_VERSION:
+            return error(400, f"The X-Runway-Version header is required and must be "
+                              f"'{API_VERSION}'. Got {version!r}.")
+        return None
+
+    async def _fault_response(self, fault: HttpFault, scope: Scope, receive: Receive,
+                              send: Send) -> None:
+        if fault.drop_connection:
+            await send({"type": "http.response.start", "status": 200,
+                        "headers": [(b"content-type", b"application/json"),
+                                    (b"content-length", b"100")]})
+            await send({"type": "http.response.body", "body": b'{"id": ', "more_body": True})
+            raise DroppedConnection("connection dropped by an injected fault")
+        headers: dict[str, str] = {}
+        if fault.retry_after is not None:
+            headers["Retry-After"] = f"{fault.retry_after:g}"
+        if fault.should_retry is not None:
+            headers["x-should-retry"] = "true" if fault.should_retry else "false"
+        status = int(fault.status or 500)
+        body = {"error": fault.error if status != 429 else "Too many requests. Try again later."}
+        await JSONResponse(body, status_code=status, headers=headers)(scope, receive, send)
+
+
+def _swallow(send: Send) -> Send:
+    async def discard(message: Message) -> None:
+        return None
+
+    return discard
+
+
+async def _not_found(request: Request, exc: Exception) -> Response:
+    status = exc.status_code if isinstance(exc, HTTPException) else 500
+    if status == 405:
+        return error(405, f"Method {request.method} is not allowed on {request.url.path}.")
+    return error(status, "Not found." if status == 404 else "Internal error.")
+
+
+def create_app(config: EmulatorConfig | None = None) -> Starlette:
+    """Build the emulator's Starlette app (its runtime state is ``app.state.emulator``)."""
+    config = config or EmulatorConfig()
+    emulator = Emulator(config)
+    routes = [*api.routes(), *files.routes(), *control.routes()]
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        emulator.close()
+
+    app = Starlette(
+        routes=routes,
+        middleware=[Middleware(GatewayMiddleware, emulator=emulator, routes=routes)],
+        exception_handlers={HTTPException: _not_found},
+        lifespan=lifespan,
+    )
+    app.state.emulator = emulator
+    return app

@@ -1,0 +1,253 @@
+"""Rendering real output media with Pillow and the ffmpeg binary of ``imageio-ffmpeg``.
+
+Renders are kept small: videos have their longest side scaled to ``max_video_side`` (640 by
+default) at ``fps`` frames per second, images to ``max_image_side`` (1024); the requested
+aspect ratio and duration always hold.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import math
+import re
+import struct
+import subprocess
+import textwrap
+import wave
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import imageio_ffmpeg
+from PIL import Image, ImageDraw, ImageFont, ImageOps
+
+SAMPLE_RATE = 24_000
+MAX_UPSCALE_PIXELS = 25_300_000
+
+
+@dataclass(frozen=True)
+class RenderSettings:
+    """Size and rate limits for rendered media."""
+
+    max_video_side: int = 640
+    max_image_side: int = 1024
+    fps: int = 12
+    placeholder: bool = False
+
+
+@dataclass(frozen=True)
+class Source:
+    """An input the output is derived from: its kind and a file holding its bytes."""
+
+    kind: str
+    path: Path
+
+
+def ffmpeg_exe() -> str:
+    """Path of the bundled ffmpeg binary."""
+    return imageio_ffmpeg.get_ffmpeg_exe()
+
+
+def fit(width: int, height: int, longest: int, even: bool = False) -> tuple[int, int]:
+    """Scale (width, height) so the longest side is at most ``longest``, keeping the ratio."""
+    scale = min(1.0, longest / max(width, height))
+    w, h = max(2, round(width * scale)), max(2, round(height * scale))
+    if even:
+        w, h = w - w % 2, h - h % 2
+    return w, h
+
+
+def _palette(prompt: str) -> tuple[tuple[int, int, int], tuple[int, int, int]]:
+    digest = hashlib.sha256(prompt.encode()).digest()
+    return (digest[0], digest[1], digest[2]), (digest[3], digest[4], digest[5])
+
+
+def _gradient(size: tuple[int, int], prompt: str) -> Image.Image:
+    top, bottom = _palette(prompt)
+    column = Image.new("RGB", (1, 256))
+    for y in range(256):
+        t = y / 255
+        column.putpixel((0, y), tuple(round(a + (b - a) * t) for a, b in zip(top, bottom, strict=True)))
+    return column.resize(size, Image.Resampling.BILINEAR)
+
+
+@cache
+def _font(size: int) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
+    return ImageFont.load_default(size=size)
+
+
+def caption(width: int, height: int, prompt: str) -> Image.Image:
+    """A translucent band with the prompt's text, sized for a frame of the given size."""
+    size = max(10, height // 18)
+    font = _font(size)
+    chars = max(10, int(width / (size * 0.55)))
+    lines = textwrap.wrap(prompt or "(no prompt)", chars)[:3]
+    band_h = (len(lines) + 1) * (size + 4)
+    band = Image.new("RGBA", (width, band_h), (0, 0, 0, 150))
+    draw = ImageDraw.Draw(band)
+    for i, line in enumerate(lines):
+        draw.text((size // 2, size // 2 + i * (size + 4)), line, font=font, fill=(255, 255, 255, 255))
+    return band
+
+
+def _open_image(source: Source | None, size: tuple[int, int], prompt: str) -> Image.Image:
+    if source is not None and source.kind == "image":
+        try:
+            with Image.open(source.path) as img:
+                return ImageOps.fit(img.convert("RGB"), size, Image.Resampling.BILINEAR)
+        except (OSError, ValueError):
+            pass
+    return _gradient(size, prompt)
+
+
+def render_image(path: Path, width: int, height: int, prompt: str, source: Source | None,
+                 fmt: str, settings: RenderSettings, variant: int = 0) -> None:
+    """Write a PNG or JPEG at the requested ratio, built from the source image and prompt."""
+    size = fit(width, height, 16 if settings.placeholder else settings.max_image_side)
+    image = _open_image(source, size, f"{prompt}#{variant}")
+    if not settings.placeholder:
+        band = caption(size[0], size[1], prompt)
+        image.paste(band, (0, size[1] - band.height), band)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    image.save(path, format="JPEG" if fmt == "jpeg" else "PNG", quality=85)
+
+
+def upscale_image(path: Path, source: Source | None, factor: int, prompt: str) -> None:
+    """Write the source image enlarged by ``factor`` (bounded by the API's 25.3 MP cap)."""
+    if source is not None and source.kind == "image":
+        with Image.open(source.path) as img:
+            base = img.convert("RGB")
+    else:
+        base = _gradient((320, 320), prompt)
+    scale = min(float(factor), math.sqrt(MAX_UPSCALE_PIXELS / (base.width * base.height)))
+    size = (max(base.width + 1, round(base.width * scale)), max(base.height + 1, round(base.height * scale)))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    base.resize(size, Image.Resampling.BICUBIC).save(path, format="PNG", compress_level=1)
+
+
+def _run_ffmpeg(args: list[str], stdin: bytes | None = None) -> None:
+    result = subprocess.run([ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", *args],
+                            input=stdin, capture_output=True, timeout=120, check=False)
+    if result.returncode != 0:
+        raise RuntimeError("ffmpeg failed: " + result.stderr.decode(errors="replace")[-500:])
+
+
+def probe(path: Path) -> dict[str, float]:
+    """Duration (s), width and height of a media file, read from ``ffmpeg -i``."""
+    result = subprocess.run([ffmpeg_exe(), "-hide_banner", "-i", str(path)],
+                            capture_output=True, timeout=30, check=False)
+    text = result.stderr.decode(errors="replace")
+    facts: dict[str, float] = {}
+    match = re.search(r"Duration: (\d+):(\d+):(\d+(?:\.\d+)?)", text)
+    if match:
+        hours, minutes, seconds = match.groups()
+        facts["duration"] = int(hours) * 3600 + int(minutes) * 60 + float(seconds)
+    match = re.search(r"Video: .*?(\d{2,5})x(\d{2,5})", text)
+    if match:
+        facts["width"], facts["height"] = float(match.group(1)), float(match.group(2))
+    return facts
+
+
+def _encode_args(width: int, height: int, fps: int, seconds: float, out: Path) -> list[str]:
+    return ["-c:v", "libx264", "-preset", "ultrafast", "-tune", "stillimage", "-pix_fmt", "yuv420p",
+            "-r", str(fps), "-t", f"{seconds:.3f}", "-movflags", "+faststart", "-an", str(out)]
+
+
+def render_video(path: Path, width: int, height: int, seconds: float, prompt: str,
+                 source: Source | None, settings: RenderSettings) -> None:
+    """Write an H.264 MP4 of the requested ratio and duration: a slow zoom over the input."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if settings.placeholder:
+        path.write_bytes(placeholder_video())
+        return
+    if source is not None and source.kind == "video":
+        transform_video(path, source, width, height, seconds, prompt, settings)
+        return
+    w, h = fit(width, height, settings.max_video_side, even=True)
+    base = _open_image(source, (round(w * 1.25), round(h * 1.25)), prompt)
+    band = caption(w, h, prompt)
+    frames = max(1, round(seconds * settings.fps))
+    raw = io.BytesIO()
+    for i in range(frames):
+        zoom = 1.25 - 0.25 * i / max(1, frames - 1)
+        cw, ch = base.width / zoom * 1.0, base.height / zoom * 1.0
+        left = (base.width - cw) * (i / max(1, frames - 1))
+        top = (base.height - ch) / 2
+        frame = base.resize((w, h), Image.Resampling.BILINEAR,
+                            box=(left, top, left + cw, top + ch))
+        frame.paste(band, (0, h - band.height), band)
+        raw.write(frame.tobytes())
+    _run_ffmpeg(["-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{w}x{h}", "-r", str(settings.fps),
+                 "-i", "-", *_encode_args(w, h, settings.fps, seconds, path)], raw.getvalue())
+
+
+def transform_video(path: Path, source: Source, width: int, height: int, seconds: float,
+                    prompt: str, settings: RenderSettings, scale: float = 0.0) -> None:
+    """Write a colour-treated (or, with ``scale``, enlarged) version of an input video."""
+    if scale:
+        facts = probe(source.path)
+        base_w, base_h = int(facts.get("width", 320)), int(facts.get("height", 180))
+        w, h = fit(round(base_w * scale), round(base_h * scale), max(1280, base_w + 2), even=True)
+    else:
+        w, h = fit(width, height, settings.max_video_side, even=True)
+    overlay = path.with_suffix(".caption.png")
+    caption(w, h, prompt).save(overlay)
+    hue = int(hashlib.sha256(prompt.encode()).digest()[0]) * 360 // 256
+    chain = (f"[0:v]scale={w}:{h}:force_original_aspect_ratio=increase,crop={w}:{h},"
+             f"setsar=1,fps={settings.fps},hue=h={hue}:s=1.3[v];[v][1:v]overlay=0:H-h[out]")
+    try:
+        _run_ffmpeg(["-stream_loop", "-1", "-i", str(source.path), "-i", str(overlay),
+                     "-filter_complex", chain, "-map", "[out]",
+                     *_encode_args(w, h, settings.fps, seconds, path)])
+    finally:
+        overlay.unlink(missing_ok=True)
+
+
+@cache
+def placeholder_video() -> bytes:
+    """A tiny one-second MP4, used when real rendering is switched off."""
+    raw = bytes(64 * 36 * 3) * 2
+    result = subprocess.run(
+        [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-f", "rawvideo", "-pix_fmt", "rgb24",
+         "-s", "64x36", "-r", "2", "-i", "-", "-c:v", "libx264", "-pix_fmt", "yuv420p",
+         "-movflags", "frag_keyframe+empty_moov", "-f", "mp4", "-"],
+        input=raw, capture_output=True, timeout=60, check=True)
+    return result.stdout
+
+
+def tone_wav(seconds: float, prompt: str) -> bytes:
+    """PCM WAV of the given length: a short melody whose notes come from the prompt."""
+    digest = hashlib.sha256(prompt.encode()).digest()
+    note_len = SAMPLE_RATE // 4
+    notes: dict[int, bytes] = {}
+    total = max(1, round(seconds * SAMPLE_RATE))
+    pcm = bytearray()
+    index = 0
+    while len(pcm) < total * 2:
+        freq = 220 + digest[index % len(digest)] * 2
+        if freq not in notes:
+            notes[freq] = b"".join(
+                struct.pack("<h", int(8000 * math.sin(2 * math.pi * freq * n / SAMPLE_RATE)
+                                      * min(1.0, (note_len - n) / 400)))
+                for n in range(note_len))
+        pcm += notes[freq]
+        index += 1
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(SAMPLE_RATE)
+        wav.writeframes(bytes(pcm[: total * 2]))
+    return buffer.getvalue()
+
+
+def render_audio(path: Path, seconds: float, prompt: str, fmt: str,
+                 settings: RenderSettings) -> None:
+    """Write WAV (or MP3) audio of the requested duration."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wav = tone_wav(min(seconds, 0.5) if settings.placeholder else seconds, prompt)
+    if fmt != "mp3":
+        path.write_bytes(wav)
+        return
+    _run_ffmpeg(["-f", "wav", "-i", "-", "-c:a", "libmp3lame", "-b:a", "64k", str(path)], wav)

@@ -1,0 +1,330 @@
+"""The model catalog: request rules, prices, tier limits and timings, as data.
+
+Request rules live in ``request_schemas.json`` beside this module (one entry per endpoint
+and model, in a small schema language read by ``validation.py``). Prices, tier limits and
+task timings are the tables below. Nothing else in the emulator knows about models.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+API_VERSION = "2024-11-06"
+
+#: Generation endpoints (path under /v1/) and the kind of media each one produces.
+ENDPOINT_OUTPUT: dict[str, str] = {
+    "image_to_video": "video",
+    "text_to_video": "video",
+    "video_to_video": "video",
+    "character_performance": "video",
+    "video_upscale": "video",
+    "video_to_hdr": "video",
+    "text_to_image": "image",
+    "image_upscale": "image",
+    "sound_effect": "audio",
+    "text_to_speech": "audio",
+    "speech_to_speech": "audio",
+    "voice_dubbing": "audio",
+    "voice_isolation": "audio",
+    "video_to_audio": "audio",
+    "generate/video": "video",
+    "generate/image": "image",
+    "generate/audio": "audio",
+}
+
+ROUTER_ENDPOINTS = ("generate/video", "generate/image", "generate/audio")
+
+
+@cache
+def request_schemas() -> dict[str, dict[str, Any]]:
+    """Load the request-rule table: ``{endpoint: {model: schema}}``."""
+    path = Path(__file__).with_name("request_schemas.json")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+# --- Prices (credits; 1 credit = US$0.01) -------------------------------------------------
+# unit: "second" = per output second, "image" = per output image, "generation" = flat,
+# "chars50" = per 50 characters of promptText, "input<N>" = per N seconds of input media.
+
+
+@dataclass(frozen=True)
+class Price:
+    """How one model is billed."""
+
+    unit: str
+    credits: float
+
+
+PRICES: dict[str, Price] = {
+    "gen4.5": Price("second", 12),
+    "gen4_turbo": Price("second", 5),
+    "gen4_aleph": Price("second", 15),
+    "aleph2": Price("second", 15),
+    "act_two": Price("second", 5),
+    "veo3": Price("second", 40),
+    "veo3.1": Price("second", 40),
+    "veo3.1_fast": Price("second", 15),
+    "seedance2": Price("second", 36),
+    "seedance2_fast": Price("second", 24),
+    "seedance2_mini": Price("second", 12),
+    "seedance2_5": Price("second", 40),
+    "happyhorse_1_0": Price("second", 10),
+    "gemini_omni_flash": Price("second", 15),
+    "gemini_omni_flash_1.1": Price("second", 15),
+    "magnific_video_upscaler_creative": Price("second", 10),
+    "enhance_frame_rate": Price("second", 4),
+    "ruby": Price("second", 10),
+    "gen4_image": Price("image", 5),
+    "gen4_image_turbo": Price("image", 2),
+    "gemini_2.5_flash": Price("image", 5),
+    "gpt_image_2": Price("image", 8),
+    "gemini_image3_pro": Price("image", 15),
+    "magnific_precision_upscaler_v2": Price("image", 10),
+    "eleven_multilingual_v2": Price("chars50", 1),
+    "eleven_v3": Price("chars50", 1),
+    "eleven_v4": Price("chars50", 1),
+    "eleven_text_to_sound_v2": Price("generation", 2),
+    "seed_audio": Price("generation", 2),
+    "mirelo_sfx_2_0": Price("generation", 2),
+    "eleven_voice_isolation": Price("input6", 1),
+    "eleven_voice_dubbing": Price("input2", 1),
+    "eleven_multilingual_sts_v2": Price("input3", 1),
+}
+
+#: Fallback price per output kind for models without a published figure.
+DEFAULT_PRICES: dict[str, Price] = {
+    "video": Price("second", 10),
+    "image": Price("image", 5),
+    "audio": Price("generation", 2),
+}
+
+#: gen4.5 ``outputFormat`` surcharges per second.
+FORMAT_SURCHARGE: dict[str, int] = {"prores": 5, "png_sequence": 5}
+DEEP_FORMAT_SURCHARGE = 20
+
+#: gen4_image is dearer at 1080p-class ratios.
+GEN4_IMAGE_1080P_CREDITS = 8
+
+#: Seconds of input assumed for input-priced audio models when the input is not probed.
+NOMINAL_INPUT_SECONDS = 10.0
+
+
+def price_for(model: str, kind: str) -> Price:
+    """Return the price entry of a model, falling back to its output kind's default."""
+    return PRICES.get(model) or DEFAULT_PRICES[kind]
+
+
+def estimate_credits(model: str, kind: str, body: dict[str, Any], plan: OutputPlan) -> int:
+    """Upper-bound credits for a request (what ``estimatedCost`` reports)."""
+    price = price_for(model, kind)
+    if price.unit == "second":
+        per_second = price.credits
+        fmt = body.get("outputFormat")
+        if model == "gen4.5" and isinstance(fmt, str) and fmt != "mp4":
+            per_second += FORMAT_SURCHARGE.get(fmt, DEEP_FORMAT_SURCHARGE)
+        return math.ceil(per_second * plan.billed_seconds)
+    if price.unit == "image":
+        credits = price.credits
+        if model == "gen4_image" and plan.width * plan.height > 1_000_000:
+            credits = GEN4_IMAGE_1080P_CREDITS
+        return math.ceil(credits * plan.count)
+    if price.unit == "chars50":
+        text = str(body.get("promptText", ""))
+        return max(1, math.ceil(len(text) / 50)) * math.ceil(price.credits)
+    if price.unit.startswith("input"):
+        per = float(price.unit.removeprefix("input"))
+        return max(1, math.ceil(NOMINAL_INPUT_SECONDS / per)) * math.ceil(price.credits)
+    return math.ceil(price.credits * plan.count)
+
+
+# --- Output plans: what a request will render -------------------------------------------
+
+
+@dataclass(frozen=True)
+class OutputPlan:
+    """The media a task will produce: kind, count, aspect size, duration and format."""
+
+    kind: str
+    width: int
+    height: int
+    seconds: float
+    count: int
+    fmt: str
+    billed_seconds: float
+
+
+VIDEO_DEFAULT_SECONDS = 5
+AUTO_DURATION_SECONDS = 5
+RATIO_WORDS = {"16:9": (1280, 720), "9:16": (720, 1280), "1:1": (960, 960), "4:3": (1024, 768),
+               "3:4": (768, 1024), "21:9": (1680, 720), "3:2": (1080, 720), "2:3": (720, 1080),
+               "4:5": (864, 1080), "5:4": (1080, 864)}
+
+
+def parse_ratio(value: Any, default: tuple[int, int]) -> tuple[int, int]:
+    """Turn ``"1280:720"``, ``"16:9"`` or ``"auto_720p"`` into a (width, height) pair."""
+    if not isinstance(value, str):
+        return default
+    if value in RATIO_WORDS:
+        return RATIO_WORDS[value]
+    left, sep, right = value.partition(":")
+    if sep and left.isdigit() and right.isdigit() and int(left) and int(right):
+        return int(left), int(right)
+    return default
+
+
+def _duration(model: str, body: dict[str, Any], schema: dict[str, Any]) -> tuple[float, float]:
+    """Return (rendered seconds, billed seconds) for a video request."""
+    value = body.get("duration")
+    if value == "auto":
+        props = schema.get("props", {}).get("duration", {})
+        options = props.get("anyOf", [props])
+        maximum = max((o.get("max", 15) for o in options if o.get("type") == "integer"), default=15)
+        return AUTO_DURATION_SECONDS, maximum
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value), float(value)
+    seconds = 8 if model.startswith("veo") else VIDEO_DEFAULT_SECONDS
+    return seconds, seconds
+
+
+def plan_output(endpoint: str, model: str, body: dict[str, Any]) -> OutputPlan:
+    """Work out what a validated request will produce."""
+    kind = ENDPOINT_OUTPUT[endpoint]
+    schema = request_schemas()[endpoint].get(model, {})
+    source = body.get("input", body) if endpoint in ROUTER_ENDPOINTS else body
+    ratio = source.get("ratio", source.get("aspectRatio", source.get("targetAspectRatio")))
+    if kind == "video":
+        width, height = parse_ratio(ratio, (1280, 720))
+        seconds, billed = _duration(model, source, schema)
+        fmt = "mp4"
+        count = 1
+    elif kind == "image":
+        width, height = parse_ratio(ratio, (1024, 1024))
+        seconds = billed = 0.0
+        fmt = "jpeg" if source.get("outputFormat") == "jpeg" else "png"
+        count = int(source.get("outputCount", 1) or 1)
+    else:
+        width = height = 0
+        raw = source.get("duration")
+        if isinstance(raw, int | float) and not isinstance(raw, bool):
+            seconds = float(raw)
+        else:
+            seconds = max(1.0, min(30.0, len(str(source.get("promptText", ""))) / 15)) or 5.0
+        billed = seconds
+        wanted = source.get("outputFormat", source.get("format"))
+        fmt = "mp3" if wanted == "mp3" else "wav"
+        count = int(source.get("numVariants", 1) or 1)
+    return OutputPlan(kind, width, height, seconds, count, fmt, billed)
+
+
+# --- Task timings (realistic seconds at speed 1) -----------------------------------------
+
+#: (seconds PENDING, seconds RUNNING) per output kind at ``speed == 1``.
+TIMINGS: dict[str, tuple[float, float]] = {
+    "video": (5.0, 45.0),
+    "image": (2.0, 10.0),
+    "audio": (2.0, 8.0),
+}
+
+
+# --- Tiers --------------------------------------------------------------------------------
+# Five model groups per tier, as Runway's usage-tier table lists them. The group each model
+# falls into is our reading of that table: 0 video, 1 image, 2 audio, 3 video editing and
+# performance, 4 upscaling and enhancement.
+
+
+@dataclass(frozen=True)
+class Tier:
+    """Concurrency and daily limits per model group, and the monthly spend cap."""
+
+    concurrency: tuple[int, int, int, int, int]
+    daily: tuple[int, int, int, int, int]
+    monthly_credits: int
+
+
+TIERS: dict[int, Tier] = {
+    1: Tier((1, 2, 2, 1, 1), (50, 200, 200, 50, 50), 10_000),
+    2: Tier((3, 3, 3, 3, 3), (500, 1_000, 1_000, 500, 1_000), 50_000),
+    3: Tier((5, 5, 5, 5, 5), (1_000, 2_000, 2_000, 1_000, 2_000), 200_000),
+    4: Tier((10, 10, 10, 10, 10), (5_000, 10_000, 10_000, 5_000, 10_000), 2_000_000),
+    5: Tier((20, 20, 20, 20, 20), (25_000, 30_000, 30_000, 25_000, 30_000), 10_000_000),
+}
+
+GROUP_BY_ENDPOINT: dict[str, int] = {
+    "image_to_video": 0, "text_to_video": 0, "generate/video": 0,
+    "text_to_image": 1, "generate/image": 1,
+    "sound_effect": 2, "text_to_speech": 2, "speech_to_speech": 2, "voice_dubbing": 2,
+    "voice_isolation": 2, "video_to_audio": 2, "generate/audio": 2,
+    "video_to_video": 3, "character_performance": 3,
+    "image_upscale": 4, "video_upscale": 4, "video_to_hdr": 4,
+}
+
+
+def all_models() -> dict[str, int]:
+    """Every model the emulator serves, mapped to its tier group."""
+    models: dict[str, int] = {}
+    for endpoint, by_model in request_schemas().items():
+        if endpoint in ROUTER_ENDPOINTS:
+            continue
+        for model in by_model:
+            models.setdefault(model, GROUP_BY_ENDPOINT[endpoint])
+    return models
+
+
+def tier_limits(tier: int, model: str) -> tuple[int, int]:
+    """Return (maxConcurrentGenerations, maxDailyGenerations) for a model at a tier."""
+    group = all_models().get(model, 0)
+    spec = TIERS[tier]
+    return spec.concurrency[group], spec.daily[group]
+
+
+# --- Model router --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RouterConfig:
+    """A saved router configuration served by ``/v1/generate/*``."""
+
+    optimize_for: str
+    price_ceiling: float | None
+
+
+ROUTER_CONFIGS: dict[str, RouterConfig] = {
+    "default": RouterConfig("quality", None),
+    "fast": RouterConfig("latency", None),
+    "cheap": RouterConfig("cost", 60),
+}
+
+
+def route(endpoint: str, body: dict[str, Any]) -> tuple[str, str]:
+    """Pick (generation endpoint, model) a router request runs as."""
+    data = body.get("input", {})
+    if endpoint == "generate/image":
+        return "text_to_image", "gen4_image"
+    if endpoint == "generate/audio":
+        if data.get("type") == "speech":
+            return "text_to_speech", "eleven_multilingual_v2"
+        return "sound_effect", "eleven_text_to_sound_v2"
+    if data.get("referenceVideos"):
+        return "video_to_video", "aleph2"
+    if data.get("referenceImages"):
+        return "image_to_video", "gen4.5"
+    return "text_to_video", "gen4.5"
+
+
+#: Failure codes a task may be forced to fail with, and the text shown with each.
+FAILURE_TEXT: dict[str, str] = {
+    "SAFETY.INPUT.TEXT": "The prompt text did not pass moderation.",
+    "SAFETY.INPUT.IMAGE": "An input image did not pass moderation.",
+    "SAFETY.OUTPUT.VIDEO": "The generated output did not pass moderation.",
+    "INTERNAL.BAD_OUTPUT.CODE01": "An unexpected error occurred.",
+    "INPUT_PREPROCESSING.SAFETY.TEXT": "The prompt text did not pass moderation.",
+    "INPUT_PREPROCESSING.INTERNAL": "The input could not be processed. Please try again.",
+    "ASSET.INVALID": "An input asset could not be used.",
+    "INTERNAL": "An internal error occurred. Please try again.",
+    "THIRD_PARTY.UNAVAILABLE": "An upstream provider is unavailable. Please try again.",
+}
