@@ -310,3 +310,32 @@ class ShareLink(models.Model):
     def is_active(self) -> bool:
         return self.revoked_at is None
 
+
+
+class Lease(models.Model):
+    """A named, expiring lock held by one worker (e.g. the single poll sweep)."""
+
+    name = models.CharField(max_length=40, primary_key=True)
+    holder = models.CharField(max_length=64, blank=True)
+    expires_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.name
+
+    @classmethod
+    def acquire(cls, name: str, holder: str, seconds: float) -> bool:
+        """Take or renew the lease with one conditional update; True if `holder` now has it."""
+        now = timezone.now()
+        cls.objects.get_or_create(name=name)
+        taken = cls.objects.filter(Q(expires_at__lte=now) | Q(holder=holder), name=name).update(
+            holder=holder, expires_at=now + timedelta(seconds=seconds)
+        )
+        return bool(taken)
+
+    @classmethod
+    def release(cls, name: str, holder: str) -> None:
+        cls.objects.filter(name=name, holder=holder).update(holder="", expires_at=timezone.now())
+
+    @classmethod
+    def is_held(cls, name: str) -> bool:
+        return cls.objects.filter(name=name, expires_at__gt=timezone.now()).exclude(holder="").exists()
