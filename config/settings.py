@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "axes",
     "accounts",
     "generations",
+    "credits",
 ]
 
 MIDDLEWARE = [

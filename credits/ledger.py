@@ -1,0 +1,407 @@
+"""The credit ledger: grant, hold, settle, release, adjust and refund.
+
+Rules every function here keeps:
+
+- Balances move only by a single conditional UPDATE with F expressions
+  (``… SET balance = balance - n WHERE balance >= n``), never by reading a
+  number into Python and writing it back. The database's row lock makes
+  concurrent callers queue, and the check constraints on `Account` refuse a
+  negative balance or hold even if a bug slipped past.
+- Each change writes its `LedgerEntry` in the same transaction, so for every
+  account ``sum(amount) == balance`` and ``sum(held_delta) == held``.
+- Anything keyed by a generation happens once: a hold moves out of OPEN by a
+  compare-and-set on its row, so of twenty concurrent settle/release calls
+  exactly one makes the transition; the others return False.
+
+Charging more than was held (Runway's `cost` above our estimate): the extra is
+taken from the balance as far as it goes and never below zero; what could not
+be taken is recorded on the charge as `uncharged` and shown in reconciliation.
+The person is not sent into debt, and the gap stays visible rather than lost.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.db.models import F, QuerySet
+from django.utils import timezone
+
+from accounts.models import Project, Role
+
+from .models import Account, Hold, HoldState, Kind, LedgerEntry, Notice
+
+
+class InsufficientCredits(Exception):
+    """A submission would overdraw a person's credits or a project's budget; the message is for the person."""
+
+
+class LedgerError(ValueError):
+    """A grant, adjustment or budget change that cannot be made; the message is for the person."""
+
+
+# --- accounts ---------------------------------------------------------------------------------
+
+
+def account_for(user) -> Account:
+    """The person's credit account, opened (with the starting grant) on first need."""
+    account = Account.objects.filter(user=user).first()
+    if account is not None:
+        return account
+    try:
+        with transaction.atomic():
+            account = Account.objects.create(user=user)
+            _grant_starting(account)
+    except IntegrityError:
+        # Another request opened it at the same moment; theirs carries the grant.
+        account = Account.objects.get(user=user)
+    return account
+
+
+def budget_for(project: Project) -> Account | None:
+    """The project's budget account while a budget is set, else None."""
+    return Account.objects.filter(project=project, enforced=True).first()
+
+
+def open_holds(owner) -> QuerySet[Hold]:
+    """Open holds on a person's account (pass a User) or a project's budget (pass a Project)."""
+    if isinstance(owner, Project):
+        return Hold.objects.open().filter(account__project=owner)
+    return Hold.objects.open().filter(account__user=owner)
+
+
+def grant_starting_credits(*, user) -> None:
+    """Give the person settings.STARTING_CREDITS, once in their lifetime."""
+    _grant_starting(account_for(user))
+
+
+def _grant_starting(account: Account) -> None:
+    amount = settings.STARTING_CREDITS
+    if amount <= 0:
+        return
+    key = f"starting:{account.user_id}"
+    if LedgerEntry.objects.filter(key=key).exists():
+        return
+    try:
+        with transaction.atomic():
+            LedgerEntry.objects.create(
+                account=account, kind=Kind.GRANT, amount=amount, credits=amount, key=key,
+                note="Starting credits",
+            )
+            Account.objects.filter(pk=account.pk).update(balance=F("balance") + amount)
+    except IntegrityError:
+        return  # granted concurrently
+    account.balance += amount
+
+
+def _refusal(account: Account, needed: int) -> str:
+    left = Account.objects.filter(pk=account.pk).values_list("balance", flat=True).first() or 0
+    unit = "credit" if needed == 1 else "credits"
+    if account.is_budget:
+        return (f"This needs {needed} {unit}; the project “{account.project}” has {left} left of its budget.")
+    return f"This needs {needed} {unit}; you have {left} left."
+
+
+# --- holds ------------------------------------------------------------------------------------
+
+
+def place_hold(*, generation) -> None:
+    """Hold the generation's estimate on its creator's credits and its project's budget, or refuse."""
+    amount = generation.estimated_credits
+    accounts = [account_for(generation.created_by)]
+    budget = budget_for(generation.project)
+    if budget is not None:
+        accounts.append(budget)
+    with transaction.atomic():  # a savepoint inside the caller's transaction
+        if Hold.objects.filter(generation=generation).exists():
+            return
+        for account in accounts:  # always person first, then budget: one lock order
+            taken = Account.objects.filter(pk=account.pk, balance__gte=amount).update(
+                balance=F("balance") - amount, held=F("held") + amount
+            )
+            if not taken:
+                raise InsufficientCredits(_refusal(account, amount))
+            Hold.objects.create(account=account, generation=generation, amount=amount)
+            LedgerEntry.objects.create(
+                account=account, kind=Kind.HOLD, amount=-amount, held_delta=amount, credits=amount,
+                generation=generation, model=generation.model,
+            )
+        for account in accounts:
+            _check_alert(account, spent=True)
+
+
+def _holds_of(generation) -> list[Hold]:
+    # Person first, then budget (ids follow creation order): the same lock order as place_hold.
+    return list(Hold.objects.select_related("account", "account__project").filter(generation=generation)
+                .order_by("id"))
+
+
+def charge_day(generation) -> date:
+    """The UTC day Runway counts this generation's charge: when it created the task."""
+    created = (generation.task_json or {}).get("createdAt") if isinstance(generation.task_json, dict) else None
+    if isinstance(created, str):
+        try:
+            return datetime.fromisoformat(created.replace("Z", "+00:00")).astimezone(UTC).date()
+        except ValueError:
+            pass
+    moment = generation.submitted_at or generation.created_at or timezone.now()
+    return moment.astimezone(UTC).date()
+
+
+def settle_hold(*, generation, credits: int) -> bool:
+    """Turn the generation's hold into a charge of `credits`; True only for the call that did it."""
+    if credits < 0:
+        raise ValueError("A charge cannot be negative.")
+    usage_date = charge_day(generation)
+    changed = False
+    with transaction.atomic():
+        for hold in _holds_of(generation):
+            if _settle_one(hold, generation=generation, credits=credits, usage_date=usage_date):
+                changed = True
+    return changed
+
+
+def _settle_one(hold: Hold, *, generation, credits: int, usage_date: date) -> bool:
+    now = timezone.now()
+    held = hold.amount
+    won = Hold.objects.filter(pk=hold.pk, state=HoldState.OPEN).update(
+        state=HoldState.SETTLED, charged=min(credits, held), closed_at=now
+    )
+    if not won:
+        return False
+    account = hold.account
+    extra = max(0, credits - held)
+    taken = extra
+    if extra == 0:
+        Account.objects.filter(pk=account.pk).update(
+            held=F("held") - held, balance=F("balance") + (held - credits)
+        )
+    elif not Account.objects.filter(pk=account.pk, balance__gte=extra).update(
+        held=F("held") - held, balance=F("balance") - extra
+    ):
+        # The balance can't cover all of the extra: take what there is. The row
+        # is locked for the rest of this transaction, so the figure stays true.
+        balance = Account.objects.select_for_update().values_list("balance", flat=True).get(pk=account.pk)
+        taken = min(extra, balance)
+        Account.objects.filter(pk=account.pk, balance__gte=taken).update(
+            held=F("held") - held, balance=F("balance") - taken
+        )
+    if extra:
+        Hold.objects.filter(pk=hold.pk).update(charged=held + taken)
+    charged = min(credits, held) + taken
+    LedgerEntry.objects.create(
+        account=account, kind=Kind.SETTLE, amount=held - charged, held_delta=-held, credits=charged,
+        cost=credits, uncharged=extra - taken, generation=generation, model=generation.model,
+        usage_date=usage_date, created_at=now,
+    )
+    _check_alert(account, spent=charged > held)
+    return True
+
+
+def release_hold(*, generation) -> bool:
+    """Give the generation's held credits back; True only for the call that did it."""
+    changed = False
+    now = timezone.now()
+    with transaction.atomic():
+        for hold in _holds_of(generation):
+            won = Hold.objects.filter(pk=hold.pk, state=HoldState.OPEN).update(
+                state=HoldState.RELEASED, charged=0, closed_at=now
+            )
+            if not won:
+                continue
+            Account.objects.filter(pk=hold.account_id).update(
+                held=F("held") - hold.amount, balance=F("balance") + hold.amount
+            )
+            LedgerEntry.objects.create(
+                account=hold.account, kind=Kind.RELEASE, amount=hold.amount, held_delta=-hold.amount,
+                credits=hold.amount, generation=generation, model=generation.model, created_at=now,
+            )
+            _check_alert(hold.account, spent=False)
+            changed = True
+    return changed
+
+
+def close_hold(*, generation, outcome: str, cost: int | None = None, was_running: bool = False) -> bool:
+    """Settle or release a finished generation's hold by the contract's refund rules (§3.1, §3.3)."""
+    if cost is not None:
+        # Runway said what stays charged (0 = fully refunded): that is the truth.
+        return settle_hold(generation=generation, credits=cost)
+    if outcome == "SUCCEEDED":
+        return settle_hold(generation=generation, credits=generation.estimated_credits)
+    if outcome == "CANCELLED" and was_running:
+        # Cancelling a RUNNING task refunds nothing.
+        return settle_hold(generation=generation, credits=generation.estimated_credits)
+    # FAILED with no cost reported, or cancelled while waiting: the estimate comes back.
+    return release_hold(generation=generation)
+
+
+def close_finished_holds(*, limit: int = 500) -> int:
+    """Close holds left open on finished generations (e.g. a crash after Runway's answer); the count closed."""
+    from generations.models import FINISHED, Generation
+
+    generations = Generation.objects.filter(
+        status__in=FINISHED, holds__state=HoldState.OPEN
+    ).distinct()[:limit]
+    closed = 0
+    for generation in generations:
+        task = generation.task_json if isinstance(generation.task_json, dict) else {}
+        cost = (task.get("cost") or {}).get("credits") if isinstance(task.get("cost"), dict) else None
+        if generation.cost_credits is not None:
+            cost = generation.cost_credits
+        if close_hold(generation=generation, outcome=generation.status,
+                      cost=int(cost) if cost is not None else None,
+                      was_running=generation.started_at is not None):
+            closed += 1
+    return closed
+
+
+# --- refunds, grants, adjustments, budgets ------------------------------------------------------
+
+
+def refund(*, generation, by, note: str = "") -> bool:
+    """Give back a generation's settled charge (an ops decision), once."""
+    changed = False
+    now = timezone.now()
+    with transaction.atomic():
+        for hold in _holds_of(generation):
+            won = Hold.objects.filter(pk=hold.pk, state=HoldState.SETTLED, refunded_at=None).update(
+                refunded_at=now
+            )
+            if not won:
+                continue
+            charged = Hold.objects.values_list("charged", flat=True).get(pk=hold.pk) or 0
+            Account.objects.filter(pk=hold.account_id).update(balance=F("balance") + charged)
+            LedgerEntry.objects.create(
+                account=hold.account, kind=Kind.REFUND, amount=charged, credits=charged,
+                generation=generation, model=generation.model, by=by, note=note[:300], created_at=now,
+            )
+            _check_alert(hold.account, spent=False)
+            changed = True
+    return changed
+
+
+def _target_account(user, project) -> Account:
+    if (user is None) == (project is None):
+        raise LedgerError("Choose a person or a project.")
+    if user is not None:
+        return account_for(user)
+    account = budget_for(project)
+    if account is None:
+        raise LedgerError(f"The project “{project}” has no budget. Set one first.")
+    return account
+
+
+def grant(*, user=None, project=None, amount: int, by=None, note: str = "",
+          kind: str = Kind.GRANT) -> LedgerEntry:
+    """Add credits to a person or a project's budget (kind="adjust" may take them away, never below zero)."""
+    if kind not in (Kind.GRANT, Kind.ADJUST):
+        raise LedgerError("Only grants and adjustments can be made by hand.")
+    if kind == Kind.GRANT and amount <= 0:
+        raise LedgerError("A grant must be a positive number of credits.")
+    if amount == 0:
+        raise LedgerError("An adjustment of 0 changes nothing.")
+    account = _target_account(user, project)
+    with transaction.atomic():
+        changed = Account.objects.filter(pk=account.pk, balance__gte=max(0, -amount)).update(
+            balance=F("balance") + amount
+        )
+        if not changed:
+            left = Account.objects.values_list("balance", flat=True).get(pk=account.pk)
+            raise LedgerError(
+                f"Taking {-amount} credits would put {account.owner_label} below zero: "
+                f"{left} are left to take."
+            )
+        entry = LedgerEntry.objects.create(
+            account=account, kind=kind, amount=amount, credits=amount, by=by, note=note[:300]
+        )
+        _check_alert(account, spent=amount < 0)
+    return entry
+
+
+def adjust(*, user=None, project=None, amount: int, by=None, note: str = "") -> LedgerEntry:
+    """Correct a balance up or down (never below zero) with a reason on record."""
+    return grant(user=user, project=project, amount=amount, by=by, note=note, kind=Kind.ADJUST)
+
+
+def set_project_budget(*, project: Project, amount: int | None, by) -> Account | None:
+    """Set what the project may still spend (in-flight holds included), or remove the budget with None."""
+    if amount is not None and amount < 0:
+        raise LedgerError("A budget cannot be negative.")
+    with transaction.atomic():
+        account = Account.objects.select_for_update().filter(project=project).first()
+        if account is None:
+            if amount is None:
+                return None
+            try:
+                with transaction.atomic():
+                    Account.objects.create(project=project, enforced=False)
+            except IntegrityError:
+                pass
+            account = Account.objects.select_for_update().get(project=project)
+        if amount is None:
+            target, enforced = 0, False
+        else:
+            if amount < account.held:
+                raise LedgerError(
+                    f"Generations in flight hold {account.held} credits of this budget; "
+                    f"it can't be set below that."
+                )
+            target, enforced = amount - account.held, True
+        delta = target - account.balance
+        # Compare-and-set against the figures read under the row lock.
+        Account.objects.filter(pk=account.pk, balance=account.balance, held=account.held).update(
+            balance=F("balance") + delta, enforced=enforced
+        )
+        if delta:
+            note = "Budget removed" if amount is None else f"Budget set to {amount}"
+            LedgerEntry.objects.create(
+                account=account, kind=Kind.ADJUST, amount=delta, credits=delta, by=by, note=note
+            )
+        account.refresh_from_db()
+        _check_alert(account, spent=delta < 0)
+    return account if enforced else None
+
+
+# --- alerts -----------------------------------------------------------------------------------
+
+
+def set_alert(*, account: Account, below: int | None) -> None:
+    """Ask for a notice when the account's balance drops below `below` (None: no alert)."""
+    if below is not None and below < 0:
+        raise LedgerError("The alert threshold cannot be negative.")
+    # Already below: that crossing has happened; the next one is announced.
+    Account.objects.filter(pk=account.pk).update(
+        alert_below=below, alert_sent=below is not None and account.balance < below
+    )
+    account.refresh_from_db(fields=["alert_below", "alert_sent", "balance", "held"])
+
+
+def _check_alert(account: Account, *, spent: bool) -> None:
+    if not spent:
+        # Re-arm once the balance is back at or above the threshold.
+        Account.objects.filter(pk=account.pk, alert_sent=True, balance__gte=F("alert_below")).update(
+            alert_sent=False
+        )
+        return
+    crossed = Account.objects.filter(
+        pk=account.pk, alert_sent=False, alert_below__isnull=False, balance__lt=F("alert_below")
+    ).update(alert_sent=True)
+    if crossed:
+        _send_alert(Account.objects.select_related("user", "project").get(pk=account.pk))
+
+
+def _send_alert(account: Account) -> None:
+    if account.is_budget:
+        people = [m.user for m in account.project.memberships.filter(role=Role.OWNER).select_related("user")]
+        message = (f"The project “{account.project}” has {account.balance} credits left of its budget, "
+                   f"below the {account.alert_below} you asked to hear about.")
+    else:
+        people = [account.user]
+        message = (f"You have {account.balance} credits left, below the {account.alert_below} "
+                   f"you asked to hear about.")
+    Notice.objects.bulk_create([Notice(user=u, account=account, message=message) for u in people])
+    emails = [u.email for u in people if u.email]
+    if emails:
+        transaction.on_commit(lambda: send_mail("Takes: credits running low", message, None, emails))
