@@ -264,6 +264,7 @@ GROUP_BY_ENDPOINT: dict[str, int] = {
 }
 
 
+@cache
 def all_models() -> dict[str, int]:
     """Every model the emulator serves, mapped to its tier group."""
     models: dict[str, int] = {}
