@@ -264,13 +264,6 @@ def veo(endpoint: str, model_id: str, label: str, on: float, off: float) -> Mode
     )
 
 
-def veo3(endpoint: str) -> Model:
-    """Veo 3: eight seconds only, always with audio."""
-    image = ((first_frame(), prompt(1000, required=False))
-             if endpoint == "image_to_video" else (prompt(1000),))
-    return Model("veo3", endpoint, "Veo 3",
-                 fields=(*image, ratio(*VEO_RATIOS), duration_set(8), NEGATIVE_PROMPT),
-                 price=Price("second", 40))
 
 
 def seedance2(endpoint: str) -> Model:
@@ -310,7 +303,6 @@ IMAGE_TO_VIDEO = Endpoint(
               price=Price("second", 5), rules=image_rules("prompt_image")),
         veo("image_to_video", "veo3.1", "Veo 3.1", on=40, off=20),
         veo("image_to_video", "veo3.1_fast", "Veo 3.1 Fast", on=15, off=10),
-        veo3("image_to_video"),
         seedance2("image_to_video"),
         gemini_omni_flash("image_to_video"),
     ),
@@ -325,7 +317,6 @@ TEXT_TO_VIDEO = Endpoint(
               price=GEN45_PRICE),
         veo("text_to_video", "veo3.1", "Veo 3.1", on=40, off=20),
         veo("text_to_video", "veo3.1_fast", "Veo 3.1 Fast", on=15, off=10),
-        veo3("text_to_video"),
         seedance2("text_to_video"),
         gemini_omni_flash("text_to_video"),
     ),

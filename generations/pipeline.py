@@ -386,18 +386,20 @@ def resume_stalled(*, now: datetime | None = None) -> tuple[int, int]:
         flagged += flag_for_ops(generation=generation, reason="A worker stopped during submission; "
                                 "Runway may or may not have the task.")
     resumed = 0
+    # An upload that stopped halfway starts over from QUEUED (uploads are idempotent).
+    Generation.objects.filter(status=Status.UPLOADING, updated_at__lte=stale).update(
+        status=Status.QUEUED, next_poll_at=None
+    )
     pre_submit = Generation.objects.filter(
-        Q(status=Status.QUEUED, next_poll_at__lte=now)
-        | Q(status=Status.QUEUED, next_poll_at__isnull=True, updated_at__lte=stale)
-        | Q(status=Status.UPLOADING, updated_at__lte=stale)
+        Q(next_poll_at__lte=now) | Q(next_poll_at__isnull=True, updated_at__lte=stale), status=Status.QUEUED
     ).values_list("pk", flat=True)
     for pk in pre_submit:
         # Touch the row so the next sweep does not queue it again while this job waits.
-        Generation.objects.filter(pk=pk).update(updated_at=now, next_poll_at=None)
+        Generation.objects.filter(pk=pk).update(updated_at=timezone.now(), next_poll_at=None)
         enqueue("generations.tasks.run_generation", pk)
         resumed += 1
     for pk in Generation.objects.filter(status=Status.COPYING, next_poll_at__lte=now).values_list("pk", flat=True):
-        Generation.objects.filter(pk=pk).update(next_poll_at=now + STALE_STEP)
+        Generation.objects.filter(pk=pk).update(next_poll_at=timezone.now() + STALE_STEP)
         enqueue("generations.tasks.copy_outputs", pk)
         resumed += 1
     return resumed, flagged

@@ -68,3 +68,37 @@ def viewer_client(viewer) -> Client:
 @pytest.fixture
 def stranger_client(stranger) -> Client:
     return client_for(stranger)
+
+
+@pytest.fixture(scope="session")
+def emulator_server():
+    """One Runway emulator for the whole run, over real HTTP on loopback."""
+    from emulator.testing import EmulatorServer
+
+    server = EmulatorServer(speed=0).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def runway_emulator(emulator_server, settings):
+    """Point Takes at a freshly reset emulator; yields its control client."""
+    control = emulator_server.control
+    control.reset()
+    settings.RUNWAYML_API_SECRET = ""
+    settings.RUNWAY_USES_EMULATOR = True
+    settings.RUNWAY_BASE_URL = emulator_server.url
+    yield control
+    control.clear_faults()
+
+
+@pytest.fixture
+def media_root(settings, tmp_path):
+    """Filesystem storage in a fresh folder for this test."""
+    root = tmp_path / "media"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage",
+                    "OPTIONS": {"location": str(root), "base_url": "/media-not-public/"}},
+    }
+    return root

@@ -130,8 +130,6 @@ def gen45(**changes):
      "Veo 3.1 takes 4, 6 or 8 seconds; you asked for 5."),
     ("image_to_video", "veo3.1", {"last_frame": IMAGE, "ratio": "1280:720"}, "__all__",
      "Veo 3.1 can't use a last frame without a first frame."),
-    ("image_to_video", "veo3", {"prompt_image": IMAGE, "ratio": "1280:720", "duration": 4},
-     "duration", "Veo 3 takes 8 seconds; you asked for 4."),
     ("text_to_video", "gen4.5", {"prompt_text": "a", "ratio": "1104:832", "duration": 5},
      "ratio", "choose one of: 1280:720 or 720:1280."),
     ("text_to_image", "gen4_image_turbo", {"prompt_text": "a", "ratio": "1280:720"},
@@ -214,7 +212,6 @@ def test_utf16_length_counts_astral_characters_twice():
     ("image_to_video", "veo3.1", {"duration": 8, "audio": False}, 160),
     ("text_to_video", "veo3.1_fast", {"duration": 4, "audio": False}, 40),
     ("text_to_video", "veo3.1_fast", {"duration": 6}, 90),  # audio on by default
-    ("text_to_video", "veo3", {"duration": 8}, 320),
     ("text_to_image", "gen4_image", {"ratio": "1920:1080"}, 8),
     ("text_to_image", "gen4_image", {"ratio": "1080:1080"}, 8),
     ("text_to_image", "gen4_image", {"ratio": "1280:720"}, 5),

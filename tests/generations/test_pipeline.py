@@ -1,0 +1,376 @@
+"""The pipeline end to end against the emulator, through the real SDK, with crashes and faults."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.core.files.storage import default_storage
+from django.utils import timezone
+
+from credits import ledger
+from generations import catalog, downloads, media, pipeline
+from generations.models import Generation, Output, Status
+from tests.factories import make_asset
+from tests.generations.catalog_cases import valid_params
+
+pytestmark = pytest.mark.django_db(transaction=False)
+
+LATER = timedelta(minutes=10)
+
+
+@pytest.fixture
+def funded(owner, settings):
+    ledger.grant(user=owner, amount=10_000, note="test credits")
+    return owner
+
+
+def submit(project, user, endpoint, model, **params):
+    return pipeline.submit_generation(project=project, user=user, endpoint=endpoint, model=model, params=params)
+
+
+def drive(generation: Generation, *, rounds: int = 6) -> Generation:
+    """Run every step a worker would, as often as needed, and return the reloaded row."""
+    for step in range(rounds):
+        later = timezone.now() + LATER * (step + 2)
+        generation.refresh_from_db()
+        if generation.is_finished or generation.needs_attention:
+            break
+        if generation.status in (Status.QUEUED, Status.UPLOADING):
+            pipeline.run_generation(generation_id=generation.pk, now=later)
+        elif generation.status == Status.COPYING:
+            pipeline.copy_outputs(generation_id=generation.pk)
+        else:
+            pipeline.sweep_once(now=later)
+    generation.refresh_from_db()
+    return generation
+
+
+def tasks_created(control) -> int:
+    return sum(control.state()["tasks_created"].values())
+
+
+@pytest.fixture
+def image(project, owner, tmp_path, media_root):
+    return make_asset(project, owner, "image 1280x720", tmp_path / "in")
+
+
+def test_image_to_video_end_to_end(project, funded, image, runway_emulator):
+    g = submit(project, funded, "image_to_video", "gen4_turbo", prompt_image=image.pk, ratio="1280:720",
+               duration=5, prompt_text="A slow push in on the harbour")
+    assert g.status == Status.QUEUED
+    assert ledger.account_for(funded).held == 25
+
+    pipeline.run_generation(generation_id=g.pk)
+    g.refresh_from_db()
+    assert g.status == Status.PENDING and g.runway_task_id
+    assert g.request_payload["promptImage"][0]["uri"].startswith("runway://")
+    assert g.request_payload["model"] == "gen4_turbo"
+
+    g = drive(g)
+    assert g.status == Status.SUCCEEDED, g.failure_message
+    output = g.outputs.get()
+    assert output.kind == "video" and output.content_type == "video/mp4"
+    assert abs(output.duration - 5) < 0.5
+    assert output.width * 720 == output.height * 1280
+    assert output.thumbnail
+    with output.file.open("rb") as fp:
+        assert fp.read(12)[4:8] == b"ftyp"
+    assert tasks_created(runway_emulator) == 1
+    account = ledger.account_for(funded)
+    assert account.held == 0
+    assert g.cost_credits is not None
+    assert account.balance == ledger.account_for(funded).balance
+
+
+@pytest.mark.parametrize("spec", catalog.all_models(), ids=lambda m: f"{m.endpoint}-{m.id}")
+def test_every_model_runs_end_to_end(spec, project, funded, tmp_path, media_root, runway_emulator):
+    params = valid_params(spec)
+    for f in spec.fields:
+        value = params.get(f.name)
+        if f.kind == "asset" and isinstance(value, str):
+            params[f.name] = make_asset(project, funded, value, tmp_path / f.name).pk
+        elif f.kind == "assets" and isinstance(value, list):
+            params[f.name] = [make_asset(project, funded, v, tmp_path / f"{f.name}{i}").pk
+                              for i, v in enumerate(value)]
+    g = drive(submit(project, funded, spec.endpoint, spec.id, **params))
+    assert g.status == Status.SUCCEEDED, (g.failure_message, g.runway_failure)
+    outputs = list(g.outputs.all())
+    assert outputs and all(o.kind == catalog.get_endpoint(spec.endpoint).output_kind for o in outputs)
+    for o in outputs:
+        assert default_storage.exists(o.file.name)
+    assert tasks_created(runway_emulator) == 1
+
+
+def test_upload_uri_is_reused_while_valid(project, funded, image, runway_emulator):
+    for _ in range(2):
+        drive(submit(project, funded, "image_to_video", "gen4_turbo", prompt_image=image.pk, ratio="1280:720",
+                     duration=5))
+    assert runway_emulator.state()["uploads"] == 1
+    image.refresh_from_db()
+    image.runway_uri_expires_at = timezone.now() + timedelta(minutes=30)
+    image.save()
+    drive(submit(project, funded, "image_to_video", "gen4_turbo", prompt_image=image.pk, ratio="1280:720",
+                 duration=5))
+    assert runway_emulator.state()["uploads"] == 2
+
+
+# --- crash and resume ----------------------------------------------------------
+
+STEPS = ["queued", "uploaded", "submitting", "at_runway", "copying", "copied_one"]
+
+
+@pytest.mark.parametrize("crash_after", STEPS)
+def test_crash_between_steps_resumes_with_one_task(crash_after, project, funded, image, runway_emulator):
+    g = submit(project, funded, "image_to_video", "gen4_turbo", prompt_image=image.pk, ratio="1280:720",
+               duration=5)
+    if crash_after in ("uploaded", "submitting", "at_runway", "copying", "copied_one"):
+        assert g.transition(Status.QUEUED, Status.UPLOADING)
+        pipeline.upload_inputs(generation=g)
+    if crash_after in ("submitting",):
+        # The worker died after committing SUBMITTING, before (or during) the create call.
+        assert g.transition(Status.UPLOADING, Status.SUBMITTING)
+    if crash_after in ("at_runway", "copying", "copied_one"):
+        assert g.transition(Status.UPLOADING, Status.SUBMITTING)
+        pipeline.submit_to_runway(generation=g)
+    if crash_after in ("copying", "copied_one"):
+        pipeline.sweep_once(now=timezone.now() + LATER)
+    g.refresh_from_db()
+    if crash_after == "copied_one":
+        assert g.status == Status.COPYING
+        urls = g.task_json["output"]
+        path = downloads.fetch_to_temp(urls[0])
+        pipeline._store_output(g, 0, path)
+        path.unlink()
+
+    # Everything a restarted cluster does: the watchdog sweep, then the queued jobs.
+    pipeline.resume_stalled(now=timezone.now() + LATER)
+    g = drive(g)
+
+    if crash_after == "submitting":
+        assert g.needs_attention and g.status == Status.SUBMITTING
+        assert tasks_created(runway_emulator) == 0
+        assert ledger.account_for(funded).held == g.estimated_credits  # ops decide
+    else:
+        assert g.status == Status.SUCCEEDED
+        assert tasks_created(runway_emulator) == 1
+        assert Output.objects.filter(generation=g).count() == 1
+        assert ledger.account_for(funded).held == 0
+
+
+def test_steps_run_twice_are_harmless(project, funded, image, runway_emulator):
+    g = submit(project, funded, "image_to_video", "gen4_turbo", prompt_image=image.pk, ratio="1280:720",
+               duration=5)
+    pipeline.run_generation(generation_id=g.pk)
+    pipeline.run_generation(generation_id=g.pk)  # at-least-once delivery
+    pipeline.sweep_once(now=timezone.now() + LATER)
+    pipeline.copy_outputs(generation_id=g.pk)
+    pipeline.copy_outputs(generation_id=g.pk)
+    pipeline.sweep_once(now=timezone.now() + LATER)
+    g.refresh_from_db()
+    assert g.status == Status.SUCCEEDED
+    assert tasks_created(runway_emulator) == 1
+    assert g.outputs.count() == 1
+    settled = ledger.account_for(funded)
+    assert settled.held == 0
+
+
+def test_fresh_submission_in_progress_is_not_flagged(project, funded, image, runway_emulator):
+    g = submit(project, funded, "image_to_video", "gen4_turbo", prompt_image=image.pk, ratio="1280:720")
+    g.transition(Status.QUEUED, Status.SUBMITTING)
+    pipeline.run_generation(generation_id=g.pk)  # a duplicate job arriving mid-call
+    g.refresh_from_db()
+    assert not g.needs_attention
+    pipeline.run_generation(generation_id=g.pk, now=timezone.now() + LATER)
+    g.refresh_from_db()
+    assert g.needs_attention and "submission" in g.attention_reason
+
+
+# --- faults ----------------------------------------------------------------------
+
+def test_429_on_create_backs_off_then_succeeds(project, funded, image, runway_emulator):
+    runway_emulator.inject_fault(path="/v1/image_to_video", status=429, retry_after=7, count=1)
+    g = submit(project, funded, "image_to_video", "gen4_turbo", prompt_image=image.pk, ratio="1280:720")
+    pipeline.run_generation(generation_id=g.pk)
+    g.refresh_from_db()
+    assert g.status == Status.QUEUED and g.step_errors == 1
+    assert g.next_poll_at >= timezone.now() + timedelta(seconds=6)
+    pipeline.run_generation(generation_id=g.pk, now=timezone.now())  # too early: still backing off
+    g.refresh_from_db()
+    assert g.status == Status.QUEUED
+    g = drive(g)
+    assert g.status == Status.SUCCEEDED
+    assert tasks_created(runway_emulator) == 1
+
+
+@pytest.mark.parametrize("status", [502, 503])
+def test_gateway_refusals_are_retried(status, project, funded, image, runway_emulator):
+    runway_emulator.inject_fault(path="/v1/image_to_video", status=status, count=2)
+    g = drive(submit(project, funded, "image_to_video", "gen4_turbo", prompt_image=image.pk, ratio="1280:720"),
+              rounds=10)
+    assert g.status == Status.SUCCEEDED
+    assert tasks_created(runway_emulator) == 1
+
+
+@pytest.mark.parametrize("fault", [{"status": 500, "after": True}, {"drop_connection": True, "after": True}])
+def test_uncertain_create_is_flagged_not_resubmitted(fault, project, funded, image, runway_emulator):
+    runway_emulator.inject_fault(path="/v1/image_to_video", count=1, **fault)
+    g = drive(submit(project, funded, "image_to_video", "gen4_turbo", prompt_image=image.pk, ratio="1280:720"))
+    assert g.status == Status.SUBMITTING and g.needs_attention
+    assert "unknown" in g.attention_reason
+    pipeline.resume_stalled(now=timezone.now() + LATER)
+    assert tasks_created(runway_emulator) == 1  # the emulator took it; we never sent a second
+
+
+def test_bad_request_fails_and_releases(project, funded, image, runway_emulator):
+    runway_emulator.inject_fault(path="/v1/image_to_video", status=400, count=1)
+    g = drive(submit(project, funded, "image_to_video", "gen4_turbo", prompt_image=image.pk, ratio="1280:720"))
+    assert g.status == Status.FAILED and g.failure_code == "REQUEST.REJECTED"
+    assert ledger.account_for(funded).held == 0
+    assert tasks_created(runway_emulator) == 0
+
+
+@pytest.mark.parametrize(
+    ("code", "family"),
+    [("SAFETY.INPUT.TEXT", "safety"), ("ASSET.INVALID", "input"), ("INTERNAL.BAD_OUTPUT.CODE01", "internal")],
+)
+def test_failed_tasks_get_human_messages(code, family, project, funded, image, runway_emulator):
+    g = drive(submit(project, funded, "image_to_video", "gen4_turbo", prompt_image=image.pk, ratio="1280:720",
+                     prompt_text=f"harbour [fail:{code}]"))
+    assert g.status == Status.FAILED
+    assert g.failure_code == code and g.failure_family == family
+    assert g.failure_message == pipeline.FAILURE_MESSAGES[family]
+    assert g.can_retry is (family != "safety")
+    assert ledger.account_for(funded).held == 0
+
+
+def test_throttled_then_released(project, funded, image, runway_emulator):
+    runway_emulator.set_tier(1, {"gen4_turbo": {"maxConcurrentGenerations": 1, "maxDailyGenerations": 50}})
+    runway_emulator.freeze_clock(True)
+    runway_emulator.set_speed(1)
+    first = submit(project, funded, "image_to_video", "gen4_turbo", prompt_image=image.pk, ratio="1280:720")
+    second = submit(project, funded, "image_to_video", "gen4_turbo", prompt_image=image.pk, ratio="1280:720")
+    for g in (first, second):
+        pipeline.run_generation(generation_id=g.pk)
+    pipeline.sweep_once(now=timezone.now() + LATER)
+    second.refresh_from_db()
+    assert second.status == Status.THROTTLED
+    assert second.queue_position() == 1
+    runway_emulator.advance_clock(600)
+    runway_emulator.freeze_clock(False)
+    runway_emulator.set_speed(0)
+    assert drive(first).status == Status.SUCCEEDED
+    assert drive(second).status == Status.SUCCEEDED
+
+
+def test_hung_task_can_be_cancelled_and_is_charged_only_if_running(project, funded, image, runway_emulator):
+    g = submit(project, funded, "image_to_video", "gen4_turbo", prompt_image=image.pk, ratio="1280:720",
+               prompt_text="[hang]")
+    pipeline.run_generation(generation_id=g.pk)
+    pipeline.sweep_once(now=timezone.now() + LATER)
+    g.refresh_from_db()
+    assert g.status in (Status.RUNNING, Status.PENDING)
+    was_running = g.status == Status.RUNNING
+    before = ledger.account_for(funded).balance
+    assert pipeline.cancel_generation(generation=g)
+    g.refresh_from_db()
+    assert g.status == Status.CANCELLED
+    account = ledger.account_for(funded)
+    assert account.held == 0
+    assert account.balance == (before if was_running else before + g.estimated_credits)
+    assert not pipeline.cancel_generation(generation=g)
+
+
+def test_expired_output_urls_are_refreshed(project, funded, image, runway_emulator):
+    g = submit(project, funded, "image_to_video", "gen4_turbo", prompt_image=image.pk, ratio="1280:720")
+    pipeline.run_generation(generation_id=g.pk)
+    pipeline.sweep_once(now=timezone.now() + LATER)
+    runway_emulator.expire_outputs()
+    pipeline.copy_outputs(generation_id=g.pk)
+    g.refresh_from_db()
+    assert g.status == Status.SUCCEEDED
+    assert g.outputs.count() == 1
+
+
+def test_emulator_restart_with_lost_state_fails_cleanly(project, funded, image, runway_emulator):
+    g = submit(project, funded, "image_to_video", "gen4_turbo", prompt_image=image.pk, ratio="1280:720",
+               prompt_text="[hang]")
+    pipeline.run_generation(generation_id=g.pk)
+    runway_emulator.reset()
+    g = drive(g)
+    assert g.status == Status.FAILED and g.failure_code == "TASK.LOST"
+    assert "no longer has this task" in g.failure_message
+    assert ledger.account_for(funded).held == 0
+
+
+def test_poll_errors_back_off(project, funded, image, runway_emulator):
+    g = submit(project, funded, "image_to_video", "gen4_turbo", prompt_image=image.pk, ratio="1280:720")
+    pipeline.run_generation(generation_id=g.pk)
+    runway_emulator.inject_fault(path="/v1/tasks/*", status=503, count=1, retry_after=9)
+    now = timezone.now()
+    stats = pipeline.sweep_once(now=now)
+    g.refresh_from_db()
+    assert stats.errors == 1 and g.poll_errors == 1
+    assert g.next_poll_at >= now + timedelta(seconds=9)
+    assert drive(g).status == Status.SUCCEEDED
+
+
+def test_redirecting_output_is_refused(project, funded, image, runway_emulator):
+    g = submit(project, funded, "image_to_video", "gen4_turbo", prompt_image=image.pk, ratio="1280:720",
+               prompt_text="[redirect]")
+    g = drive(g)
+    assert g.status == Status.FAILED and g.failure_code == "COPY.FAILED"
+    assert "redirect" in g.failure_message
+    assert not g.outputs.exists()
+
+
+def test_inactive_user_cannot_submit(project, funded, image, runway_emulator):
+    funded.is_active = False
+    funded.save()
+    with pytest.raises(pipeline.SubmissionError, match="deactivated"):
+        submit(project, funded, "image_to_video", "gen4_turbo", prompt_image=image.pk, ratio="1280:720")
+    assert not Generation.objects.exists()
+
+
+def test_invalid_params_are_refused_before_runway(project, funded, image, runway_emulator):
+    with pytest.raises(pipeline.SubmissionError) as info:
+        submit(project, funded, "image_to_video", "gen4_turbo", prompt_image=image.pk, ratio="999:1")
+    assert "ratio" in info.value.errors
+    assert not Generation.objects.exists()
+    assert runway_emulator.state()["requests"] == {} or tasks_created(runway_emulator) == 0
+
+
+def test_asset_of_another_project_is_refused(project, funded, stranger, tmp_path, media_root, runway_emulator):
+    from accounts.models import Project
+
+    theirs = make_asset(Project.objects.get(created_by=stranger), stranger, "image 1280x720", tmp_path)
+    with pytest.raises(pipeline.SubmissionError) as info:
+        submit(project, funded, "image_to_video", "gen4_turbo", prompt_image=theirs.pk, ratio="1280:720")
+    assert "not in this project" in info.value.errors["prompt_image"][0]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://example.com/a.mp4",
+        "ftp://example.com/a.mp4",
+        "file:///etc/passwd",
+        "https://127.0.0.1/a.mp4",
+        "https://10.0.0.8/a.mp4",
+        "https://[::1]/a.mp4",
+        "https://169.254.169.254/latest/meta-data",
+        "https://localhost/a.mp4",
+        "gopher://example.com/",
+        "https:///nohost",
+    ],
+)
+def test_ssrf_table_is_refused(url, runway_emulator):
+    with pytest.raises(downloads.DownloadError):
+        downloads.check_url(url)
+
+
+def test_output_media_is_checked(tmp_path):
+    bogus = tmp_path / "x.mp4"
+    bogus.write_bytes(b"<html>not media</html>" * 100)
+    with pytest.raises(media.MediaError):
+        media.probe(str(bogus), max_side=None)
