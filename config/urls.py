@@ -10,5 +10,7 @@ urlpatterns = [
     path("projects/", project_views.project_list, name="project_list"),
     path("invitations/<str:token>/", project_views.invitation, name="invitation"),
     path("p/<slug:slug>/", include("accounts.project_urls")),
+    path("p/<slug:slug>/", include("generations.urls")),
+    path("", include("credits.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -21,6 +21,17 @@ EXPECTATIONS: dict[str, tuple[str, str | None, tuple[str, ...]]] = {
     "projects:invitation_revoke": ("owner", "invitation", ("POST",)),
     "projects:leave": ("viewer", None, ("GET",)),
     "projects:settings": ("owner", None, ("GET", "POST")),
+    "generations:assets": ("viewer", None, ("GET",)),
+    "generations:asset_delete": ("editor", "asset", ("GET", "POST")),
+    "generations:asset_file": ("viewer", "asset", ("GET",)),
+    "generations:asset_thumb": ("viewer", "asset", ("GET",)),
+    "generations:new": ("editor", None, ("GET", "POST")),
+    "generations:detail": ("viewer", "generation", ("GET",)),
+    "generations:cancel": ("editor", "generation", ("POST",)),
+    "generations:retry": ("editor", "generation", ("POST",)),
+    "generations:queue": ("viewer", None, ("GET",)),
+    "generations:output_file": ("viewer", "output", ("GET",)),
+    "generations:output_thumb": ("viewer", "output", ("GET",)),
 }
 
 RANK = {"anonymous": 0, "stranger": 0, "viewer": 1, "editor": 2, "owner": 3}
@@ -47,13 +58,47 @@ def test_every_project_url_has_an_expectation():
 
 
 @pytest.fixture
-def kwargs_builders(project, editor, owner):
+def kwargs_builders(project, editor, owner, settings, tmp_path):
+    from django.core.files.base import ContentFile
+
     from accounts.projects import invite_member
+    from generations.models import Asset, Generation, Output, Status
 
     invitation, _ = invite_member(project=project, invited_by=owner, who="x@example.com", role="viewer")
+    # Media rows with real files, in a throwaway storage folder.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage",
+                    "OPTIONS": {"location": str(tmp_path / "media"), "base_url": "/media-not-public/"}},
+    }
+    facts = {"kind": "image", "content_type": "image/png", "size": 600, "width": 8, "height": 8, "sha256": "0" * 64}
+
+    def asset():
+        item = Asset(project=project, uploaded_by=editor, name="a.png", **facts)
+        item.file.save("a.png", ContentFile(b"\x89PNG" + b"0" * 596), save=False)
+        item.thumbnail.save("a.jpg", ContentFile(b"\xff\xd8" + b"0" * 100), save=False)
+        item.save()
+        return {"asset_id": item.pk}
+
+    def generation(status=Status.FAILED):
+        return Generation.objects.create(project=project, created_by=editor, endpoint="text_to_image",
+                                         model="gen4_image", params={"prompt_text": "a cat"}, status=status,
+                                         failure_code="INTERNAL", failure_message="Runway had a problem.")
+
+    def output():
+        gen = generation(Status.SUCCEEDED)
+        item = Output(project=project, generation=gen, **facts)
+        item.file.save("o.png", ContentFile(b"\x89PNG" + b"0" * 596), save=False)
+        item.thumbnail.save("o.jpg", ContentFile(b"\xff\xd8" + b"0" * 100), save=False)
+        item.save()
+        return {"output_id": item.pk}
+
     return {
         "member": lambda: {"member_id": Membership.objects.get(project=project, user=editor).pk},
         "invitation": lambda: {"invitation_id": invitation.pk},
+        "asset": asset,
+        "generation": lambda: {"generation_id": generation().pk},
+        "output": output,
     }
 
 

@@ -1,0 +1,176 @@
+"""Forms for uploading assets and for submitting a generation built from the catalog."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.db.models import QuerySet
+
+from accounts.models import Project
+from generations import catalog, media
+from generations.models import Asset
+
+ACCEPT = ("image/jpeg,image/png,image/webp,video/mp4,video/quicktime,video/x-matroska,"
+          "video/webm,video/3gpp,audio/mpeg,audio/wav,audio/x-wav,audio/flac,audio/mp4,"
+          "audio/x-m4a,audio/aac,.jpg,.jpeg,.png,.webp,.mp4,.mov,.mkv,.webm,.3gp,.mp3,.wav,"
+          ".flac,.m4a,.aac")
+
+TOO_LARGE = (f"This file is larger than {media.MAX_BYTES // (1024 * 1024)} MB, "
+             "the most Runway accepts; nothing was saved.")
+
+
+class AssetUploadForm(forms.ModelForm):
+    """One file and an optional display name; the content is checked by the asset workflow."""
+
+    class Meta:
+        model = Asset
+        fields = ("file", "name")
+        labels = {"file": "File", "name": "Name (optional)"}
+        help_texts = {
+            "file": f"{media.ACCEPTED}; 512 bytes to 200 MB.",
+            "name": "Shown in the asset list; the file name when left empty.",
+        }
+
+    def __init__(self, *args, too_large: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.too_large = too_large
+        self.fields["name"].required = False
+        self.fields["file"].widget = forms.ClearableFileInput(
+            attrs={"accept": ACCEPT, "data-max-bytes": media.MAX_BYTES})
+        if too_large:
+            # The upload handler stopped reading; say why instead of "this field is required".
+            self.fields["file"].required = False
+
+    def clean_file(self):
+        if self.too_large:
+            raise forms.ValidationError(TOO_LARGE, code="too_large")
+        return self.cleaned_data["file"]
+
+
+# --- generation form ---------------------------------------------------------------------
+
+PICKER_LIMIT = 48
+
+
+class CatalogChoiceField(forms.ChoiceField):
+    """A select whose accepted values the catalog checks, with its own clearer message."""
+
+    def valid_value(self, value: Any) -> bool:
+        return True
+
+
+class AssetPickField(forms.ModelChoiceField):
+    """One project asset; the catalog, not the queryset, says which kinds fit."""
+
+    picker_assets: list[Asset]
+    multiple = False
+
+
+class AssetsPickField(forms.ModelMultipleChoiceField):
+    """Several project assets."""
+
+    picker_assets: list[Asset]
+    multiple = True
+
+
+def _facts(asset: Asset) -> catalog.MediaFacts:
+    return catalog.MediaFacts(asset.kind, asset.width, asset.height, asset.duration)
+
+
+class GenerationForm(forms.Form):
+    """The settings of one catalog model as form fields; `clean` validates with the catalog.
+
+    Django fields only parse and render: every limit and message comes from the catalog, so
+    the form refuses exactly what the catalog (and the pipeline after it) would refuse.
+    After `is_valid()`, `params` holds what `pipeline.submit_generation` takes.
+    """
+
+    def __init__(self, *args, model: catalog.Model, project: Project, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.model = model
+        self.project = project
+        self.params: dict[str, Any] = {}
+        project_assets = Asset.objects.in_project(project)
+        for f in model.fields:
+            self.fields[f.name] = self._field_for(f, project_assets)
+        for name, value in catalog.default_params(model).items():
+            self.initial.setdefault(name, value)
+
+    def _field_for(self, f: catalog.Field, project_assets: QuerySet[Asset]) -> forms.Field:
+        common: dict[str, Any] = {"label": f.label, "required": False, "help_text": f.help}
+        if f.kind == "text":
+            attrs = {"rows": 4, "data-max-length": f.max_length or "",
+                     "aria-describedby": f"id_{f.name}_count"}
+            text = forms.CharField(widget=forms.Textarea(attrs=attrs), **common)
+            text.max_characters = f.max_length  # type: ignore[attr-defined]
+            return text
+        if f.kind in ("int", "number"):
+            attrs: dict[str, Any] = {"step": 1 if f.kind == "int" else "any"}
+            if f.min is not None:
+                attrs["min"] = f"{f.min:g}"
+            if f.max is not None:
+                attrs["max"] = f"{f.max:g}"
+            if f.name == "seed":
+                attrs["placeholder"] = "Random"
+            field_class = forms.IntegerField if f.kind == "int" else forms.FloatField
+            return field_class(widget=forms.NumberInput(attrs=attrs), **common)
+        if f.kind == "choice":
+            choices = [(str(v), label) for v, label in f.choice_pairs]
+            if not f.required:
+                choices.insert(0, ("", "— model's choice —"))
+            return CatalogChoiceField(choices=choices, **common)
+        if f.kind == "bool":
+            return forms.BooleanField(**common)
+        if f.kind in ("asset", "assets"):
+            # Any asset of this project parses; a wrong kind gets the catalog's message.
+            picker = list(project_assets.filter(kind__in=f.media_kinds)[:PICKER_LIMIT])
+            if f.kind == "asset":
+                field: forms.Field = AssetPickField(queryset=project_assets, **common)
+            else:
+                field = AssetsPickField(queryset=project_assets, **common)
+            field.is_asset_picker = True  # type: ignore[attr-defined]
+            field.picker_assets = picker  # type: ignore[attr-defined]
+            field.media_kinds = f.media_kinds  # type: ignore[attr-defined]
+            field.catalog_field = f  # type: ignore[attr-defined]
+            return field
+        raise ValueError(f"unknown field kind {f.kind!r}")
+
+    def _raw(self) -> dict[str, Any]:
+        raw: dict[str, Any] = {}
+        for f in self.model.fields:
+            key = self.add_prefix(f.name)
+            if f.kind == "assets" and hasattr(self.data, "getlist"):
+                raw[f.name] = self.data.getlist(key)
+            else:
+                raw[f.name] = self.data.get(key)
+        return raw
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        params, errors = catalog.clean_params(self.model, self._raw())
+        facts: dict[str, Any] = {}
+        for f in self.model.fields:
+            if f.kind not in ("asset", "assets") or f.name not in params:
+                continue
+            chosen = cleaned.get(f.name)
+            if f.name in self.errors or chosen is None:
+                continue
+            if f.kind == "asset":
+                params[f.name] = chosen.pk
+                facts[f.name] = _facts(chosen)
+            else:
+                by_pk = {a.pk: a for a in chosen}
+                pks = [int(v) for v in params[f.name]]
+                params[f.name] = pks
+                facts[f.name] = [_facts(by_pk[pk]) for pk in pks if pk in by_pk]
+        for name, messages in catalog.validate(self.model, params, facts).items():
+            errors.setdefault(name, messages)
+        for name, messages in errors.items():
+            field = None if name == catalog.ALL else name
+            if field is not None and (field not in self.fields or field in self.errors):
+                continue  # Django already said what's wrong with this one
+            for message in messages:
+                self.add_error(field, message)
+        self.params = params
+        return cleaned

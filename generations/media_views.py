@@ -1,0 +1,91 @@
+"""Media files, served only after the project access check.
+
+Never public static files: the filesystem storage streams through Django with the content
+type we detected and `nosniff`; S3 storage answers with a short signed URL instead.
+"""
+
+from __future__ import annotations
+
+from django.core.files.storage import FileSystemStorage
+from django.db.models.fields.files import FieldFile
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.views.decorators.http import require_GET
+
+from accounts.access import project_view
+from generations.models import Asset, Output
+
+THUMB_TYPE = "image/jpeg"
+
+
+def _ascii_name(name: str) -> str:
+    return "".join(c if c.isascii() and c.isprintable() and c not in '"\\' else "_" for c in name)
+
+
+def serve_file(fieldfile: FieldFile, *, content_type: str, filename: str,
+               as_attachment: bool = False) -> HttpResponse:
+    """Stream a stored file (or redirect to a signed URL) with safe headers."""
+    if not fieldfile:
+        raise Http404("No such file")
+    storage = fieldfile.storage
+    disposition = "attachment" if as_attachment else "inline"
+    if not isinstance(storage, FileSystemStorage):
+        # S3-compatible storage: a short-lived signed URL that carries our headers with it.
+        url = storage.url(fieldfile.name, parameters={
+            "ResponseContentType": content_type,
+            "ResponseContentDisposition": f'{disposition}; filename="{_ascii_name(filename)}"',
+        })
+        response: HttpResponse = HttpResponseRedirect(url)
+    else:
+        try:
+            handle = storage.open(fieldfile.name, "rb")
+        except FileNotFoundError:
+            raise Http404("No such file") from None
+        response = FileResponse(handle, content_type=content_type, as_attachment=as_attachment,
+                                filename=filename)
+        response["Content-Security-Policy"] = "sandbox"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, max-age=300"
+    return response
+
+
+def _asset(membership, asset_id: int) -> Asset:
+    return get_object_or_404(Asset.objects.in_project(membership.project), pk=asset_id)
+
+
+def _output(membership, output_id: int) -> Output:
+    return get_object_or_404(Output.objects.in_project(membership.project).select_related("generation"),
+                             pk=output_id)
+
+
+@require_GET
+@project_view()
+def asset_file(request, membership, asset_id: int):
+    asset = _asset(membership, asset_id)
+    # The name people gave it, with the extension of the type we detected.
+    stem = asset.name.rsplit(".", 1)[0] or f"asset-{asset.pk}"
+    name = f"{stem}.{asset.file.name.rsplit('.', 1)[-1]}"
+    return serve_file(asset.file, content_type=asset.content_type, filename=name,
+                      as_attachment="download" in request.GET)
+
+
+@require_GET
+@project_view()
+def asset_thumb(request, membership, asset_id: int):
+    asset = _asset(membership, asset_id)
+    return serve_file(asset.thumbnail, content_type=THUMB_TYPE, filename=f"asset-{asset.pk}-thumb.jpg")
+
+
+@require_GET
+@project_view()
+def output_file(request, membership, output_id: int):
+    output = _output(membership, output_id)
+    return serve_file(output.file, content_type=output.content_type, filename=output.download_name,
+                      as_attachment="download" in request.GET)
+
+
+@require_GET
+@project_view()
+def output_thumb(request, membership, output_id: int):
+    output = _output(membership, output_id)
+    return serve_file(output.thumbnail, content_type=THUMB_TYPE, filename=f"output-{output.pk}-thumb.jpg")

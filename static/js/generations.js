@@ -1,0 +1,90 @@
+// Upload progress, prompt character counts and error swaps for the asset and generation pages.
+// Every page works without this file: forms post normally and the server checks everything.
+(function () {
+  "use strict";
+
+  // Count like the server (and Runway): UTF-16 code units, so an emoji counts as two.
+  function utf16Length(text) {
+    return text.length; // JavaScript strings are UTF-16 already
+  }
+
+  function updateCounter(textarea) {
+    const counter = document.getElementById(textarea.id + "_count");
+    if (!counter) return;
+    const max = parseInt(textarea.dataset.maxLength || "0", 10);
+    const n = utf16Length(textarea.value);
+    counter.textContent = max ? n + " / " + max + " characters" : n + " characters";
+    counter.classList.toggle("over", Boolean(max) && n > max);
+  }
+
+  function initCounters(root) {
+    root.querySelectorAll("textarea[data-max-length]").forEach(updateCounter);
+  }
+
+  document.addEventListener("input", (event) => {
+    if (event.target.matches && event.target.matches("textarea[data-max-length]")) updateCounter(event.target);
+  });
+
+  // Refused uploads and invalid forms come back as 400/409/413 with the form and its messages:
+  // swap them in like a success instead of dropping them.
+  document.addEventListener("htmx:beforeSwap", (event) => {
+    if ([400, 409, 413].includes(event.detail.xhr.status)) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
+
+  function uploadParts(form) {
+    return {
+      box: form.querySelector(".upload-progress"),
+      bar: form.querySelector(".upload-progress progress"),
+      status: form.querySelector(".upload-status"),
+      button: form.querySelector("button[type=submit]"),
+    };
+  }
+
+  // Refuse a file over the limit before sending 200 MB for nothing; the server checks again.
+  document.addEventListener("htmx:confirm", (event) => {
+    const form = event.target;
+    if (!form.matches || !form.matches("form[data-upload]")) return;
+    const input = form.querySelector("input[type=file]");
+    const file = input && input.files && input.files[0];
+    const max = parseInt((input && input.dataset.maxBytes) || "0", 10);
+    if (file && max && file.size > max) {
+      event.preventDefault();
+      uploadParts(form).status.textContent =
+        "This file is larger than " + Math.round(max / 1048576) + " MB, the most Runway accepts.";
+    }
+  });
+
+  document.addEventListener("htmx:beforeRequest", (event) => {
+    const form = event.target;
+    if (!form.matches || !form.matches("form[data-upload]")) return;
+    const parts = uploadParts(form);
+    parts.box.hidden = false;
+    parts.bar.value = 0;
+    parts.status.textContent = "";
+    parts.button.disabled = true;
+  });
+
+  document.addEventListener("htmx:xhr:progress", (event) => {
+    const form = event.target.closest && event.target.closest("form[data-upload]");
+    if (!form || !event.detail.lengthComputable) return;
+    const parts = uploadParts(form);
+    const percent = Math.round((event.detail.loaded / event.detail.total) * 100);
+    parts.bar.value = percent;
+    parts.status.textContent = percent < 100 ? "Uploading… " + percent + "%" : "Checking the file…";
+  });
+
+  document.addEventListener("htmx:sendError", (event) => {
+    const form = event.target;
+    if (!form.matches || !form.matches("form[data-upload]")) return;
+    const parts = uploadParts(form);
+    parts.button.disabled = false;
+    parts.box.hidden = true;
+    parts.status.textContent = "The upload was interrupted (the file may be too large, or the connection dropped). Try again.";
+  });
+
+  document.addEventListener("htmx:afterSwap", (event) => initCounters(event.target));
+  document.addEventListener("DOMContentLoaded", () => initCounters(document));
+})();
