@@ -582,3 +582,28 @@ def cancel_generation(*, generation: Generation) -> bool:
             return True
     return False
 
+
+
+# --- Ops resolutions for flagged submissions ----------------------------------------
+
+def resolve_as_submitted(*, generation: Generation, task_id: str) -> bool:
+    """Ops found the task at Runway: record its id and let the sweep follow it."""
+    task_id = task_id.strip()
+    if not task_id:
+        raise SubmissionError("Give the Runway task id.")
+    now = timezone.now()
+    recorded = Generation.objects.filter(pk=generation.pk, status=Status.SUBMITTING, runway_task_id="").update(
+        runway_task_id=task_id, status=Status.PENDING, submitted_at=now, next_poll_at=now,
+        needs_attention=False, attention_reason="", updated_at=now,
+    )
+    if recorded:
+        generation.refresh_from_db()
+        ensure_sweep()
+    return bool(recorded)
+
+
+def resolve_as_failed(*, generation: Generation, note: str = "") -> bool:
+    """Ops confirmed Runway has no task: fail the generation and release its hold."""
+    message = "Submission could not be confirmed with Runway; nothing was charged."
+    return _fail(generation, Status.SUBMITTING, message=f"{message} {note}".strip(), code="SUBMIT.UNCONFIRMED",
+                 raw=note)
