@@ -11,5 +11,6 @@ urlpatterns = [
     path("invitations/<str:token>/", project_views.invitation, name="invitation"),
     path("p/<slug:slug>/", include("accounts.project_urls")),
     path("p/<slug:slug>/", include("generations.urls")),
+    path("", include("credits.urls")),
     path("admin/", admin.site.urls),
 ]

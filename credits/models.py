@@ -93,7 +93,7 @@ class EntryQuerySet(models.QuerySet):
         return self.filter(account=account)
 
     def for_page(self) -> EntryQuerySet:
-        return self.select_related("generation", "by").order_by("-created_at", "-id")
+        return self.select_related("generation__project", "by", "account__user").order_by("-created_at", "-id")
 
     def settled(self) -> EntryQuerySet:
         """Charges on people's accounts: each generation counted once, whatever the budgets."""
@@ -190,6 +190,11 @@ class Hold(models.Model):
         return f"Hold of {self.amount} for generation {self.generation_id} ({self.state})"
 
 
+class NoticeQuerySet(models.QuerySet):
+    def unread_for(self, user) -> NoticeQuerySet:
+        return self.filter(user=user, dismissed_at=None).order_by("-created_at")
+
+
 class Notice(models.Model):
     """A message in the app for one person, e.g. a crossed credit threshold."""
 
@@ -198,6 +203,8 @@ class Notice(models.Model):
     message = models.CharField(max_length=300)
     created_at = models.DateTimeField(default=timezone.now)
     dismissed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = NoticeQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]
@@ -231,7 +238,8 @@ class OrgSnapshot(models.Model):
 
     def model_rows(self) -> list[dict]:
         """Tier limits and today's generations, busiest models first."""
-        rows = [{"model": name, **values} for name, values in self.models_data.items()]
+        rows = [{"model": name, **values, "left": self.remaining_daily(name)}
+                for name, values in self.models_data.items()]
         return sorted(rows, key=lambda r: (-(r.get("daily") or 0), r["model"]))
 
     def remaining_daily(self, model: str) -> int | None:

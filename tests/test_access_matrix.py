@@ -13,6 +13,11 @@ pytestmark = pytest.mark.django_db
 
 # url name → (minimum role, extra URL kwargs builder name, methods to try)
 EXPECTATIONS: dict[str, tuple[str, str | None, tuple[str, ...]]] = {
+    "credits:project": ("owner", None, ("GET",)),
+    "credits:budget": ("owner", None, ("POST",)),
+    "credits:budget_remove": ("owner", None, ("GET", "POST")),
+    "credits:project_alert": ("owner", None, ("POST",)),
+    "credits:estimate": ("editor", None, ("GET",)),
     "projects:detail": ("viewer", None, ("GET",)),
     "projects:members": ("viewer", None, ("GET",)),
     "projects:invite": ("owner", None, ("POST",)),
