@@ -74,6 +74,11 @@ class AssetsPickField(forms.ModelMultipleChoiceField):
     multiple = True
 
 
+def _plain(number: float) -> str:
+    """4294967295 and 0.5, never 4.29497e+09."""
+    return str(int(number)) if float(number).is_integer() else str(number)
+
+
 def _facts(asset: Asset) -> catalog.MediaFacts:
     return catalog.MediaFacts(asset.kind, asset.width, asset.height, asset.duration)
 
@@ -101,16 +106,16 @@ class GenerationForm(forms.Form):
         common: dict[str, Any] = {"label": f.label, "required": False, "help_text": f.help}
         if f.kind == "text":
             attrs = {"rows": 4, "data-max-length": f.max_length or "",
-                     "aria-describedby": f"id_{f.name}_count"}
+                     "aria-describedby": f"id_{f.name}_help id_{f.name}_count"}
             text = forms.CharField(widget=forms.Textarea(attrs=attrs), **common)
             text.max_characters = f.max_length  # type: ignore[attr-defined]
             return text
         if f.kind in ("int", "number"):
             attrs: dict[str, Any] = {"step": 1 if f.kind == "int" else "any"}
             if f.min is not None:
-                attrs["min"] = f"{f.min:g}"
+                attrs["min"] = _plain(f.min)
             if f.max is not None:
-                attrs["max"] = f"{f.max:g}"
+                attrs["max"] = _plain(f.max)
             if f.name == "seed":
                 attrs["placeholder"] = "Random"
             field_class = forms.IntegerField if f.kind == "int" else forms.FloatField
