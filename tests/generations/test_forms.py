@@ -45,8 +45,7 @@ def test_default_form_with_suitable_assets_is_valid(model, project, spec_assets)
             assert form.params[f.name] == [spec_assets(s).pk for s in params[f.name]]
         elif f.name in params:
             assert form.params[f.name] == params[f.name]
-    assert catalog.validate(model, form.params,
-                            {k: v for k, v in _facts(model, form.params).items()}) == {}
+    assert catalog.validate(model, form.params, _facts(model, form.params)) == {}
 
 
 def _facts(model, params):
