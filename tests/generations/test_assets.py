@@ -368,3 +368,27 @@ def test_delete_roles(viewer_client, stranger_client, project, stored_assets):
     assert viewer_client.post(url).status_code == 403
     assert stranger_client.post(url).status_code == 404
     assert Asset.objects.filter(pk=stored_assets[0].pk).exists()
+
+
+def test_on_s3_storage_media_redirects_to_a_short_signed_url(viewer_client, project, editor, settings,
+                                                            samples_dir):
+    import boto3
+    from moto import mock_aws
+
+    with mock_aws():
+        boto3.client("s3", region_name="us-east-1").create_bucket(Bucket="takes-media")
+        settings.STORAGES = {
+            **settings.STORAGES,
+            "default": {"BACKEND": "storages.backends.s3.S3Storage",
+                        "OPTIONS": {"bucket_name": "takes-media", "region_name": "us-east-1",
+                                    "access_key": "test", "secret_key": "test", "querystring_auth": True,
+                                    "querystring_expire": 300, "default_acl": None, "file_overwrite": False}},
+        }
+        asset = create_asset(project=project, user=editor, uploaded_file=_upload(samples_dir / "still.png"))
+        response = viewer_client.get(reverse("generations:asset_file", args=[project.slug, asset.pk]))
+        assert response.status_code == 302
+        location = response["Location"]
+        assert "takes-media" in location and "Signature" in location and "Expires=" in location
+        assert "response-content-type=image%2Fpng" in location
+        assert "response-content-disposition=inline" in location
+        assert response["X-Content-Type-Options"] == "nosniff"
