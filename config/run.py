@@ -29,7 +29,7 @@ def _commands() -> list[tuple[str, list[str]]]:
         commands.insert(
             0,
             ("emulator", [PYTHON, "-m", "emulator", "--host", "127.0.0.1", "--port", emulator_port,
-                          "--speed", os.environ.get("EMULATOR_SPEED", "0.2"), "--data", data]),
+                          "--speed", os.environ.get("EMULATOR_SPEED", "0.2"), "--tier", "2", "--data", data]),
         )
     return commands
 
