@@ -38,7 +38,6 @@ if TYPE_CHECKING:
 DOC_URL = "https://docs.dev.runwayml.com/api"
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$", re.I)
 PROMPT_FIELDS = ("promptText", "negativePrompt")
-MIN_UPLOAD, MAX_UPLOAD = 512, 200 * 1024 * 1024
 
 #: Image input checks the API applies per model: (min w/h, max w/h, min side, max side).
 IMAGE_RULES: dict[str, tuple[float, float, int, int]] = {
