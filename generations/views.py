@@ -284,7 +284,13 @@ def generation_detail(request, membership, generation_id: int):
 @project_view(Role.EDITOR)
 def generation_cancel(request, membership, generation_id: int):
     generation = _generation(membership, generation_id)
-    if pipeline.cancel_generation(generation=generation):
+    try:
+        cancelled = pipeline.cancel_generation(generation=generation)
+    except pipeline.SubmissionError as exc:
+        # Runway did not take the cancellation; the generation goes on and can be cancelled again.
+        generation.refresh_from_db()
+        return _card(request, membership, generation, status=502, error=str(exc))
+    if cancelled:
         messages.success(request, "Generation cancelled; its credit hold is released.")
     else:
         messages.info(request, "This generation had already finished, so there was nothing to cancel.")

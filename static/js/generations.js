@@ -25,10 +25,10 @@
     if (event.target.matches && event.target.matches("textarea[data-max-length]")) updateCounter(event.target);
   });
 
-  // Refused uploads and invalid forms come back as 400/409/413 with the form and its messages:
-  // swap them in like a success instead of dropping them.
+  // Refused uploads, invalid forms and a cancel Runway didn't take come back as 400/409/413/502
+  // with the form or card and its message: swap them in like a success instead of dropping them.
   document.addEventListener("htmx:beforeSwap", (event) => {
-    if ([400, 409, 413].includes(event.detail.xhr.status)) {
+    if ([400, 409, 413, 502].includes(event.detail.xhr.status)) {
       event.detail.shouldSwap = true;
       event.detail.isError = false;
     }

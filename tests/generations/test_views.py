@@ -453,3 +453,18 @@ def test_output_files_are_served_to_members_only(viewer_client, stranger_client,
     assert thumb.status_code == 200 and thumb["Content-Type"] == "image/jpeg"
     assert stranger_client.get(url).status_code == 404
     assert client_for(None).get(url).status_code == 302
+
+
+def test_cancel_runway_does_not_take_is_a_502_card_with_the_message(editor_client, project, editor,
+                                                                    runway_emulator):
+    generation = make_generation(project, editor, Status.RUNNING,
+                                 runway_task_id="7f1c9a52-3b7e-4c1d-9f3e-2a4b5c6d7e8f")
+    runway_emulator.inject_fault(path="/v1/tasks/*", method="DELETE", status=500, count=None)
+    response = editor_client.post(reverse("generations:cancel", args=[project.slug, generation.pk]),
+                                  HTTP_HX_REQUEST="true")
+    assert response.status_code == 502
+    body = response.content.decode()
+    assert "Runway did not take the cancellation" in body
+    assert "Cancel generation" in body  # still cancellable: it can be tried again
+    generation.refresh_from_db()
+    assert generation.status == Status.RUNNING
