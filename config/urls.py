@@ -3,6 +3,7 @@ from django.urls import include, path
 
 from accounts import project_views
 from accounts import views as account_views
+from generations import sharing_views
 
 urlpatterns = [
     path("", account_views.home, name="home"),
@@ -11,6 +12,10 @@ urlpatterns = [
     path("invitations/<str:token>/", project_views.invitation, name="invitation"),
     path("p/<slug:slug>/", include("accounts.project_urls")),
     path("p/<slug:slug>/", include("generations.urls")),
+    path("p/<slug:slug>/gallery/", include("generations.gallery_urls")),
+    path("s/<str:token>/", sharing_views.share_page, name="share"),
+    path("s/<str:token>/media/", sharing_views.share_media, name="share_media"),
+    path("s/<str:token>/poster/", sharing_views.share_poster, name="share_poster"),
     path("", include("credits.urls")),
     path("admin/", admin.site.urls),
 ]

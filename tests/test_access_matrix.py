@@ -37,6 +37,16 @@ EXPECTATIONS: dict[str, tuple[str, str | None, tuple[str, ...]]] = {
     "generations:queue": ("viewer", None, ("GET",)),
     "generations:output_file": ("viewer", "output", ("GET",)),
     "generations:output_thumb": ("viewer", "output", ("GET",)),
+    "gallery:index": ("viewer", None, ("GET",)),
+    "gallery:zip": ("viewer", None, ("GET",)),
+    "gallery:delete": ("editor", None, ("GET", "POST")),
+    "gallery:shares": ("owner", None, ("GET",)),
+    "gallery:share_revoke": ("editor", "share", ("POST",)),
+    "gallery:output": ("viewer", "output", ("GET",)),
+    "gallery:favourite": ("editor", "output", ("POST",)),
+    "gallery:tags": ("editor", "output", ("POST",)),
+    "gallery:use": ("editor", "output", ("POST",)),
+    "gallery:share": ("editor", "output", ("POST",)),
 }
 
 RANK = {"anonymous": 0, "stranger": 0, "viewer": 1, "editor": 2, "owner": 3}
@@ -67,7 +77,7 @@ def kwargs_builders(project, editor, owner, settings, tmp_path):
     from django.core.files.base import ContentFile
 
     from accounts.projects import invite_member
-    from generations.models import Asset, Generation, Output, Status
+    from generations.models import Asset, Generation, Output, ShareLink, Status
 
     invitation, _ = invite_member(project=project, invited_by=owner, who="x@example.com", role="viewer")
     # Media rows with real files, in a throwaway storage folder.
@@ -104,6 +114,8 @@ def kwargs_builders(project, editor, owner, settings, tmp_path):
         "asset": asset,
         "generation": lambda: {"generation_id": generation().pk},
         "output": output,
+        "share": lambda: {"link_id": ShareLink.objects.create(
+            output_id=output()["output_id"], created_by=editor).pk},
     }
 
 
