@@ -21,15 +21,9 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def storage_dir(settings, tmp_path) -> Path:
+def storage_dir(media_root) -> Path:
     """Filesystem storage in a fresh folder, so 'nothing was stored' can be checked."""
-    root = tmp_path / "media"
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage",
-                    "OPTIONS": {"location": str(root), "base_url": "/media-not-public/"}},
-    }
-    return root
+    return media_root
 
 
 @pytest.fixture(scope="module")
