@@ -1,0 +1,73 @@
+"""Outputs with real media in storage, as the pipeline would leave them, for the gallery tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from django.core.files import File
+
+from generations import media
+from generations.models import Generation, Output, Status
+from tests.generations import media_samples
+
+
+@dataclass(frozen=True)
+class Sample:
+    path: Path
+    thumb: Path
+    info: media.MediaInfo
+
+
+@pytest.fixture(scope="session")
+def samples(tmp_path_factory) -> dict[str, Sample]:
+    """One small real file of each kind, probed and with its thumbnail, made once per run."""
+    d = tmp_path_factory.mktemp("gallery-samples")
+    made = {}
+    for kind, path in (("image", media_samples.make_png(d / "still.png", 320, 180)),
+                       ("video", media_samples.make_mp4(d / "clip.mp4", 1, 160, 120)),
+                       ("audio", media_samples.make_wav(d / "tone.wav", 1.0))):
+        info = media.probe(path)
+        thumb = d / f"{kind}-thumb.jpg"
+        media.make_thumbnail(path, info, thumb)
+        made[kind] = Sample(path, thumb, info)
+    return made
+
+
+ENDPOINT_FOR = {"image": ("text_to_image", "gen4_image"), "video": ("text_to_video", "gen4.5"),
+                "audio": ("sound_effect", "eleven_text_to_sound_v2")}
+
+
+@pytest.fixture
+def make_output(media_root, samples):
+    """make_output(project, user, kind="image", prompt=..., **generation_fields) -> Output."""
+
+    def make(project, user, kind: str = "image", prompt: str = "a red fox in the snow", *,
+             created_at: datetime | None = None, index: int = 0, generation: Generation | None = None,
+             **fields) -> Output:
+        sample = samples[kind]
+        if generation is None:
+            endpoint, model = ENDPOINT_FOR[kind]
+            fields.setdefault("endpoint", endpoint)
+            fields.setdefault("model", model)
+            fields.setdefault("params", {"prompt_text": prompt})
+            extra = {"created_at": created_at} if created_at else {}
+            generation = Generation.objects.create(project=project, created_by=user, prompt=prompt,
+                                                   status=Status.SUCCEEDED, cost_credits=5, **extra,
+                                                   **fields)
+        info = sample.info
+        output = Output(project=project, generation=generation, index=index, kind=info.kind,
+                        content_type=info.content_type, size=info.size, width=info.width,
+                        height=info.height, duration=info.duration, sha256=media.sha256_file(sample.path))
+        if created_at:
+            output.created_at = created_at
+        with sample.path.open("rb") as fp:
+            output.file.save(f"out{info.extension}", File(fp), save=False)
+        with sample.thumb.open("rb") as fp:
+            output.thumbnail.save("thumb.jpg", File(fp), save=False)
+        output.save()
+        return output
+
+    return make

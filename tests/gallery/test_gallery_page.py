@@ -1,0 +1,156 @@
+"""The gallery grid: filters, search, sort, pagination, the htmx partial, access and query counts."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from generations import gallery
+from tests.conftest import client_for
+
+pytestmark = pytest.mark.django_db
+
+
+def url(project, **query) -> str:
+    base = reverse("gallery:index", args=[project.slug])
+    if not query:
+        return base
+    from urllib.parse import urlencode
+
+    return f"{base}?{urlencode(query, doseq=True)}"
+
+
+def shown(response) -> list[int]:
+    return [o.pk for o in response.context["page"].object_list]
+
+
+def test_grid_shows_outputs_with_posters_and_players(project, editor, viewer, make_output):
+    image = make_output(project, editor, "image", "a lighthouse at dusk")
+    video = make_output(project, editor, "video", "waves on rocks")
+    audio = make_output(project, editor, "audio", "seagulls")
+    response = client_for(viewer).get(url(project))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert set(shown(response)) == {image.pk, video.pk, audio.pk}
+    assert reverse("generations:output_thumb", args=[project.slug, image.pk]) in html
+    assert 'loading="lazy"' in html
+    assert 'preload="none"' in html and "poster=" in html
+    assert "<audio" in html and "<video" in html
+    assert "a lighthouse at dusk" in html
+
+
+def test_empty_gallery_says_so(project, viewer, media_root):
+    response = client_for(viewer).get(url(project))
+    assert response.status_code == 200
+    assert "No outputs yet" in response.content.decode()
+
+
+def test_search_finds_last_weeks_video_by_a_word_of_its_prompt(project, editor, viewer, make_output):
+    week_ago = timezone.now() - timedelta(days=7)
+    wanted = make_output(project, editor, "video", "A Glacier calving into the sea", created_at=week_ago)
+    make_output(project, editor, "video", "a desert at noon")
+    make_output(project, editor, "image", "glacial blue ice")  # "glacier" is not in it
+    response = client_for(viewer).get(url(project, q="glacier"))
+    assert shown(response) == [wanted.pk]
+    # Every word must match.
+    assert shown(client_for(viewer).get(url(project, q="glacier sea"))) == [wanted.pk]
+    assert shown(client_for(viewer).get(url(project, q="glacier noon"))) == []
+
+
+def test_filters_by_kind_endpoint_model_member_dates_favourites_and_tag(
+        project, owner, editor, viewer, make_output):
+    now = timezone.now()
+    image = make_output(project, editor, "image", "one", created_at=now - timedelta(days=10))
+    video = make_output(project, owner, "video", "two", created_at=now - timedelta(days=3))
+    audio = make_output(project, editor, "audio", "three")
+    gallery.set_favourite(output=video, favourite=True)
+    gallery.set_tags(output=audio, names=["keeper"])
+    client = client_for(viewer)
+    assert shown(client.get(url(project, kind="image"))) == [image.pk]
+    assert shown(client.get(url(project, endpoint="text_to_video"))) == [video.pk]
+    assert shown(client.get(url(project, model="eleven_text_to_sound_v2"))) == [audio.pk]
+    assert set(shown(client.get(url(project, member=editor.pk)))) == {image.pk, audio.pk}
+    since = (now - timedelta(days=5)).date().isoformat()
+    until = (now - timedelta(days=1)).date().isoformat()
+    assert shown(client.get(url(project, since=since, until=until))) == [video.pk]
+    assert shown(client.get(url(project, favourites="on"))) == [video.pk]
+    assert shown(client.get(url(project, tag="keeper"))) == [audio.pk]
+
+
+def test_sorts(project, editor, viewer, make_output):
+    now = timezone.now()
+    old = make_output(project, editor, "video", "old", created_at=now - timedelta(days=2))
+    new = make_output(project, editor, "image", "new", created_at=now)
+    client = client_for(viewer)
+    assert shown(client.get(url(project)))[:2] == [new.pk, old.pk]
+    assert shown(client.get(url(project, sort="oldest")))[:2] == [old.pk, new.pk]
+    assert shown(client.get(url(project, sort="longest")))[0] == old.pk
+
+
+def test_pagination_keeps_the_filters(project, editor, viewer, make_output):
+    for i in range(26):
+        make_output(project, editor, "image", f"tile {i}")
+    response = client_for(viewer).get(url(project, kind="image"))
+    assert len(shown(response)) == 24
+    assert "kind=image&amp;page=2" in response.content.decode()
+    second = client_for(viewer).get(url(project, kind="image", page=2))
+    assert len(shown(second)) == 2
+
+
+def test_htmx_gets_the_results_partial(project, editor, viewer, make_output):
+    make_output(project, editor, "image", "a kite")
+    response = client_for(viewer).get(url(project, q="kite"), headers={"HX-Request": "true"})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert html.lstrip().startswith('<div id="results">')
+    assert "<html" not in html and "a kite" in html
+
+
+def test_bad_filters_are_a_400_with_a_message_showing_everything(project, editor, viewer, make_output):
+    out = make_output(project, editor)
+    response = client_for(viewer).get(url(project, kind="hologram", since="not-a-date"))
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "not understood" in html
+    assert shown(response) == [out.pk]
+    response = client_for(viewer).get(url(project, since="2025-05-02", until="2025-05-01"))
+    assert response.status_code == 400
+    assert "after" in response.content.decode()
+
+
+def test_other_projects_outputs_never_show(project, editor, stranger, viewer, make_output):
+    from accounts.models import Project
+
+    theirs = make_output(Project.objects.for_user(stranger).get(), stranger, prompt="secret plan")
+    mine = make_output(project, editor)
+    response = client_for(viewer).get(url(project, q=""))
+    assert shown(response) == [mine.pk]
+    assert "secret plan" not in response.content.decode()
+    assert theirs.pk not in shown(response)
+
+
+def test_stranger_gets_404_and_anonymous_is_sent_to_sign_in(project, stranger, media_root):
+    assert client_for(stranger).get(url(project)).status_code == 404
+    response = client_for(None).get(url(project))
+    assert response.status_code == 302 and "/accounts/login/" in response.url
+
+
+def test_constant_queries_per_page(project, editor, viewer, make_output, django_assert_max_num_queries):
+    client = client_for(viewer)
+    counts = []
+    made = 0
+    for total in (5, 50):
+        while made < total:
+            out = make_output(project, editor, ("image", "video", "audio")[made % 3], f"prompt {made}")
+            if made % 2:
+                gallery.set_tags(output=out, names=["a", f"t{made % 5}"])
+            made += 1
+        for query in ({}, {"q": "prompt", "tag": "a"}):
+            with django_assert_max_num_queries(10) as ctx:
+                response = client.get(url(project, **query))
+            assert response.status_code == 200
+            counts.append(len(ctx.captured_queries))
+    assert counts[:2] == counts[2:], counts
