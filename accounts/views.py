@@ -8,6 +8,8 @@ from django.template.response import TemplateResponse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods
 
+from credits.ledger import grant_starting_credits
+
 from .forms import ProfileForm, SignUpForm
 from .projects import ensure_personal_project
 
@@ -28,6 +30,7 @@ def signup(request):
     if request.method == "POST" and form.is_valid():
         user = form.save()
         ensure_personal_project(user=user)
+        grant_starting_credits(user=user)
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, f"Welcome to Takes, {user.username}. This is your personal space.")
         return redirect(_safe_next(request) or "home")
