@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "accounts",
     "generations",
     "credits",
+    "ops",
 ]
 
 MIDDLEWARE = [
