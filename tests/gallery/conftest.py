@@ -40,8 +40,14 @@ ENDPOINT_FOR = {"image": ("text_to_image", "gen4_image"), "video": ("text_to_vid
                 "audio": ("sound_effect", "eleven_text_to_sound_v2")}
 
 
+@pytest.fixture(autouse=True)
+def gallery_media(media_root):
+    """Every gallery test starts on filesystem storage in its own folder (s3_storage switches)."""
+    return media_root
+
+
 @pytest.fixture
-def make_output(media_root, samples):
+def make_output(samples):
     """make_output(project, user, kind="image", prompt=..., **generation_fields) -> Output."""
 
     def make(project, user, kind: str = "image", prompt: str = "a red fox in the snow", *,
@@ -71,3 +77,53 @@ def make_output(media_root, samples):
         return output
 
     return make
+
+
+@dataclass(frozen=True)
+class S3:
+    url: str
+    bucket: str
+    expire: int
+    client: object
+
+
+@pytest.fixture(scope="session")
+def moto_server():
+    """moto's standalone S3-compatible server on a free loopback port, for the whole run."""
+    import logging
+    import socket
+
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def s3_storage(moto_server, gallery_media, settings) -> S3:
+    """Default storage switched to S3 on the moto server, in a fresh private bucket."""
+    import uuid
+
+    import boto3
+
+    bucket = f"takes-test-{uuid.uuid4().hex[:12]}"
+    keys = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+    client = boto3.client("s3", endpoint_url=moto_server, region_name="us-east-1", **keys)
+    client.create_bucket(Bucket=bucket)
+    expire = 120
+    settings.STORAGES = {**settings.STORAGES, "default": {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": bucket, "endpoint_url": moto_server, "region_name": "us-east-1",
+            "access_key": "testing", "secret_key": "testing",
+            "default_acl": None, "querystring_auth": True, "querystring_expire": expire,
+            "file_overwrite": False, "object_parameters": {"ACL": "private"},
+        },
+    }}
+    return S3(moto_server, bucket, expire, client)
