@@ -8,6 +8,8 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from generations.overview import overview
+
 from .access import project_view
 from .forms import InviteForm, ProjectForm, RoleForm
 from .models import Invitation, Membership, Project, Role
@@ -44,7 +46,12 @@ def project_list(request):
 def project_detail(request, membership):
     request.session["last_project"] = membership.project.slug
     project = membership.project
-    context = {"project": project, "membership": membership, "member_count": project.memberships.count()}
+    context = {
+        "project": project,
+        "membership": membership,
+        "member_count": project.memberships.count(),
+        **overview(project),
+    }
     return TemplateResponse(request, "projects/detail.html", context)
 
 

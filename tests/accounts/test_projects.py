@@ -225,3 +225,19 @@ def test_invitation_for_unknown_user_gets_emailed(project, owner_client):
     make_user("zed")
     invite(owner_client, project, "ZED")
     assert mail.outbox[-1].to == ["zed@example.com"]
+
+
+def test_overview_shows_work_in_constant_queries(project, owner, owner_client, django_assert_max_num_queries):
+    from generations.models import Generation, Output
+
+    for i in range(6):
+        g = Generation.objects.create(project=project, created_by=owner, endpoint="text_to_image",
+                                      model="gen4_image", prompt=f"castle {i}", status="RUNNING")
+        Output.objects.create(project=project, generation=g, kind="image", content_type="image/png", size=1,
+                              sha256="0" * 64, file=f"outputs/x/{i}.png")
+    with django_assert_max_num_queries(12):
+        response = owner_client.get(project.get_absolute_url())
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "castle 5" in html and "Latest outputs" in html
+    assert "Generating" in html  # in-progress list
