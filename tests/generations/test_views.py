@@ -463,3 +463,31 @@ def test_cancel_runway_does_not_take_is_a_502_card_with_the_message(editor_clien
     assert "Cancel generation" in body  # still cancellable: it can be tried again
     generation.refresh_from_db()
     assert generation.status == Status.RUNNING
+
+
+@pytest.mark.parametrize(
+    ("header", "status", "span"),
+    [("bytes=0-9", 206, (0, 9)), ("bytes=10-", 206, (10, None)), ("bytes=-5", 206, (-5, None)),
+     ("bytes=5-4", 416, None), ("bytes=999999-", 416, None), ("bytes=0-99999999", 206, (0, None))],
+)
+def test_media_honours_byte_ranges(header, status, span, viewer_client, project, editor, storage_dir, tmp_path):
+    generation = make_generation(project, editor, Status.SUCCEEDED)
+    path = samples.make_png(tmp_path / "out.png", 64, 64)
+    data = path.read_bytes()
+    output = Output(project=project, generation=generation, kind="image", content_type="image/png",
+                    size=len(data), sha256="0" * 64, width=64, height=64)
+    with path.open("rb") as fp:
+        output.file.save("out.png", File(fp), save=False)
+    output.save()
+    url = reverse("generations:output_file", args=[project.slug, output.pk])
+    response = viewer_client.get(url, HTTP_RANGE=header)
+    assert response.status_code == status
+    if status == 416:
+        assert response["Content-Range"] == f"bytes */{len(data)}"
+        return
+    first, last = span
+    expected = data[first:] if last is None else data[first:last + 1]
+    assert b"".join(response.streaming_content) == expected
+    assert response["Content-Length"] == str(len(expected))
+    assert response["Accept-Ranges"] == "bytes"
+    assert response["X-Content-Type-Options"] == "nosniff"
