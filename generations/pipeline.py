@@ -155,6 +155,11 @@ def submit_generation(*, project, user, endpoint: str, model: str, params: dict[
     if errors:
         raise SubmissionError(errors)
     estimate = catalog.estimate_credits(spec, params, facts)
+    from credits.organization import remaining_daily_generations
+
+    if remaining_daily_generations(model) == 0:
+        raise SubmissionError(f"Runway's daily limit for {spec.label} is used up for the organization. "
+                              "Try again later or choose another model.")
     ledger = _ledger()
     with transaction.atomic():
         generation = Generation.objects.create(

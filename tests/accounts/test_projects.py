@@ -236,8 +236,8 @@ def test_overview_shows_work_in_constant_queries(project, owner, owner_client, d
         Output.objects.create(project=project, generation=g, kind="image", content_type="image/png", size=1,
                               sha256="0" * 64, file=f"outputs/x/{i}.png")
     owner_client.get(project.get_absolute_url())  # settle the session write
-    # Session, user, membership, switcher, four counts, two lists, messages: fixed, whatever the size.
-    with django_assert_max_num_queries(13):
+    # Session, user, membership, switcher, notices, four counts, two lists: fixed, whatever the size.
+    with django_assert_max_num_queries(14):
         response = owner_client.get(project.get_absolute_url())
     html = response.content.decode()
     assert response.status_code == 200

@@ -374,3 +374,15 @@ def test_output_media_is_checked(tmp_path):
     bogus.write_bytes(b"<html>not media</html>" * 100)
     with pytest.raises(media.MediaError):
         media.probe(str(bogus), max_side=None)
+
+
+def test_spent_daily_limit_is_refused_before_runway(project, funded, image, runway_emulator):
+    from credits.organization import sync_organization
+
+    runway_emulator.set_tier(1, {"gen4_turbo": {"maxConcurrentGenerations": 1, "maxDailyGenerations": 1}})
+    drive(submit(project, funded, "image_to_video", "gen4_turbo", prompt_image=image.pk, ratio="1280:720"))
+    sync_organization()
+    with pytest.raises(pipeline.SubmissionError, match="daily limit"):
+        submit(project, funded, "image_to_video", "gen4_turbo", prompt_image=image.pk, ratio="1280:720")
+    assert Generation.objects.count() == 1
+    assert tasks_created(runway_emulator) == 1
