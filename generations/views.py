@@ -7,6 +7,7 @@ from datetime import timedelta
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.http import Http404, QueryDict
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, reverse
@@ -169,6 +170,12 @@ def _carried_over(data, model: catalog.Model) -> dict:
 def generation_new(request, membership):
     project = membership.project
     data = request.POST if request.method == "POST" else request.GET
+    reused = None
+    if request.method == "GET" and data.get("reuse"):
+        # "Reuse settings": the form pre-filled from an earlier generation of this project.
+        reused = get_object_or_404(Generation.objects.in_project(project), pk=_int_or_404(data["reuse"]))
+        data = QueryDict(mutable=True)
+        data.update({"endpoint": reused.endpoint, "model": reused.model})
     status = 200
     error = ""
     try:
@@ -193,8 +200,11 @@ def generation_new(request, membership):
                 return redirect("generations:detail", slug=project.slug, generation_id=generation.pk)
         status = 400
     else:
-        form = GenerationForm(model=model, project=project,
-                              initial=_carried_over(data, model) if data else None)
+        if reused is not None:
+            initial = {k: v for k, v in reused.params.items() if k in model.field_names}
+        else:
+            initial = _carried_over(data, model) if data else None
+        form = GenerationForm(model=model, project=project, initial=initial)
     context = {
         "project": project,
         "membership": membership,
@@ -210,6 +220,13 @@ def generation_new(request, membership):
     if request.htmx and request.method == "GET" and not error:
         template += "#fields"
     return TemplateResponse(request, template, context, status=status)
+
+
+def _int_or_404(value: str) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise Http404("No such generation") from None
 
 
 # --- generation cards and the queue ---------------------------------------------------------

@@ -491,3 +491,15 @@ def test_media_honours_byte_ranges(header, status, span, viewer_client, project,
     assert response["Content-Length"] == str(len(expected))
     assert response["Accept-Ranges"] == "bytes"
     assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_reuse_settings_prefills_the_form(editor_client, stranger_client, project, editor):
+    generation = make_generation(project, editor, Status.SUCCEEDED, endpoint="text_to_image", model="gen4_image",
+                                 params={"prompt_text": "A red kite over dunes", "ratio": "1920:1080", "seed": 42})
+    url = reverse("generations:new", args=[project.slug])
+    html = editor_client.get(url, {"reuse": generation.pk}).content.decode()
+    assert "A red kite over dunes" in html
+    assert 'value="42"' in html
+    assert '<option value="1920:1080" selected>' in html
+    assert editor_client.get(url, {"reuse": "nope"}).status_code == 404
+    assert editor_client.get(url, {"reuse": generation.pk + 999}).status_code == 404
