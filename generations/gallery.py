@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 
 from django.core.files import File
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -40,7 +40,8 @@ SORTS = {
     "newest": ("-created_at", "-id"),
     "oldest": ("created_at", "id"),
     "largest": ("-size", "-id"),
-    "longest": ("-duration", "-id"),
+    # PostgreSQL puts NULLs first in a descending sort; images and audio-less rows go last everywhere.
+    "longest": (F("duration").desc(nulls_last=True), "-id"),
 }
 
 # One-click follow-ups: what an output of a kind can become, and the form field it feeds.
@@ -211,7 +212,15 @@ def reuse_url(generation: Generation) -> str:
     """The generation form pre-filled with this generation's endpoint, model and settings."""
     query: list[tuple[str, str]] = [("endpoint", generation.endpoint), ("model", generation.model),
                                     ("reuse", str(generation.pk))]
-    for name, value in (generation.params or {}).items():
+    params = generation.params or {}
+    try:
+        order = catalog.get_model(generation.endpoint, generation.model).field_names
+    except catalog.UnknownModel:
+        order = ()
+    # The model's field order, whatever order the database kept the JSON keys in.
+    names = [n for n in order if n in params] + sorted(n for n in params if n not in order)
+    for name in names:
+        value = params[name]
         if isinstance(value, bool):
             if value:
                 query.append((name, "on"))

@@ -133,8 +133,11 @@ def _params_display(generation: Generation, inputs: dict[int, Asset]) -> list[tu
         fields = {f.name: f for f in catalog.get_model(generation.endpoint, generation.model).fields}
     except catalog.UnknownModel:
         fields = {}
+    params = generation.params or {}
+    names = [n for n in fields if n in params] + sorted(n for n in params if n not in fields)
     rows = []
-    for name, value in (generation.params or {}).items():
+    for name in names:
+        value = params[name]
         f = fields.get(name)
         label = f.label if f else name
         if f is not None and f.kind in ("asset", "assets"):
