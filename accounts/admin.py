@@ -15,6 +15,7 @@ from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 from ops import budgets
 from ops.adminkit import AuditedModelAdmin, can_operate
@@ -82,8 +83,8 @@ class TakesUserAdmin(AuditedModelAdmin, UserAdmin):
     @admin.display(description="Active", ordering="is_active")
     def active_badge(self, obj):
         if obj.is_active:
-            return format_html('<span class="ops-badge ops-ok">active</span>')
-        return format_html('<span class="ops-badge ops-bad">deactivated</span>')
+            return mark_safe('<span class="ops-badge ops-ok">active</span>')  # noqa: S308 — constant markup
+        return mark_safe('<span class="ops-badge ops-bad">deactivated</span>')  # noqa: S308 — constant markup
 
     @admin.display(description="Credits")
     def credits(self, obj):
@@ -99,7 +100,7 @@ class TakesUserAdmin(AuditedModelAdmin, UserAdmin):
         if not count:
             return 0
         url = reverse("admin:generations_generation_changelist")
-        return format_html('<a href="{}?stage=in_flight&created_by__id__exact={}">{}</a>', url, obj.pk, count)
+        return format_html('<a href="{}?stage=in_flight&amp;created_by__id__exact={}">{}</a>', url, obj.pk, count)
 
     def has_operate_permission(self, request):
         return can_operate(request, User)
