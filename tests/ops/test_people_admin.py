@@ -121,5 +121,5 @@ def test_revoke_invitation_is_logged(ops_client, project, owner):
 def test_people_list_shows_credits_and_in_flight(ops_client, project, funded, image, runway_emulator):
     submit(project, funded, image)
     html = ops_client.get(reverse("admin:accounts_user_changelist")).content.decode()
-    assert "stage=in_flight&amp;created_by__id__exact=%d" % funded.pk in html
+    assert f"stage=in_flight&amp;created_by__id__exact={funded.pk}" in html
     assert User.objects.count() >= 4
