@@ -190,8 +190,8 @@ class InFlightFilter(admin.SimpleListFilter):
 
 @admin.register(Generation)
 class GenerationAdmin(admin.ModelAdmin):
-    list_display = ["id", "status_badge", "endpoint", "model", "project", "created_by", "credits", "created_at",
-                    "age", "short_prompt"]
+    list_display = ["id", "status_badge", "endpoint", "model", "project", "created_by", "credits", "age",
+                    "short_prompt"]
     list_display_links = ["id", "status_badge"]
     list_filter = [NeedsAttentionFilter, StuckFilter, InFlightFilter, "status", "endpoint", "model",
                    ("project", admin.RelatedOnlyFieldListFilter), ("created_by", admin.RelatedOnlyFieldListFilter),
@@ -247,13 +247,13 @@ class GenerationAdmin(admin.ModelAdmin):
             return format_html("~{}", obj.estimated_credits)
         return obj.cost_credits
 
-    @admin.display(description="Age")
+    @admin.display(description="Age", ordering="-created_at")
     def age(self, obj):
         return timesince(obj.created_at, obj.finished_at or timezone.now())
 
     @admin.display(description="Prompt")
     def short_prompt(self, obj):
-        return obj.prompt if len(obj.prompt) <= 60 else obj.prompt[:59] + "…"
+        return obj.prompt if len(obj.prompt) <= 48 else obj.prompt[:47] + "…"
 
     @admin.display(description="Settings")
     def params_json(self, obj):
