@@ -10,7 +10,11 @@ from django.utils.html import format_html, format_html_join
 from django_q import admin as q_admin
 from django_q import models as q_models
 
-from . import audit, views
+from . import (
+    audit,
+    credits_admin,  # noqa: F401 — registers the audited credit account admin
+    views,
+)
 from .adminkit import ReadOnlyModelAdmin, pretty_json
 from .models import AuditEntry
 
