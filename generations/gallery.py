@@ -209,26 +209,9 @@ def follow_up_url(*, project: Project, asset: Asset, endpoint: str) -> str:
 
 
 def reuse_url(generation: Generation) -> str:
-    """The generation form pre-filled with this generation's endpoint, model and settings."""
-    query: list[tuple[str, str]] = [("endpoint", generation.endpoint), ("model", generation.model),
-                                    ("reuse", str(generation.pk))]
-    params = generation.params or {}
-    try:
-        order = catalog.get_model(generation.endpoint, generation.model).field_names
-    except catalog.UnknownModel:
-        order = ()
-    # The model's field order, whatever order the database kept the JSON keys in.
-    names = [n for n in order if n in params] + sorted(n for n in params if n not in order)
-    for name in names:
-        value = params[name]
-        if isinstance(value, bool):
-            if value:
-                query.append((name, "on"))
-        elif isinstance(value, list):
-            query.extend((name, str(v)) for v in value)
-        elif value is not None and value != "":
-            query.append((name, str(value)))
-    return f"{reverse('generations:new', args=[generation.project.slug])}?{urlencode(query)}"
+    """The generation form pre-filled with this generation's settings (the form reads them back)."""
+    query = urlencode({"endpoint": generation.endpoint, "model": generation.model, "reuse": generation.pk})
+    return f"{reverse('generations:new', args=[generation.project.slug])}?{query}"
 
 
 # --- sharing ----------------------------------------------------------------------------
@@ -236,11 +219,15 @@ def reuse_url(generation: Generation) -> str:
 
 def share_output(*, output: Output, user) -> ShareLink:
     """The output's active share link, made now if it has none."""
-    with transaction.atomic():
-        link = output.share_links.filter(revoked_at=None).first()
-        if link is None:
-            link = ShareLink.objects.create(output=output, created_by=user)
-    return link
+    link = output.share_links.filter(revoked_at=None).first()
+    if link is not None:
+        return link
+    try:
+        with transaction.atomic():
+            return ShareLink.objects.create(output=output, created_by=user)
+    except IntegrityError:
+        # Someone shared it at the same moment; the database keeps one active link.
+        return output.share_links.get(revoked_at=None)
 
 
 def revoke_share_link(*, link: ShareLink) -> bool:

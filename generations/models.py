@@ -274,7 +274,8 @@ class Output(MediaFields):
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [models.UniqueConstraint(fields=["generation", "index"], name="one_output_per_index")]
-        indexes = [models.Index(fields=["project", "-created_at"])]
+        indexes = [models.Index(fields=["project", "-created_at"]),
+                   models.Index(fields=["project", "is_favourite", "-created_at"], name="output_favourites_idx")]
 
     def __str__(self) -> str:
         return f"Output {self.pk} of {self.generation_id}"
@@ -302,6 +303,8 @@ class ShareLink(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [models.UniqueConstraint(fields=["output"], condition=Q(revoked_at__isnull=True),
+                                               name="one_active_share_link_per_output")]
 
     def __str__(self) -> str:
         return f"Share link for output {self.output_id}"
