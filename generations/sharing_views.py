@@ -59,7 +59,7 @@ def share_media(request, token: str):
         return _gone(request)
     output = link.output
     response = serve_file(output.file, content_type=output.content_type, filename=output.download_name,
-                          as_attachment="download" in request.GET)
+                          as_attachment="download" in request.GET, range_header=request.headers.get("Range"))
     response["Cache-Control"] = "private, no-store"
     return _private(response)
 
