@@ -29,6 +29,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 PYTHON = sys.executable
+EMULATOR_PIDS: dict[str, int] = {}  # URL → process id of the emulators started here
 RUNWAY_HEADERS = {"Authorization": "Bearer key_bench", "X-Runway-Version": "2024-11-06"}
 
 
@@ -236,6 +237,7 @@ def emulator(*extra: str, tier: int = 5, render: bool = False) -> Iterator[str]:
     url = f"http://127.0.0.1:{port}"
     try:
         wait_for_http(f"{url}/_emulator/state", process=process)
+        EMULATOR_PIDS[url] = process.pid
         yield url
     finally:
         stop(process)
@@ -274,6 +276,12 @@ def children(pid: int) -> list[int]:
         text = (task / "children").read_text().split()
         found.extend(int(p) for p in text)
     return found
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 # --- memory ---------------------------------------------------------------------------------
