@@ -139,7 +139,7 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 Q_CLUSTER = {
-    "name": "takes",
+    "name": env("Q_NAME", "takes"),
     "workers": env_int("Q_WORKERS", 2),
     # A task that runs past `timeout` is killed; it is offered again only after
     # `retry`, so timeout must stay below retry or a slow task runs twice at once.

@@ -1,0 +1,125 @@
+"""SIGKILL a real qcluster in the middle of each pipeline step, again and again.
+
+Generations run through a real `manage.py qcluster` (ORM broker on SQLite, Redis
+on PostgreSQL — whichever shape the suite runs in) against the emulator as a real
+process. The emulator is slowed down on every route a step calls, so each kill
+lands while a worker is inside an upload, a create call, a poll or a download.
+After each kill the test does what the minute watchdog would do once the dead
+work went stale (`harness.watchdog_after_crash`) and starts the cluster again.
+
+In the end every generation must be finished or flagged for ops, Runway must
+hold no task we don't know of beyond the flagged ones, every hold must be
+closed exactly once (flagged ones still held), and every output kept once.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from generations import pipeline
+from generations.models import FINISHED, Generation, Status
+from tests.faults.audit import audit, settled
+from tests.faults.harness import wait_for, watchdog_after_crash
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+BATCH = 6  # submitted whenever fewer than this are left in flight, so every kill finds work
+# Where the kills aim, in turn: each waits until a worker is inside that step's outside call.
+TARGETS = [Status.UPLOADING, Status.SUBMITTING, Status.RUNNING, Status.COPYING, Status.QUEUED,
+           Status.UPLOADING, Status.SUBMITTING, Status.PENDING, Status.COPYING, Status.UPLOADING]
+# The emulator route each step calls; its request counter moving means a call is under way.
+ROUTES = {
+    Status.UPLOADING: ("POST /v1/uploads", "POST /_uploads/{upload_id}"),
+    Status.SUBMITTING: ("POST /v1/image_to_video", "POST /v1/text_to_image"),
+    Status.PENDING: ("GET /v1/tasks/{task_id}",),
+    Status.RUNNING: ("GET /v1/tasks/{task_id}",),
+    Status.COPYING: ("GET /_files/{task_id}/{name}",),
+}
+# Slow every outside call a step makes, so "in this step" means "inside its HTTP call".
+LATENCY = {"/v1/uploads": 400, "/_uploads/*": 300, "/v1/image_to_video": 700, "/v1/text_to_image": 700,
+           "/v1/tasks/*": 300, "/_files/*": 600}
+
+
+def submit_batch(project, user, still, count: int) -> list[Generation]:
+    made = []
+    for i in range(count):
+        if i % 3 == 2:
+            params = {"prompt_text": f"A lighthouse at dusk, take {i}", "ratio": "1280:720",
+                      "reference_images": [still.pk]}
+            made.append(pipeline.submit_generation(project=project, user=user, endpoint="text_to_image",
+                                                   model="gen4_image", params=params))
+        else:
+            params = {"prompt_image": still.pk, "ratio": "1280:720", "duration": 5,
+                      "prompt_text": f"A slow push in, take {i}"}
+            made.append(pipeline.submit_generation(project=project, user=user, endpoint="image_to_video",
+                                                   model="gen4_turbo", params=params))
+    return made
+
+
+def calls(emulator, target: str) -> int:
+    requests = emulator.control.state()["requests"]
+    return sum(requests.get(route, 0) for route in ROUTES.get(target, ()))
+
+
+def inside(emulator, ids: list[int], target: str, before: int) -> bool:
+    """True once some generation is in `target` and a call of that step has started since `before`."""
+    if target == Status.QUEUED:
+        return True  # killed as the cluster starts picking up its queue
+    in_status = Generation.objects.filter(pk__in=ids, status=target, needs_attention=False).exists()
+    return in_status and calls(emulator, target) > before
+
+
+def all_settled(ids: list[int]) -> bool:
+    return all(settled(g) for g in Generation.objects.filter(pk__in=ids))
+
+
+def test_sigkill_in_every_step_loses_nothing(project, funded, still, cluster, emulator_process, media_root,
+                                              chaos_report):
+    for path, ms in LATENCY.items():
+        emulator_process.control.inject_fault(path=path, latency_ms=ms, count=None)
+    generations: list[Generation] = []
+    kills: Counter[str] = Counter()
+
+    for target in TARGETS:
+        ids = [g.pk for g in generations]
+        waiting = Generation.objects.filter(pk__in=ids, status=Status.QUEUED).exists()
+        unsettled = sum(not settled(g) for g in Generation.objects.filter(pk__in=ids))
+        if unsettled < BATCH or (target in (Status.UPLOADING, Status.SUBMITTING) and not waiting):
+            generations += submit_batch(project, funded, still, BATCH)
+            ids = [g.pk for g in generations]
+        before = calls(emulator_process, target)
+        cluster.start()
+        try:
+            wait_for(lambda t=target, b=before: inside(emulator_process, ids, t, b), timeout=10, interval=0.02,
+                     what=f"a worker inside {target}")
+        except AssertionError:
+            target = f"{target} (not reached; killed where the work was)"
+        states = Counter(Generation.objects.filter(pk__in=ids).values_list("status", flat=True))
+        cluster.kill()
+        kills[target] += 1
+        chaos_report.add("kills_survived")
+        chaos_report.note(f"kill {sum(kills.values())} inside {target}: " +
+                          ", ".join(f"{n} {s}" for s, n in sorted(states.items())))
+        watchdog_after_crash()
+
+    ids = [g.pk for g in generations]
+    cluster.start()
+    wait_for(lambda: all_settled(ids), timeout=90, interval=0.25,
+             what="every generation to finish or be flagged:\n" + cluster.tail())
+    cluster.kill()
+
+    result = audit(generations, tasks_created=emulator_process.tasks_created(), media_root=media_root)
+    chaos_report.add("generations_driven", result.generations)
+    chaos_report.add("flagged_for_ops", result.flagged)
+    chaos_report.add("lost_items", result.lost)
+    chaos_report.note(f"after {sum(kills.values())} kills: {dict(sorted(result.by_status.items()))}")
+    assert not result.problems, result.problems
+    assert sum(kills.values()) == len(TARGETS)
+    assert sum("not reached" in k for k in kills.elements()) <= 1, kills
+    # Killing is not failing: apart from flagged submissions every generation made it.
+    failed = [(g.pk, g.status, g.failure_code, g.failure_message) for g in generations
+              if g.status != Status.SUCCEEDED and not g.needs_attention]
+    assert not failed, failed
+    assert all(g.status in FINISHED or g.needs_attention for g in generations)
