@@ -71,7 +71,7 @@ class AccountAdmin(credits_admin.AccountAdmin):
                 return redirect("admin:credits_account_change", account.pk)
         context = {**self.admin_site.each_context(request), "title": f"Grant or adjust: {account}",
                    "account": account, "form": form, "opts": self.model._meta}
-        return TemplateResponse(request, "credits/admin_grant.html", context, status=400 if form.errors else 200)
+        return TemplateResponse(request, "credits/admin_grant.html", context)
 
 
 if admin.site.is_registered(Account):

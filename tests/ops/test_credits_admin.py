@@ -19,7 +19,7 @@ def test_grant_and_adjust_write_ledger_entries_and_audit(ops_client, operator, o
     assert ops_client.post(url, {"kind": "grant", "amount": "300", "note": "welcome"}).status_code == 302
     assert ops_client.post(url, {"kind": "adjust", "amount": "-50", "note": "double grant"}).status_code == 302
     refused = ops_client.post(url, {"kind": "adjust", "amount": "-9999", "note": "too much"})
-    assert refused.status_code == 400 and b"below zero" in refused.content
+    assert refused.status_code == 200 and b"below zero" in refused.content
     account.refresh_from_db()
     assert account.balance == 250
     assert list(LedgerEntry.objects.filter(account=account).order_by("id").values_list("kind", "amount", "by")) == [
