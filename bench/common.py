@@ -60,8 +60,8 @@ class Figure:
 
 def fmt(value: float) -> str:
     """Three significant-ish digits: 0.0123, 1.23, 12.3, 1234."""
-    if value == 0:
-        return "0"
+    if float(value).is_integer() and abs(value) < 1e9:
+        return str(int(value))
     magnitude = abs(value)
     if magnitude >= 100:
         return f"{value:.0f}"
