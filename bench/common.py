@@ -108,7 +108,7 @@ def _postgres(admin_url: str, sql: str) -> None:
 
 
 @contextlib.contextmanager
-def django_workspace(name: str, *, migrate: bool = True) -> Iterator[Path]:
+def django_workspace(name: str, *, migrate: bool = True, static: bool = False) -> Iterator[Path]:
     """Set up Django against a fresh data dir (and database); yields the dir, removes it after.
 
     REDIS_URL is dropped so queued jobs land in the throwaway database rather than a shared
@@ -138,6 +138,10 @@ def django_workspace(name: str, *, migrate: bool = True) -> Iterator[Path]:
             from django.core.management import call_command
 
             call_command("migrate", verbosity=0)
+        if static:  # full pages need the static manifest; partials don't
+            from django.core.management import call_command
+
+            call_command("collectstatic", interactive=False, verbosity=0)
         yield data_dir
     finally:
         with contextlib.suppress(Exception):
