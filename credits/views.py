@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.access import project_view
 from accounts.models import Role
 from generations import catalog
+from ops import budgets
 
 from . import ledger, organization
 from .charts import bar_chart, daily_chart
@@ -132,7 +133,7 @@ def project_budget(request, membership):
     form = BudgetForm(request.POST)
     if form.is_valid():
         try:
-            ledger.set_project_budget(project=membership.project, amount=form.cleaned_data["amount"],
+            budgets.set_project_budget(project=membership.project, amount=form.cleaned_data["amount"],
                                       by=request.user)
         except ledger.LedgerError as exc:
             form.add_error("amount", str(exc))
@@ -147,7 +148,7 @@ def project_budget(request, membership):
 def project_budget_remove(request, membership):
     project = membership.project
     if request.method == "POST":
-        ledger.set_project_budget(project=project, amount=None, by=request.user)
+        budgets.set_project_budget(project=project, amount=None, by=request.user)
         messages.success(request, "Budget removed: only each person's own credits limit this project now.")
         return redirect("credits:project", slug=project.slug)
     return TemplateResponse(request, "projects/confirm.html", {

@@ -216,3 +216,12 @@ def test_staff_pages_do_not_exist_for_others(editor_client, owner_client):
         assert owner_client.get(url).status_code == 404
     assert editor_client.post(reverse("credits:staff_sync")).status_code == 404
     assert client_for(None).get(reverse("credits:staff")).status_code == 302
+
+
+def test_budget_changes_in_the_app_are_audited(project, owner):
+    from ops.models import AuditEntry
+
+    client_for(owner).post(reverse("credits:budget", args=[project.slug]), {"amount": 300})
+    entry = AuditEntry.objects.latest("created_at")
+    assert entry.actor == owner and "budget" in entry.action.lower()
+    assert "300" in str(entry.after)
