@@ -92,7 +92,7 @@ def main(argv: list[str]) -> int:
         print(f"-- {script} ({seconds:.0f} s, {outcome})")
         for name, value, unit, target, result in figures:
             print(f"{name:52} {value:>10} {unit:<9} {target:>8}  {result}")
-    checked = [f for _, figures, _, _ in results for f in figures if f[4] != "-"]
+    checked = [f for _, figures, _, _ in results for f in figures if f[3] != "-" and f[4] != "-"]
     passed = sum(f[4] == "pass" for f in checked)
     broken = [s for s, _, outcome, _ in results if outcome != "ok"]
     print(f"\n{passed} of {len(checked)} targets met"
