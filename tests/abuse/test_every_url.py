@@ -1,0 +1,265 @@
+"""Every URL of the project × six personas × GET, htmx GET and POST; and CSRF on every unsafe request.
+
+Each named URL (admin apart: checked as staff-only) declares who may use it and
+with which methods. A URL without a declaration fails the suite; so does any
+answer that differs from the declaration. Mismatches are counted in the report.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from django.contrib.auth.tokens import default_token_generator
+from django.core.files.base import ContentFile
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+
+from accounts.models import Membership, Role
+from tests.conftest import client_for, make_user
+
+pytestmark = pytest.mark.django_db
+
+G, P = ("GET",), ("POST",)
+GP = ("GET", "POST")
+# url name → (who may use it, object it needs, methods it answers)
+#   public: anyone; user: anyone signed in; staff: staff only (404 for others);
+#   viewer/editor/owner: that role or above in the project (non-members 404, lower roles 403).
+EXPECTATIONS: dict[str, tuple[str, str | None, tuple[str, ...]]] = {
+    "home": ("user", None, G),
+    "accounts:signup": ("public", None, GP),
+    "accounts:login": ("public", None, GP),
+    "accounts:logout": ("user", None, P),
+    "accounts:profile": ("user", None, GP),
+    "accounts:password_change": ("user", None, GP),
+    "accounts:password_change_done": ("user", None, G),
+    "accounts:password_reset": ("public", None, GP),
+    "accounts:password_reset_done": ("public", None, G),
+    "accounts:password_reset_confirm": ("public", "reset", GP),
+    "accounts:password_reset_complete": ("public", None, G),
+    "project_list": ("user", None, GP),
+    "invitation": ("user", "invitation_token", GP),
+    "share": ("public", "share_token", G),
+    "share_media": ("public", "share_token", G),
+    "share_poster": ("public", "share_token", G),
+    "credits:mine": ("user", None, G),
+    "credits:alert": ("user", None, P),
+    "credits:notice_dismiss": ("user", "notice", P),
+    "credits:staff": ("staff", None, G),
+    "credits:staff_sync": ("staff", None, P),
+    "credits:reconcile_day": ("staff", "day", G),
+    "projects:detail": ("viewer", None, G),
+    "projects:members": ("viewer", None, G),
+    "projects:invite": ("owner", None, P),
+    "projects:member_role": ("owner", "member", P),
+    "projects:member_remove": ("owner", "member", GP),
+    "projects:invitation_revoke": ("owner", "invitation", P),
+    "projects:leave": ("viewer", None, GP),
+    "projects:settings": ("owner", None, GP),
+    "generations:assets": ("viewer", None, G),  # POST (upload) needs an editor: checked below
+    "generations:asset_delete": ("editor", "asset", GP),
+    "generations:asset_file": ("viewer", "asset", G),
+    "generations:asset_thumb": ("viewer", "asset", G),
+    "generations:new": ("editor", None, GP),
+    "generations:detail": ("viewer", "generation", G),
+    "generations:cancel": ("editor", "generation", P),
+    "generations:retry": ("editor", "generation", P),
+    "generations:queue": ("viewer", None, G),
+    "generations:output_file": ("viewer", "output", G),
+    "generations:output_thumb": ("viewer", "output", G),
+    "gallery:index": ("viewer", None, G),
+    "gallery:zip": ("viewer", None, G),
+    "gallery:delete": ("editor", None, GP),
+    "gallery:shares": ("owner", None, G),
+    "gallery:share_revoke": ("editor", "share", P),
+    "gallery:output": ("viewer", "output", G),
+    "gallery:favourite": ("editor", "output", P),
+    "gallery:tags": ("editor", "output", P),
+    "gallery:use": ("editor", "output", P),
+    "gallery:share": ("editor", "output", P),
+    "credits:project": ("owner", None, G),
+    "credits:budget": ("owner", None, P),
+    "credits:budget_remove": ("owner", None, GP),
+    "credits:project_alert": ("owner", None, P),
+    "credits:estimate": ("editor", None, G),
+}
+PERSONAS = ["anonymous", "stranger", "removed", "viewer", "editor", "owner"]
+RANK = {"anonymous": -1, "stranger": -1, "removed": -1, "viewer": 1, "editor": 2, "owner": 3}
+ROLE_RANK = {"viewer": 1, "editor": 2, "owner": 3}
+OK = {200, 204, 286, 302, 400, 409, 413}
+SIGN_IN_IS_SUCCESS = {"accounts:logout"}  # signing out ends on the sign-in page
+
+
+def url_names() -> set[str]:
+    names: set[str] = set()
+
+    def walk(patterns, namespace: str | None) -> None:
+        for p in patterns:
+            if isinstance(p, URLResolver):
+                walk(p.url_patterns, p.namespace or namespace)
+            elif isinstance(p, URLPattern) and p.name:
+                names.add(f"{namespace}:{p.name}" if namespace else p.name)
+
+    walk(get_resolver().url_patterns, None)
+    return {n for n in names if not n.startswith("admin:")}
+
+
+def test_every_url_has_an_expectation():
+    missing = url_names() - set(EXPECTATIONS)
+    assert not missing, f"add expectations for {sorted(missing)} in {__file__}"
+
+
+@pytest.fixture
+def objects(project, owner, editor, viewer, settings, tmp_path):
+    """Builders for one fresh object of each kind the URLs need, in the team project."""
+    from accounts.projects import invite_member
+    from credits.models import Account, Notice
+    from generations.models import Asset, Generation, Output, ShareLink, Status
+
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage",
+                    "OPTIONS": {"location": str(tmp_path / "media"), "base_url": "/media-not-public/"}},
+    }
+    facts = {"kind": "image", "content_type": "image/png", "size": 600, "width": 8, "height": 8, "sha256": "0" * 64}
+
+    def asset():
+        item = Asset(project=project, uploaded_by=editor, name="a.png", **facts)
+        item.file.save("a.png", ContentFile(b"\x89PNG" + b"0" * 596), save=False)
+        item.thumbnail.save("a.jpg", ContentFile(b"\xff\xd8" + b"0" * 100), save=False)
+        item.save()
+        return item
+
+    def generation(status=Status.FAILED):
+        return Generation.objects.create(project=project, created_by=editor, endpoint="text_to_image",
+                                         model="gen4_image", params={"prompt_text": "a cat"}, status=status,
+                                         failure_code="INTERNAL", failure_message="Runway had a problem.")
+
+    def output():
+        item = Output(project=project, generation=generation(Status.SUCCEEDED), **facts)
+        item.file.save("o.png", ContentFile(b"\x89PNG" + b"0" * 596), save=False)
+        item.thumbnail.save("o.jpg", ContentFile(b"\xff\xd8" + b"0" * 100), save=False)
+        item.save()
+        return item
+
+    def notice(user):
+        from credits import ledger
+
+        account = ledger.account_for(user)
+        return Notice.objects.create(user=user, account=Account.objects.get(pk=account.pk), message="Low on credits")
+
+    sent = itertools.count()
+
+    def invitation():
+        """A pending invitation to a new address, and its raw token."""
+        return invite_member(project=project, invited_by=owner, who=f"guest{next(sent)}@example.com",
+                             role="viewer")
+
+    return {
+        "member": lambda user: {"member_id": Membership.objects.get(project=project, user=editor).pk},
+        "invitation": lambda user: {"invitation_id": invitation()[0].pk},
+        "invitation_token": lambda user: {"token": invitation()[1]},
+        "asset": lambda user: {"asset_id": asset().pk},
+        "generation": lambda user: {"generation_id": generation().pk},
+        "output": lambda user: {"output_id": output().pk},
+        "share": lambda user: {"link_id": ShareLink.objects.create(output=output(), created_by=editor).pk},
+        "share_token": lambda user: {"token": ShareLink.objects.create(output=output(), created_by=editor).token},
+        "notice": lambda user: {"notice_id": notice(user or owner).pk},
+        "day": lambda user: {"day": "2026-01-01"},
+        "reset": lambda user: {"uidb64": urlsafe_base64_encode(force_bytes(owner.pk)),
+                               "token": default_token_generator.make_token(owner)},
+    }
+
+
+def expected(access: str, persona: str, method: str, methods: tuple[str, ...]) -> set[int]:
+    """The status codes a persona may get: OK, or exactly the refusal its standing earns."""
+    signed_in = persona != "anonymous"
+    if access != "public" and not signed_in:
+        return {302}  # to the sign-in page (checked by the caller)
+    if method not in methods:
+        return {405}
+    if access in ("public", "user"):
+        return OK
+    if access == "staff":
+        return {404}
+    if RANK[persona] < 0:
+        return {404}
+    return OK if RANK[persona] >= ROLE_RANK[access] else {403}
+
+
+@pytest.fixture
+def removed(project):
+    user = make_user("rhea")
+    Membership.objects.create(project=project, user=user, role=Role.EDITOR).delete()
+    return user
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTATIONS))
+def test_access_matrix(name, project, owner, editor, viewer, stranger, removed, objects, chaos_report):
+    access, builder, methods = EXPECTATIONS[name]
+    users = {"anonymous": None, "stranger": stranger, "removed": removed, "viewer": viewer, "editor": editor,
+             "owner": owner}
+    needs_slug = access in ROLE_RANK
+    mismatches = []
+    for persona in PERSONAS:  # least privileged first: a member leaving is the last thing tried
+        user = users[persona]
+        for how in ("GET", "htmx", "POST"):
+            client = client_for(user)
+            kwargs = {"slug": project.slug} if needs_slug else {}
+            if builder:
+                kwargs.update(objects[builder](user))
+            url = reverse(name, kwargs=kwargs)
+            method = "POST" if how == "POST" else "GET"
+            if how == "POST":
+                response = client.post(url, {})
+            else:
+                response = client.get(url, **({"HTTP_HX_REQUEST": "true"} if how == "htmx" else {}))
+            code = response.status_code
+            allowed = expected(access, persona, method, methods)
+            if name == "generations:assets" and how == "POST":
+                allowed = expected("editor", persona, "POST", ("POST",))
+            ok = code in allowed
+            if ok and code == 302 and allowed == {302}:
+                ok = "/accounts/login/" in response.url
+            elif ok and code == 302 and persona != "anonymous" and name not in SIGN_IN_IS_SUCCESS:
+                ok = "/accounts/login/" not in response.url  # signed in, never sent to sign in
+            chaos_report.add("access_checks")
+            if not ok:
+                mismatches.append((persona, how, code, sorted(allowed)))
+    chaos_report.add("mismatches", len(mismatches))
+    assert not mismatches, (name, mismatches)
+
+
+def test_admin_is_staff_only(owner, client, chaos_report):
+    for user in (None, owner):
+        response = client_for(user).get(reverse("admin:index"))
+        chaos_report.add("access_checks")
+        assert response.status_code == 302 and "/admin/login/" in response.url
+    owner.is_staff = owner.is_superuser = True
+    owner.save()
+    assert client_for(owner).get(reverse("admin:index")).status_code == 200
+
+
+@pytest.mark.parametrize("name", sorted(n for n, (_, _, m) in EXPECTATIONS.items() if "POST" in m)
+                         + ["generations:assets"])
+def test_unsafe_requests_without_a_csrf_token_are_refused(name, project, owner, objects, chaos_report):
+    access, builder, _ = EXPECTATIONS[name]
+    owner.is_staff = True
+    owner.save()
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(owner)
+    kwargs = {"slug": project.slug} if access in ROLE_RANK else {}
+    if builder:
+        kwargs.update(objects[builder](owner))
+    url = reverse(name, kwargs=kwargs)
+    failures = []
+    for method in ("post", "put", "patch", "delete"):
+        response = getattr(client, method)(url, {} if method == "post" else "")
+        chaos_report.add("csrf_checks")
+        # 403 from the CSRF check; 405 where the method isn't served at all (checked before CSRF).
+        if response.status_code not in ((403,) if method == "post" else (403, 405)):
+            failures.append((method, response.status_code))
+    chaos_report.add("mismatches", len(failures))
+    assert not failures, (name, failures)
