@@ -138,6 +138,9 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# Sessions read from the cache first: the status card polls every 2 s per open tab.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+
 Q_CLUSTER = {
     "name": env("Q_NAME", "takes"),
     "workers": env_int("Q_WORKERS", 2),

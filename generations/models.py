@@ -328,8 +328,8 @@ class Lease(models.Model):
     @classmethod
     def acquire(cls, name: str, holder: str, seconds: float) -> bool:
         """Take or renew the lease with one conditional update; True if `holder` now has it."""
+        cls.objects.get_or_create(name=name, defaults={"expires_at": timezone.now() - timedelta(seconds=1)})
         now = timezone.now()
-        cls.objects.get_or_create(name=name)
         taken = cls.objects.filter(Q(expires_at__lte=now) | Q(holder=holder), name=name).update(
             holder=holder, expires_at=now + timedelta(seconds=seconds)
         )

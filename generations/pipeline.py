@@ -458,8 +458,8 @@ def run_sweep(*, max_seconds: float = 50.0, sleep=None) -> int:
         while time.monotonic() - started < max_seconds:
             sweep_once()
             passes += 1
-            if not work_remains():
-                break
+            if not Generation.objects.at_runway().filter(needs_attention=False).exists():
+                break  # the rest (queued, copying) is resumed by its own jobs and the watchdog
             upcoming = Generation.objects.in_flight().exclude(next_poll_at=None).order_by("next_poll_at").values_list(
                 "next_poll_at", flat=True).first()
             wait = 1.0 if upcoming is None else (upcoming - timezone.now()).total_seconds()

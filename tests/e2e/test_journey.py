@@ -39,6 +39,7 @@ class Journey:
 
 def test_newcomer_journey(browser, shots_dir, live_server, cluster, emulator_process, tmp_path):
     base = live_server.url
+    cluster.env["LOG_LEVEL"] = "INFO"
     cluster.start()
     alice_ctx = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=base)
     page = alice_ctx.new_page()

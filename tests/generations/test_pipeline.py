@@ -386,3 +386,26 @@ def test_spent_daily_limit_is_refused_before_runway(project, funded, image, runw
         submit(project, funded, "image_to_video", "gen4_turbo", prompt_image=image.pk, ratio="1280:720")
     assert Generation.objects.count() == 1
     assert tasks_created(runway_emulator) == 1
+
+
+def test_lease_is_taken_on_a_fresh_database_and_held_exclusively():
+    from generations.models import Lease
+
+    assert Lease.acquire("poll-sweep", "worker-a", 30)
+    assert not Lease.acquire("poll-sweep", "worker-b", 30)
+    assert Lease.acquire("poll-sweep", "worker-a", 30)  # renewal by the holder
+    Lease.release("poll-sweep", "worker-a")
+    assert Lease.acquire("poll-sweep", "worker-b", 30)
+
+
+def test_run_sweep_follows_work_to_the_end_and_stops(project, funded, image, runway_emulator):
+    g = submit(project, funded, "image_to_video", "gen4_turbo", prompt_image=image.pk, ratio="1280:720")
+    pipeline.run_generation(generation_id=g.pk)
+    waits = []
+    passes = pipeline.run_sweep(max_seconds=30, sleep=waits.append)
+    g.refresh_from_db()
+    assert passes >= 1 and g.status == Status.COPYING  # polled to success; the copy is its own job
+    assert all(w <= 5.0 for w in waits)
+    from generations.models import Lease
+
+    assert not Lease.is_held(pipeline.SWEEP_LEASE)
