@@ -98,30 +98,31 @@ def _mb(n: int) -> str:
     return f"{n / (1024 * 1024):g} MB"
 
 
-def check_size(size: int) -> None:
-    """Refuse files outside MIN_BYTES..MAX_BYTES (both inclusive)."""
+def check_size(size: int, min_bytes: int = MIN_BYTES) -> None:
+    """Refuse files outside min_bytes..MAX_BYTES (both inclusive)."""
     if size == 0:
         raise MediaError("This file is empty.")
-    if size < MIN_BYTES:
+    if size < min_bytes:
         raise MediaError(f"This file is too small to be usable media ({size} bytes; "
-                         f"the minimum is {MIN_BYTES} bytes).")
+                         f"the minimum is {min_bytes} bytes).")
     if size > MAX_BYTES:
         raise MediaError(f"This file is too large ({size:,} bytes); "
                          f"the limit is {_mb(MAX_BYTES)}.")
 
 
 def probe(path: str | os.PathLike[str], *, expected_kind: str | None = None,
-          max_side: int | None = MAX_IMAGE_SIDE) -> MediaInfo:
+          max_side: int | None = MAX_IMAGE_SIDE, min_bytes: int = MIN_BYTES) -> MediaInfo:
     """Sniff and measure a media file; MediaError with a human message if unusable.
 
-    `max_side` applies to images; pass None for outputs (an upscale may exceed 8000 px).
+    `max_side` and `min_bytes` are Runway's input limits; outputs pass None and 1
+    (an upscale may exceed 8000 px, a small image may weigh less than 512 bytes).
     """
     path = Path(path).resolve()
     try:
         size = path.stat().st_size
     except OSError as exc:
         raise MediaError("The file could not be read.") from exc
-    check_size(size)
+    check_size(size, min_bytes)
     info = _probe_image(path, size, max_side)
     if info is None:
         info = _probe_av(path, size)

@@ -480,7 +480,7 @@ def output_name(generation: Generation, index: int, extension: str) -> str:
 
 
 def _store_output(generation: Generation, index: int, path: Path) -> None:
-    info = media.probe(str(path), max_side=None)
+    info = media.probe(str(path), max_side=None, min_bytes=1)
     name = output_name(generation, index, info.extension)
     if default_storage.exists(name):
         default_storage.delete(name)  # left by a worker that died before recording it

@@ -256,3 +256,11 @@ def test_facts_feed_the_catalog(media_dir):
     errors = catalog.validate(act_two, {"character": "a", "reference": "b"}, assets)
     # The real 2 s clip is too short for Act-Two's 3–30 s reference.
     assert list(errors) == ["reference"]
+
+
+def test_outputs_may_be_smaller_than_the_input_minimum(tmp_path):
+    tiny = samples.make_png(tmp_path / "tiny.png", 8, 8)
+    assert tiny.stat().st_size < MIN_BYTES
+    with pytest.raises(MediaError, match="too small"):
+        probe(tiny)
+    assert probe(tiny, max_side=None, min_bytes=1).kind == "image"
