@@ -39,3 +39,30 @@ def upload(path: Path, name: str | None = None) -> TemporaryUploadedFile:
 def make_asset(project, user, spec: str, directory: Path) -> Asset:
     """An asset of the project, stored and probed like a browser upload."""
     return create_asset(project=project, user=user, uploaded_file=upload(media_file(directory, spec)))
+
+
+def drive(generation, *, rounds: int = 8):
+    """Run each step a worker would until the generation finishes or is flagged, then reload it.
+
+    Each round moves the clock further on, so backoffs and poll intervals are always due.
+    """
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from generations import pipeline
+    from generations.models import Status
+
+    for step in range(rounds):
+        later = timezone.now() + timedelta(minutes=10 * (step + 2))
+        generation.refresh_from_db()
+        if generation.is_finished or generation.needs_attention:
+            break
+        if generation.status in (Status.QUEUED, Status.UPLOADING):
+            pipeline.run_generation(generation_id=generation.pk, now=later)
+        elif generation.status == Status.COPYING:
+            pipeline.copy_outputs(generation_id=generation.pk)
+        else:
+            pipeline.sweep_once(now=later)
+    generation.refresh_from_db()
+    return generation

@@ -4,34 +4,19 @@ from datetime import date, timedelta
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 from django_q.models import Schedule
 
 from credits import ledger, organization, tasks
 from credits.models import DailyUsage, LedgerEntry, OrgSnapshot
 from generations import catalog, pipeline
-from generations.models import Generation, Status
+from generations.models import Status
 from tests.conftest import client_for, make_user
+from tests.factories import drive
 from tests.generations.catalog_cases import valid_params
 
 pytestmark = pytest.mark.django_db
 
 
-def drive(generation: Generation) -> Generation:
-    """Run each step a worker would until the generation finishes (the emulator runs at speed 0)."""
-    for step in range(6):
-        later = timezone.now() + timedelta(minutes=10 * (step + 2))
-        generation.refresh_from_db()
-        if generation.is_finished or generation.needs_attention:
-            break
-        if generation.status in (Status.QUEUED, Status.UPLOADING):
-            pipeline.run_generation(generation_id=generation.pk, now=later)
-        elif generation.status == Status.COPYING:
-            pipeline.copy_outputs(generation_id=generation.pk)
-        else:
-            pipeline.sweep_once(now=later)
-    generation.refresh_from_db()
-    return generation
 
 
 def test_sync_organization_mirrors_balance_limits_and_todays_generations(runway_emulator):

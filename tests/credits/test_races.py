@@ -1,62 +1,21 @@
 """Concurrent callers on separate database connections: nobody spends past a budget.
 
 Runs on whichever database the suite uses: PostgreSQL queues the conditional
-updates on the row lock; SQLite serialises whole write transactions.
-
-SQLite's test database lives in shared-cache memory, where a writer that meets
-another's table lock gets "database table is locked" at once instead of
-waiting on the busy timeout as a file database does. `waiting_for_locks`
-gives those callers the wait the timeout would: it retries the whole
-transaction, so each attempt still runs the ledger's code from the start.
+updates on the row lock; SQLite (its test database is a file) serialises whole
+write transactions on the busy timeout.
 """
 
-import threading
-import time
 
 import pytest
-from django.db import OperationalError, close_old_connections, connection, transaction
+from django.db import transaction
 
 from credits import ledger
 from credits.models import Account, Hold, HoldState, Kind, LedgerEntry
+from tests.concurrency import run_together
 
 from .conftest import assert_invariants, make_generation
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def waiting_for_locks(work):
-    """Call work(), retrying while SQLite's shared cache reports a table lock."""
-    for _ in range(2000):
-        try:
-            return work()
-        except OperationalError as exc:
-            if connection.vendor != "sqlite" or "locked" not in str(exc):
-                raise
-            time.sleep(0.005)
-    raise AssertionError("table stayed locked")
-
-
-def run_together(work, count: int) -> list:
-    """Run work(i) in `count` threads released at once, each on its own connection."""
-    barrier = threading.Barrier(count)
-    results: list = [None] * count
-
-    def runner(i: int) -> None:
-        try:
-            barrier.wait()
-            results[i] = waiting_for_locks(lambda: work(i))
-        except Exception as exc:  # recorded for the assertion, never swallowed
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=runner, args=(i,)) for i in range(count)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    close_old_connections()
-    return results
 
 
 def submit(generation) -> str:

@@ -8,42 +8,17 @@ timeout — the outcome must be the same.
 
 from __future__ import annotations
 
-import threading
 import uuid
 
 import pytest
-from django.db import close_old_connections, connection
 
 from credits import ledger
 from credits.models import Account, Hold, HoldState, Kind, LedgerEntry
 from generations import pipeline, runway
 from generations.models import AT_RUNWAY, Generation, Status
+from tests.concurrency import run_together
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
-
-
-def run_together(work, count: int) -> list:
-    """Run work(i) in `count` threads released at once, each on its own connection."""
-    barrier = threading.Barrier(count)
-    results: list = [None] * count
-
-    def runner(i: int) -> None:
-        try:
-            barrier.wait()
-            results[i] = work(i)
-        except Exception as exc:  # kept for the assertions, never swallowed
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=runner, args=(i,)) for i in range(count)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    assert not any(t.is_alive() for t in threads), "a racing thread hung"
-    close_old_connections()
-    return results
 
 
 @pytest.fixture

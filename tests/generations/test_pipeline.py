@@ -11,7 +11,7 @@ from django.utils import timezone
 from credits import ledger
 from generations import catalog, downloads, media, pipeline
 from generations.models import Generation, Output, Status
-from tests.factories import make_asset
+from tests.factories import drive, make_asset
 from tests.generations.catalog_cases import valid_params
 
 pytestmark = pytest.mark.django_db(transaction=False)
@@ -29,21 +29,6 @@ def submit(project, user, endpoint, model, **params):
     return pipeline.submit_generation(project=project, user=user, endpoint=endpoint, model=model, params=params)
 
 
-def drive(generation: Generation, *, rounds: int = 6) -> Generation:
-    """Run every step a worker would, as often as needed, and return the reloaded row."""
-    for step in range(rounds):
-        later = timezone.now() + LATER * (step + 2)
-        generation.refresh_from_db()
-        if generation.is_finished or generation.needs_attention:
-            break
-        if generation.status in (Status.QUEUED, Status.UPLOADING):
-            pipeline.run_generation(generation_id=generation.pk, now=later)
-        elif generation.status == Status.COPYING:
-            pipeline.copy_outputs(generation_id=generation.pk)
-        else:
-            pipeline.sweep_once(now=later)
-    generation.refresh_from_db()
-    return generation
 
 
 def tasks_created(control) -> int:

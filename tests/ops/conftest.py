@@ -6,13 +6,12 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import Permission
-from django.utils import timezone
 
 from credits import ledger
 from generations import pipeline
 from generations.models import Generation, Status
 from tests.conftest import client_for, make_user
-from tests.factories import make_asset
+from tests.factories import drive, make_asset
 
 LATER = timedelta(minutes=10)
 
@@ -64,21 +63,6 @@ def submit(project, user, image, **params) -> Generation:
                                       params=params)
 
 
-def drive(generation: Generation, *, rounds: int = 8) -> Generation:
-    """Run every step a worker would until the generation finishes, then reload it."""
-    for step in range(rounds):
-        later = timezone.now() + LATER * (step + 2)
-        generation.refresh_from_db()
-        if generation.is_finished or generation.needs_attention:
-            break
-        if generation.status in (Status.QUEUED, Status.UPLOADING):
-            pipeline.run_generation(generation_id=generation.pk, now=later)
-        elif generation.status == Status.COPYING:
-            pipeline.copy_outputs(generation_id=generation.pk)
-        else:
-            pipeline.sweep_once(now=later)
-    generation.refresh_from_db()
-    return generation
 
 
 def flagged(project, user, image, control) -> Generation:
