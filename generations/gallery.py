@@ -1,8 +1,9 @@
 """The gallery's workflows: finding outputs, favourites and tags, reuse, sharing, ZIPs, deletion.
 
-Search is portable on purpose: every word of the query must appear in the prompt
-(`icontains`), the same on SQLite and PostgreSQL, so a result never depends on the
-database behind it.
+Search: every word of the query appearing in the prompt (`icontains`) always
+matches, on any database. On PostgreSQL, full-text search (English stemming,
+`websearch` syntax: quotes, `or`, `-word`) widens that, so "sailing" finds
+"the boat sails".
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from datetime import date, datetime, time, timedelta
 from urllib.parse import urlencode
 
 from django.core.files import File
-from django.db import IntegrityError, transaction
-from django.db.models import F, QuerySet
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -85,6 +86,22 @@ def _day_start(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
 
 
+def _matching_prompt(outputs: QuerySet[Output], text: str) -> QuerySet[Output]:
+    words = text.split()[:SEARCH_WORDS]
+    if not words:
+        return outputs
+    every_word = Q()
+    for word in words:
+        every_word &= Q(generation__prompt__icontains=word)
+    if connection.vendor != "postgresql":
+        return outputs.filter(every_word)
+    from django.contrib.postgres.search import SearchQuery, SearchVector
+
+    query = SearchQuery(" ".join(words), config="english", search_type="websearch")
+    return outputs.annotate(prompt_search=SearchVector("generation__prompt", config="english")).filter(
+        Q(prompt_search=query) | every_word)
+
+
 def search_outputs(*, project: Project, filters: Filters) -> QuerySet[Output]:
     """The project's outputs matching `filters`, sorted, with what a card shows and no more."""
     outputs = Output.objects.in_project(project)
@@ -105,8 +122,7 @@ def search_outputs(*, project: Project, filters: Filters) -> QuerySet[Output]:
         outputs = outputs.filter(is_favourite=True)
     if filters.tag:
         outputs = outputs.filter(tags__project=project, tags__name=filters.tag)
-    for word in filters.text.split()[:SEARCH_WORDS]:
-        outputs = outputs.filter(generation__prompt__icontains=word)
+    outputs = _matching_prompt(outputs, filters.text)
     return (outputs.select_related("generation__created_by").only(*CARD_FIELDS)
             .prefetch_related("tags").order_by(*SORTS.get(filters.sort, SORTS["newest"])))
 

@@ -154,3 +154,14 @@ def test_constant_queries_per_page(project, editor, viewer, make_output, django_
             assert response.status_code == 200
             counts.append(len(ctx.captured_queries))
     assert counts[:2] == counts[2:], counts
+
+
+def test_search_on_postgresql_understands_word_forms(project, editor, viewer, make_output):
+    from django.db import connection
+
+    boat = make_output(project, editor, "video", "The boat sails past the harbour lights")
+    make_output(project, editor, "video", "a quiet forest")
+    found = shown(client_for(viewer).get(url(project, q="sailing boats")))
+    # Full-text search stems words on PostgreSQL; elsewhere every word must appear as typed.
+    assert found == ([boat.pk] if connection.vendor == "postgresql" else [])
+    assert shown(client_for(viewer).get(url(project, q="sails boat"))) == [boat.pk]
