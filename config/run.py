@@ -1,6 +1,7 @@
 """`make run`: the web server, one qcluster worker and (without a Runway key) the emulator.
 
-One foreground command: Ctrl-C, or any one of them exiting, stops them all.
+One foreground command: Ctrl-C stops them all. A worker that dies is started again;
+the web server or the emulator exiting stops everything.
 """
 
 import os
@@ -51,12 +52,20 @@ def main() -> int:
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
     code = 0
+    commands = dict(_commands())
     while not stopping:
-        for name, proc in procs:
-            if proc.poll() is not None:
-                print(f"[takes] {name} exited with {proc.returncode}; stopping the rest", flush=True)
-                code = proc.returncode or 1
-                stopping = True
+        for index, (name, proc) in enumerate(procs):
+            if proc.poll() is None:
+                continue
+            if name == "worker":
+                # A worker that dies (or is killed) comes back: in-flight generations resume.
+                print(f"[takes] worker exited with {proc.returncode}; starting a new one", flush=True)
+                time.sleep(1)
+                procs[index] = (name, subprocess.Popen(commands[name], start_new_session=True))
+                continue
+            print(f"[takes] {name} exited with {proc.returncode}; stopping the rest", flush=True)
+            code = proc.returncode or 1
+            stopping = True
         time.sleep(0.5)
     for _name, proc in procs:
         if proc.poll() is None:
