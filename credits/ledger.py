@@ -132,6 +132,47 @@ def place_hold(*, generation) -> None:
             _check_alert(account, spent=True)
 
 
+def resize_hold(*, generation, credits: int) -> bool:
+    """Bring the open hold to Runway's own estimate (`estimatedCost`); False where it can't rise.
+
+    Lowering always works; raising takes the difference from the balance only while the
+    balance covers it (the task already exists, so nothing is refused here).
+    """
+    if credits < 0:
+        raise ValueError("A hold cannot be negative.")
+    changed = False
+    with transaction.atomic():
+        for hold in _holds_of(generation):
+            delta = credits - hold.amount
+            if not delta or hold.state != HoldState.OPEN:
+                continue
+            if LedgerEntry.objects.filter(account=hold.account, generation=generation, kind=Kind.ADJUST).exists():
+                continue  # resized once already
+            if delta > 0 and not Account.objects.filter(pk=hold.account_id, balance__gte=delta).update(
+                balance=F("balance") - delta, held=F("held") + delta
+            ):
+                continue
+            if delta < 0:
+                Account.objects.filter(pk=hold.account_id).update(
+                    balance=F("balance") - delta, held=F("held") + delta
+                )
+            # Only while still open and unchanged: a settle or release that won meanwhile stays as it is.
+            if not Hold.objects.filter(pk=hold.pk, state=HoldState.OPEN, amount=hold.amount).update(amount=credits):
+                raise transaction.TransactionManagementError("hold changed while resizing")
+            # One resize per generation and account: the unique (account, generation, kind) key.
+            LedgerEntry.objects.create(
+                account=hold.account, kind=Kind.ADJUST, amount=-delta, held_delta=delta, credits=delta,
+                generation=generation, model=generation.model, note="Hold resized to Runway's estimate",
+            )
+            changed = True
+    return changed
+
+
+def open_holds_of(generation) -> QuerySet[Hold]:
+    """The generation's holds that are still open (person, and project budget if any)."""
+    return Hold.objects.open().filter(generation=generation)
+
+
 def _holds_of(generation) -> list[Hold]:
     # Person first, then budget (ids follow creation order): the same lock order as place_hold.
     return list(Hold.objects.select_related("account", "account__project").filter(generation=generation)
@@ -163,13 +204,26 @@ def settle_hold(*, generation, credits: int) -> bool:
     return changed
 
 
+def _close(hold: Hold, *, state: str, charged, now) -> int | None:
+    """Close an open hold exactly once; returns the amount it held, or None if another call closed it."""
+    amount = hold.amount
+    for _ in range(3):
+        # Matching the amount too: a resize to Runway's estimate in between is re-read, not lost.
+        if Hold.objects.filter(pk=hold.pk, state=HoldState.OPEN, amount=amount).update(
+            state=state, charged=charged(amount), closed_at=now
+        ):
+            return amount
+        current = Hold.objects.filter(pk=hold.pk).values_list("state", "amount").first()
+        if current is None or current[0] != HoldState.OPEN:
+            return None
+        amount = current[1]
+    return None
+
+
 def _settle_one(hold: Hold, *, generation, credits: int, usage_date: date) -> bool:
     now = timezone.now()
-    held = hold.amount
-    won = Hold.objects.filter(pk=hold.pk, state=HoldState.OPEN).update(
-        state=HoldState.SETTLED, charged=min(credits, held), closed_at=now
-    )
-    if not won:
+    held = _close(hold, state=HoldState.SETTLED, charged=lambda amount: min(credits, amount), now=now)
+    if held is None:
         return False
     account = hold.account
     extra = max(0, credits - held)
@@ -206,17 +260,15 @@ def release_hold(*, generation) -> bool:
     now = timezone.now()
     with transaction.atomic():
         for hold in _holds_of(generation):
-            won = Hold.objects.filter(pk=hold.pk, state=HoldState.OPEN).update(
-                state=HoldState.RELEASED, charged=0, closed_at=now
-            )
-            if not won:
+            amount = _close(hold, state=HoldState.RELEASED, charged=lambda _amount: 0, now=now)
+            if amount is None:
                 continue
             Account.objects.filter(pk=hold.account_id).update(
-                held=F("held") - hold.amount, balance=F("balance") + hold.amount
+                held=F("held") - amount, balance=F("balance") + amount
             )
             LedgerEntry.objects.create(
-                account=hold.account, kind=Kind.RELEASE, amount=hold.amount, held_delta=-hold.amount,
-                credits=hold.amount, generation=generation, model=generation.model, created_at=now,
+                account=hold.account, kind=Kind.RELEASE, amount=amount, held_delta=-amount,
+                credits=amount, generation=generation, model=generation.model, created_at=now,
             )
             _check_alert(hold.account, spent=False)
             changed = True

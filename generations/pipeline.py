@@ -12,6 +12,7 @@ without a task id is flagged for ops, never resubmitted.
 from __future__ import annotations
 
 import logging
+import math
 import random
 import secrets
 from concurrent.futures import ThreadPoolExecutor
@@ -230,6 +231,18 @@ def flag_for_ops(*, generation: Generation, reason: str) -> bool:
     ))
 
 
+def _hold_runways_estimate(generation: Generation, estimated: float | None) -> int:
+    """Resize the hold to Runway's estimate when it gives one; returns the estimate now held."""
+    if estimated is None or math.ceil(estimated) == generation.estimated_credits:
+        return generation.estimated_credits
+    wanted = math.ceil(estimated)
+    ledger = _ledger()
+    ledger.resize_hold(generation=generation, credits=wanted)
+    amounts = set(ledger.open_holds_of(generation).values_list("amount", flat=True))
+    # Where a balance could not cover a higher estimate, our own figure stays the hold.
+    return wanted if amounts == {wanted} else generation.estimated_credits
+
+
 def submit_to_runway(*, generation: Generation) -> None:
     """The create call, for a generation this worker has just moved into SUBMITTING."""
     spec = catalog.get_model(generation.endpoint, generation.model)
@@ -249,8 +262,10 @@ def submit_to_runway(*, generation: Generation) -> None:
             _fail(generation, Status.SUBMITTING, message=f"Runway refused the request: {error.message}",
                   code="REQUEST.REJECTED", raw=error.message)
         return
+    estimate = _hold_runways_estimate(generation, created.estimated_cost)
     now = timezone.now()
     recorded = Generation.objects.filter(pk=generation.pk, status=Status.SUBMITTING, runway_task_id="").update(
+        estimated_credits=estimate,
         runway_task_id=created.task_id, status=Status.PENDING, submitted_at=now,
         request_payload=created.request, create_response=created.response, next_poll_at=now,
         needs_attention=False, attention_reason="", step_errors=0, updated_at=now,

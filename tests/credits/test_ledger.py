@@ -274,3 +274,39 @@ def test_open_holds_lists_only_open_ones(editor, project):
     ledger.settle_hold(generation=first, credits=10)
     assert [h.generation for h in ledger.open_holds(editor)] == [second]
     assert Hold.objects.get(generation=first).state == HoldState.SETTLED
+
+
+def _held_to(generation, credits):
+    changed = ledger.resize_hold(generation=generation, credits=credits)
+    if {h.amount for h in ledger.open_holds_of(generation)} == {credits}:
+        generation.estimated_credits = credits
+        generation.save(update_fields=["estimated_credits"])
+    return changed
+
+
+def test_hold_follows_runways_lower_estimate_and_settles_from_it(editor, project):
+    ledger.grant(user=editor, amount=100)
+    g = make_generation(user=editor, project=project, credits=60)
+    ledger.place_hold(generation=g)
+    before = balance(editor)[0]
+    assert _held_to(g, 40)
+    assert balance(editor) == (before + 20, 40)
+    assert ledger.settle_hold(generation=g, credits=40)
+    assert balance(editor)[1] == 0
+    assert_invariants()
+
+
+def test_hold_rises_to_runways_estimate_only_while_the_balance_covers_it(editor, project):
+    ledger.grant(user=editor, amount=100)
+    start = ledger.account_for(editor).balance
+    g = make_generation(user=editor, project=project, credits=10)
+    ledger.place_hold(generation=g)
+    assert not ledger.resize_hold(generation=g, credits=start + 1_000)  # can't cover it: the hold stays
+    assert balance(editor) == (start - 10, 10)
+    assert _held_to(g, 25)
+    assert balance(editor) == (start - 25, 25)
+    assert not _held_to(g, 30)  # once per generation
+    assert ledger.release_hold(generation=g)
+    assert balance(editor) == (start, 0)
+    assert not ledger.resize_hold(generation=g, credits=5)  # closed holds don't move
+    assert_invariants()

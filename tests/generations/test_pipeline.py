@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import timedelta
 
 import pytest
@@ -80,6 +81,8 @@ def test_every_model_runs_end_to_end(spec, project, funded, tmp_path, media_root
                               for i, v in enumerate(value)]
     g = drive(submit(project, funded, spec.endpoint, spec.id, **params))
     assert g.status == Status.SUCCEEDED, (g.failure_message, g.runway_failure)
+    # The hold followed Runway's own estimate from the create response.
+    assert g.estimated_credits == math.ceil(g.create_response["estimatedCost"]["credits"])
     outputs = list(g.outputs.all())
     assert outputs and all(o.kind == catalog.get_endpoint(spec.endpoint).output_kind for o in outputs)
     for o in outputs:
@@ -394,3 +397,15 @@ def test_run_sweep_follows_work_to_the_end_and_stops(project, funded, image, run
     from generations.models import Lease
 
     assert not Lease.is_held(pipeline.SWEEP_LEASE)
+
+
+def test_hold_is_resized_to_runways_estimate(project, funded, tmp_path, media_root, runway_emulator):
+    image = make_asset(project, funded, "image 1280x720", tmp_path / "in")
+    g = submit(project, funded, "image_upscale", "magnific_precision_upscaler_v2", image_uri=image.pk)
+    pipeline.run_generation(generation_id=g.pk)
+    g.refresh_from_db()
+    runways = math.ceil(g.create_response["estimatedCost"]["credits"])
+    assert g.estimated_credits == runways
+    assert ledger.account_for(funded).held == runways
+    g = drive(g)
+    assert g.status == Status.SUCCEEDED and ledger.account_for(funded).held == 0
