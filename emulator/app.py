@@ -212,10 +212,13 @@ class GatewayMiddleware:
     async def _fault_response(self, fault: HttpFault, scope: Scope, receive: Receive,
                               send: Send) -> None:
         if fault.drop_connection:
+            # Cut off part-way through a body of the route's own kind: JSON for the API,
+            # media bytes for output files.
+            media = scope["path"].startswith("/_files/")
+            kind, start = (b"application/octet-stream", b"\x00" * 64) if media else (b"application/json", b'{"id": ')
             await send({"type": "http.response.start", "status": 200,
-                        "headers": [(b"content-type", b"application/json"),
-                                    (b"content-length", b"100")]})
-            await send({"type": "http.response.body", "body": b'{"id": ', "more_body": True})
+                        "headers": [(b"content-type", kind), (b"content-length", b"4096")]})
+            await send({"type": "http.response.body", "body": start, "more_body": True})
             raise DroppedConnection("connection dropped by an injected fault")
         headers: dict[str, str] = {}
         if fault.retry_after is not None:

@@ -409,3 +409,18 @@ def test_hold_is_resized_to_runways_estimate(project, funded, tmp_path, media_ro
     assert ledger.account_for(funded).held == runways
     g = drive(g)
     assert g.status == Status.SUCCEEDED and ledger.account_for(funded).held == 0
+
+
+def test_output_download_cut_off_is_retried(project, funded, image, runway_emulator):
+    g = submit(project, funded, "image_to_video", "gen4_turbo", prompt_image=image.pk, ratio="1280:720")
+    pipeline.run_generation(generation_id=g.pk)
+    pipeline.sweep_once(now=timezone.now() + LATER)
+    runway_emulator.inject_fault(path="/_files/*", drop_connection=True, count=1)
+    pipeline.copy_outputs(generation_id=g.pk)
+    g.refresh_from_db()
+    assert g.status == Status.COPYING and g.step_errors == 1  # transient: tried again later
+    assert not g.outputs.exists()
+    pipeline.resume_stalled(now=timezone.now() + LATER)
+    pipeline.copy_outputs(generation_id=g.pk)
+    g.refresh_from_db()
+    assert g.status == Status.SUCCEEDED and g.outputs.count() == 1
