@@ -75,6 +75,17 @@ async def read_json(request: Request) -> Any:
     return json.loads(raw)
 
 
+async def read_object(request: Request) -> dict[str, Any] | Response:
+    """The JSON object a request carries, or the 400 the API answers for anything else."""
+    try:
+        body = await read_json(request)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return error(400, "The request body is not valid JSON.")
+    if not isinstance(body, dict):
+        return issues_response([Issue("invalid_type", [], "Expected object")])
+    return body
+
+
 # --- media inputs ---------------------------------------------------------------------------
 
 
@@ -181,12 +192,9 @@ async def generate(request: Request) -> Response:
     """``POST /v1/<endpoint>``: validate, charge and queue a generation task."""
     em = emulator_of(request)
     endpoint = request.url.path.removeprefix("/v1/")
-    try:
-        body = await read_json(request)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return error(400, "The request body is not valid JSON.")
-    if not isinstance(body, dict):
-        return issues_response([Issue("invalid_type", [], "Expected object")])
+    body = await read_object(request)
+    if isinstance(body, Response):
+        return body
     routing: dict[str, Any] | None = None
     if endpoint in models.ROUTER_ENDPOINTS:
         issues, refs = _validate(endpoint, "router", body)
@@ -266,12 +274,9 @@ async def task_detail(request: Request) -> Response:
 async def create_upload(request: Request) -> Response:
     """``POST /v1/uploads``: hand out a presigned upload target and its ``runway://`` URI."""
     em = emulator_of(request)
-    try:
-        body = await read_json(request)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return error(400, "The request body is not valid JSON.")
-    if not isinstance(body, dict):
-        return issues_response([Issue("invalid_type", [], "Expected object")])
+    body = await read_object(request)
+    if isinstance(body, Response):
+        return body
     issues: list[Issue] = []
     filename = body.get("filename")
     if not isinstance(filename, str):
@@ -307,12 +312,9 @@ async def organization(request: Request) -> Response:
 async def organization_usage(request: Request) -> Response:
     """``POST /v1/organization/usage``: credits used per day and model."""
     em = emulator_of(request)
-    try:
-        body = await read_json(request)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return error(400, "The request body is not valid JSON.")
-    if not isinstance(body, dict):
-        return issues_response([Issue("invalid_type", [], "Expected object")])
+    body = await read_object(request)
+    if isinstance(body, Response):
+        return body
     today = date.fromisoformat(day(em.clock.now()))
     try:
         start = date.fromisoformat(body.get("startDate") or (today - timedelta(days=30)).isoformat())
