@@ -70,6 +70,12 @@ def _members_page(request, membership, *, invite_form=None, status=200):
     return TemplateResponse(request, "projects/members.html", context, status=status)
 
 
+def _refused(request, membership, exc: ProjectError):
+    """The members page again, with why the change was refused (400, nothing changed)."""
+    messages.error(request, str(exc))
+    return _members_page(request, membership, status=400)
+
+
 @require_GET
 @project_view()
 def member_list(request, membership):
@@ -119,8 +125,7 @@ def member_role(request, membership, member_id):
             raise ProjectError("Choose viewer, editor or owner.")
         change_role(membership=target, role=form.cleaned_data["role"])
     except ProjectError as exc:
-        messages.error(request, str(exc))
-        return _members_page(request, membership, status=400)
+        return _refused(request, membership, exc)
     messages.success(request, f"{target.user} is now {target.get_role_display().lower()}.")
     return redirect("projects:members", slug=membership.project.slug)
 
@@ -133,8 +138,7 @@ def member_remove(request, membership, member_id):
         try:
             remove_member(membership=target)
         except ProjectError as exc:
-            messages.error(request, str(exc))
-            return _members_page(request, membership, status=400)
+            return _refused(request, membership, exc)
         messages.success(request, f"{target.user} was removed from {membership.project}.")
         if target.user_id == request.user.id:
             return redirect("home")
@@ -160,8 +164,7 @@ def project_leave(request, membership):
         try:
             remove_member(membership=membership)
         except ProjectError as exc:
-            messages.error(request, str(exc))
-            return _members_page(request, membership, status=400)
+            return _refused(request, membership, exc)
         messages.success(request, f"You left {membership.project}.")
         request.session.pop("last_project", None)
         return redirect("home")
@@ -185,8 +188,7 @@ def invitation_revoke(request, membership, invitation_id):
     try:
         revoke_invitation(invitation=invitation)
     except ProjectError as exc:
-        messages.error(request, str(exc))
-        return _members_page(request, membership, status=400)
+        return _refused(request, membership, exc)
     messages.success(request, f"The invitation to {invitation.email} was withdrawn.")
     return redirect("projects:members", slug=membership.project.slug)
 
