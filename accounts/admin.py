@@ -35,18 +35,22 @@ def _credits_link(account) -> str:
 # --- people ---------------------------------------------------------------------------------------
 
 
-class UserMembershipInline(admin.TabularInline):
+class ReadOnlyMembershipInline(admin.TabularInline):
+    """Memberships shown on a person or a project; roles change on each membership's own page."""
+
     model = Membership
-    fk_name = "user"
     extra = 0
-    fields = ["project", "role", "created_at"]
-    readonly_fields = fields
     can_delete = False
     show_change_link = True
-    verbose_name_plural = "projects"
 
     def has_add_permission(self, request, obj=None):
         return False
+
+
+class UserMembershipInline(ReadOnlyMembershipInline):
+    fk_name = "user"
+    fields = readonly_fields = ["project", "role", "created_at"]
+    verbose_name_plural = "projects"
 
 
 @admin.register(User)
@@ -128,17 +132,10 @@ class TakesUserAdmin(AuditedModelAdmin, UserAdmin):
 # --- projects -------------------------------------------------------------------------------------
 
 
-class ProjectMembershipInline(admin.TabularInline):
-    model = Membership
-    extra = 0
-    fields = ["user", "role", "created_at"]
-    readonly_fields = fields
-    can_delete = False
-    show_change_link = True
+class ProjectMembershipInline(ReadOnlyMembershipInline):
+    fk_name = "project"
+    fields = readonly_fields = ["user", "role", "created_at"]
     verbose_name_plural = "members (change roles on each membership)"
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 class ProjectInvitationInline(admin.TabularInline):
