@@ -8,7 +8,8 @@ from pathlib import Path
 
 import uvicorn
 
-from .app import DAY, EmulatorConfig, create_app
+from .app import create_app
+from .runtime import DAY, EmulatorConfig
 
 
 def parse_args(argv: list[str] | None = None) -> EmulatorConfig:

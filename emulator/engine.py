@@ -5,14 +5,14 @@ from __future__ import annotations
 import math
 import uuid
 from collections import defaultdict, deque
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from typing import Any
 
 from . import models
 from .clock import Clock, day, iso
+from .state import TERMINAL, LedgerEntry, Task
 from .store import Store
 
-TERMINAL = ("SUCCEEDED", "FAILED", "CANCELLED")
 EARLY_FAILURES = ("SAFETY.INPUT.", "INPUT_PREPROCESSING.")
 DAY = 86_400.0
 
@@ -23,51 +23,6 @@ class LimitError(Exception):
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
         self.status = status
-
-
-@dataclass
-class Task:
-    """One generation task and everything needed to derive its state at any time."""
-
-    id: str
-    endpoint: str
-    model: str
-    created_at: float
-    estimate: int
-    plan: dict[str, Any]
-    body: dict[str, Any]
-    queued_at: float | None = None
-    status: str = "THROTTLED"
-    finished_at: float | None = None
-    cost: int | None = None
-    hang: bool = False
-    fail_code: str | None = None
-    output_fault: str | None = None
-    redirect_to: str | None = None
-    api_key: str = ""
-    deleted: bool = False
-    seeded: bool = False
-    meta: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def kind(self) -> str:
-        """Output kind: video, image or audio."""
-        return str(self.plan["kind"])
-
-    def output_names(self) -> list[str]:
-        """File names of the task's outputs, ``<index>.<ext>``."""
-        ext = {"png": "png", "jpeg": "jpg", "mp4": "mp4", "wav": "wav", "mp3": "mp3"}
-        return [f"{i}.{ext[self.plan['fmt']]}" for i in range(int(self.plan["count"]))]
-
-
-@dataclass
-class LedgerEntry:
-    """A credit movement: positive charges, negative refunds."""
-
-    at: float
-    model: str
-    amount: int
-    task_id: str
 
 
 class Engine:

@@ -7,12 +7,11 @@ import shutil
 import sqlite3
 import tempfile
 import threading
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from .engine import LedgerEntry, Task
+from .state import LedgerEntry, Task, Upload
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -21,19 +20,6 @@ CREATE TABLE IF NOT EXISTS uploads (id TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS ledger (at REAL NOT NULL, model TEXT NOT NULL, amount INTEGER NOT NULL,
                                    task_id TEXT NOT NULL);
 """
-
-
-@dataclass
-class Upload:
-    """An ephemeral upload slot and, once the bytes arrive, the stored file."""
-
-    id: str
-    filename: str
-    created_at: float
-    token: str
-    size: int = 0
-    content_type: str = ""
-    received: bool = False
 
 
 class Store:

@@ -13,7 +13,8 @@ import httpx
 import uvicorn
 from starlette.applications import Starlette
 
-from .app import EmulatorConfig, create_app
+from .app import create_app
+from .runtime import EmulatorConfig
 
 
 class Control:

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from runwayml import RunwayML
 
-from emulator import files
+from emulator.routes import files
 from emulator.testing import EmulatorServer
 from emulator.validation import utf16_len
 

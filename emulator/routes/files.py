@@ -11,7 +11,7 @@ import re
 import secrets
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 from starlette.concurrency import run_in_threadpool
@@ -19,13 +19,10 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from . import media
-from .clock import iso
-from .engine import Task
-from .store import Upload
-
-if TYPE_CHECKING:
-    from .app import Emulator
+from .. import media
+from ..clock import iso
+from ..runtime import Emulator
+from ..state import Task, Upload
 
 MIN_UPLOAD, MAX_UPLOAD = 512, 200 * 1024 * 1024
 SLOT_TTL = 3600.0

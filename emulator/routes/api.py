@@ -8,18 +8,19 @@ import re
 import uuid
 from datetime import date, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PIL import Image, UnidentifiedImageError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from . import files, models
-from .clock import day
-from .engine import LimitError
-from .faults import TaskFault, magic_words
-from .validation import (
+from .. import models
+from ..clock import day
+from ..engine import LimitError
+from ..faults import TaskFault, magic_words
+from ..runtime import Emulator
+from ..validation import (
     SUPPORTED_TYPES,
     AssetError,
     Issue,
@@ -31,9 +32,7 @@ from .validation import (
     model_issue,
     validate_body,
 )
-
-if TYPE_CHECKING:
-    from .app import Emulator
+from . import files
 
 DOC_URL = "https://docs.dev.runwayml.com/api"
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$", re.I)

@@ -5,18 +5,17 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import asdict
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from . import files, models
-from .clock import iso
-from .engine import TERMINAL, Task
-
-if TYPE_CHECKING:
-    from .app import Emulator
+from .. import models
+from ..clock import iso
+from ..runtime import Emulator
+from ..state import TERMINAL, Task
+from . import files
 
 SEEDABLE = ("PENDING", "THROTTLED", "RUNNING", "SUCCEEDED", "FAILED")
 
