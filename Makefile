@@ -5,7 +5,7 @@ STAMP := $(VENV)/.installed
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 PYTEST_ARGS ?=
 
-.PHONY: run test install browser lint bench clean
+.PHONY: run test install browser lint architecture bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,12 @@ test: install browser
 
 lint: install
 	$(PY) -m ruff check .
+	$(VENV)/bin/lint-imports
+	$(PY) tools/depgraph.py --check
+
+# Redraw the dependency picture in docs/architecture.md from the code.
+architecture: install
+	$(PY) tools/depgraph.py
 
 bench: install
 	$(PY) bench/run.py

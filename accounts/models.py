@@ -66,7 +66,7 @@ class Project(models.Model):
         return self.name
 
     def get_absolute_url(self) -> str:
-        return reverse("projects:detail", args=[self.slug])
+        return reverse("generations:home", args=[self.slug])
 
     @staticmethod
     def unique_slug(name: str) -> str:

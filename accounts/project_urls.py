@@ -7,7 +7,6 @@ from . import project_views as views
 app_name = "projects"
 
 urlpatterns = [
-    path("", views.project_detail, name="detail"),
     path("members/", views.member_list, name="members"),
     path("members/invite/", views.member_invite, name="invite"),
     path("members/<int:member_id>/role/", views.member_role, name="member_role"),

@@ -8,12 +8,9 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from generations.overview import overview
+from core.access import project_view
 
-from .access import project_view
-from .forms import InviteForm, ProjectForm, RoleForm
-from .models import Invitation, Membership, Project, Role
-from .projects import (
+from .actions import (
     ProjectError,
     accept_invitation,
     change_role,
@@ -23,6 +20,8 @@ from .projects import (
     remove_member,
     revoke_invitation,
 )
+from .forms import InviteForm, ProjectForm, RoleForm
+from .models import Invitation, Membership, Project, Role
 
 
 @require_http_methods(["GET", "POST"])
@@ -39,20 +38,6 @@ def project_list(request):
     return TemplateResponse(
         request, "projects/list.html", {"form": form, "memberships": memberships}, status=status
     )
-
-
-@require_GET
-@project_view()
-def project_detail(request, membership):
-    request.session["last_project"] = membership.project.slug
-    project = membership.project
-    context = {
-        "project": project,
-        "membership": membership,
-        "member_count": project.memberships.count(),
-        **overview(project),
-    }
-    return TemplateResponse(request, "projects/detail.html", context)
 
 
 def _members_page(request, membership, *, invite_form=None, status=200):
@@ -123,7 +108,7 @@ def member_role(request, membership, member_id):
     try:
         if not form.is_valid():
             raise ProjectError("Choose viewer, editor or owner.")
-        change_role(membership=target, role=form.cleaned_data["role"])
+        change_role(membership=target, role=form.cleaned_data["role"], by=request.user)
     except ProjectError as exc:
         return _refused(request, membership, exc)
     messages.success(request, f"{target.user} is now {target.get_role_display().lower()}.")
@@ -136,7 +121,7 @@ def member_remove(request, membership, member_id):
     target = _member_in(membership, member_id)
     if request.method == "POST":
         try:
-            remove_member(membership=target)
+            remove_member(membership=target, by=request.user)
         except ProjectError as exc:
             return _refused(request, membership, exc)
         messages.success(request, f"{target.user} was removed from {membership.project}.")
@@ -162,7 +147,7 @@ def member_remove(request, membership, member_id):
 def project_leave(request, membership):
     if request.method == "POST":
         try:
-            remove_member(membership=membership)
+            remove_member(membership=membership, by=request.user)
         except ProjectError as exc:
             return _refused(request, membership, exc)
         messages.success(request, f"You left {membership.project}.")
@@ -186,7 +171,7 @@ def project_leave(request, membership):
 def invitation_revoke(request, membership, invitation_id):
     invitation = get_object_or_404(Invitation, pk=invitation_id, project=membership.project)
     try:
-        revoke_invitation(invitation=invitation)
+        revoke_invitation(invitation=invitation, by=request.user)
     except ProjectError as exc:
         return _refused(request, membership, exc)
     messages.success(request, f"The invitation to {invitation.email} was withdrawn.")
@@ -224,7 +209,7 @@ def invitation(request, token):
                 messages.success(request, f"Welcome to {invitation.project}.")
                 return redirect(invitation.project)
             if request.POST.get("decision") == "decline":
-                decline_invitation(invitation=invitation)
+                decline_invitation(invitation=invitation, by=request.user)
                 messages.info(request, f"You declined the invitation to {invitation.project}.")
                 return redirect("home")
             raise ProjectError("Choose accept or decline.")

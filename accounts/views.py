@@ -5,20 +5,12 @@ from django.contrib.auth import login
 from django.contrib.auth.decorators import login_not_required
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods
 
-from credits.ledger import grant_starting_credits
+from core.http import safe_next
 
+from .actions import ensure_personal_project
 from .forms import ProfileForm, SignUpForm
-from .projects import ensure_personal_project
-
-
-def _safe_next(request) -> str | None:
-    target = request.POST.get("next") or request.GET.get("next")
-    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
-        return target
-    return None
 
 
 @login_not_required
@@ -30,13 +22,12 @@ def signup(request):
     if request.method == "POST" and form.is_valid():
         user = form.save()
         ensure_personal_project(user=user)
-        grant_starting_credits(user=user)
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, f"Welcome to Takes, {user.username}. This is your personal space.")
-        return redirect(_safe_next(request) or "home")
+        return redirect(safe_next(request) or "home")
     status = 400 if request.method == "POST" else 200
     return TemplateResponse(
-        request, "accounts/signup.html", {"form": form, "next": _safe_next(request)}, status=status
+        request, "accounts/signup.html", {"form": form, "next": safe_next(request)}, status=status
     )
 
 
@@ -45,7 +36,7 @@ def home(request):
     project = ensure_personal_project(user=request.user)
     last = request.session.get("last_project")
     if last and request.user.memberships.filter(project__slug=last).exists():
-        return redirect("projects:detail", slug=last)
+        return redirect("generations:home", slug=last)
     return redirect(project)
 
 

@@ -58,8 +58,8 @@ def main() -> int:
     from django.urls import reverse
     from django.utils import timezone
 
+    from accounts.actions import create_team_project
     from accounts.models import User
-    from accounts.projects import create_team_project
     from generations.models import Generation, Output, Status
 
     call_command("migrate", verbosity=0)

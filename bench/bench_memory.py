@@ -5,14 +5,14 @@ The file is a real H.264 MP4 (a few seconds of ffmpeg's test pattern) grown to e
 decodes and gets a poster frame like any upload, and is made in a second or two.
 
 * Upload: the file is POSTed as multipart (httpx streams it from disk) to the asset upload
-  view (`generations:assets`) of a gunicorn server with one sync worker. We reset that
+  view (`assets:list`) of a gunicorn server with one sync worker. We reset that
   worker's peak RSS (`/proc/<pid>/clear_refs`) just before and read VmHWM after: the
   figure is how far the worker's peak rose above its resident size while it parsed the
   upload, probed the file, stored it and made the thumbnail (ffmpeg runs as a child
   process and is not counted).
 * Output copy: a separate static file server (`python -m http.server`, a subprocess) serves
   the file at the origin Takes is told is the emulator's; a generation in COPYING whose
-  task output is that URL goes through `pipeline.copy_outputs` in this process (download
+  task output is that URL goes through `copy.copy_outputs` in this process (download
   to a temp file, probe, store, thumbnail, Output row, settle credits), with the same peak
   measurement on this process.
 """
@@ -73,11 +73,11 @@ def make_video(path: Path, size: int = SIZE) -> Path:
 def bench_upload(video: Path, user, project) -> dict:
     from django.urls import reverse
 
-    from generations.models import Asset
+    from assets.models import Asset
 
     cookie = session_cookie(user)
     csrf = secrets.token_hex(16)  # a 32-character secret: valid as both cookie and form token
-    url_path = reverse("generations:assets", args=[project.slug])
+    url_path = reverse("assets:list", args=[project.slug])
     with gunicorn(workers=1, worker_class="sync", threads=1) as (base, server):
         worker = children(server.pid)[0]
         cookies = {"sessionid": cookie, "csrftoken": csrf}
@@ -97,7 +97,7 @@ def bench_upload(video: Path, user, project) -> dict:
 def bench_copy(video: Path, user, project) -> dict:
     from django.conf import settings
 
-    from generations import pipeline
+    from generations import copy, submit
     from generations.models import Generation, Status
 
     port = free_port()
@@ -109,14 +109,14 @@ def bench_copy(video: Path, user, project) -> dict:
         settings.RUNWAYML_API_SECRET = ""
         settings.RUNWAY_USES_EMULATOR = True
         settings.RUNWAY_BASE_URL = origin  # the one non-https origin Takes downloads from
-        generation = pipeline.submit_generation(
+        generation = submit.submit_generation(
             project=project, user=user, endpoint="text_to_video", model="gen4.5",
             params={"prompt_text": "a long take", "ratio": "1280:720", "duration": 5})
         Generation.objects.filter(pk=generation.pk).update(
             status=Status.COPYING, runway_task_id="bench-copy", cost_credits=60,
             task_json={"id": "bench-copy", "status": "SUCCEEDED", "output": [f"{origin}/{video.name}"]})
         with peak_growth() as growth, Stopwatch() as watch:
-            pipeline.copy_outputs(generation_id=generation.pk)
+            copy.copy_outputs(generation_id=generation.pk)
     finally:
         stop(server)
     generation.refresh_from_db()

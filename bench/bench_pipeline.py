@@ -6,12 +6,12 @@ How it runs
   finish at their first poll and outputs are real PNGs rendered at 256 px (the
   `--no-render` placeholders are under Takes' 512-byte minimum and would fail the copy).
 * 500 `text_to_image` / `gen4_image_turbo` generations, each with the same reference image
-  asset, are submitted with `pipeline.submit_generation` (what the form view calls). The
+  asset, are submitted with `submit.submit_generation` (what the form view calls). The
   image is uploaded to Runway once and its runway:// URI reused, as in production.
-* Two worker threads play the two django-q workers. `pipeline.enqueue` is pointed at an
+* Two worker threads play the two django-q workers. `jobs.enqueue` is pointed at an
   in-process FIFO queue instead of the broker, and each worker takes jobs from it and calls
   the same task functions qcluster would: `tasks.run_generation` (upload + create),
-  `tasks.copy_outputs`, and for `poll_sweep` the real `pipeline.run_sweep` loop (lease,
+  `tasks.copy_outputs`, and for `poll_sweep` the real `poll.run_sweep` loop (lease,
   sweep_once, its own sleep between passes, re-arming). So the job flow, the database work
   and every HTTP call are the product's; only the broker hop (a django-q implementation
   detail, ~0.5 s poll on the ORM broker) is left out.
@@ -116,7 +116,7 @@ def make_reference_asset(project, user, folder: Path):
     from django.core.files.uploadedfile import TemporaryUploadedFile
     from PIL import Image
 
-    from generations.assets import create_asset
+    from assets.actions import create_asset
 
     path = folder / "reference.png"
     Image.effect_noise((1280, 720), 40).convert("RGB").save(path)
@@ -129,25 +129,26 @@ def make_reference_asset(project, user, folder: Path):
 def run_ours(project, user, asset, emulator_pid: int) -> dict:
     from django.db import close_old_connections, connection
 
-    from generations import pipeline, tasks
+    from generations import jobs as job_queue
+    from generations import poll, submit, tasks
     from generations.models import FINISHED, Generation, Status
 
     jobs: queue.Queue = queue.Queue()
-    pipeline.enqueue = lambda func, *args: jobs.put((func, args))  # the broker, in process
+    job_queue.enqueue = lambda func, *args: jobs.put((func, args))  # the broker, in process
 
     def count_queries(execute, sql, params, many, context):
         ACCOUNTS.add("queries", 1)
         return execute(sql, params, many, context)
 
     submit_cpu = process_cpu()
-    with connection.execute_wrapper(count_queries), Stopwatch() as submit:
+    with connection.execute_wrapper(count_queries), Stopwatch() as submitting:
         for n in range(GENERATIONS):
-            pipeline.submit_generation(project=project, user=user, endpoint=ENDPOINT, model=MODEL,
+            submit.submit_generation(project=project, user=user, endpoint=ENDPOINT, model=MODEL,
                                        params={"prompt_text": f"take {n} of @ref1",
                                                "ratio": "1280:720", "reference_images": [asset.pk]})
     submit_cpu = process_cpu() - submit_cpu
     submit_queries = ACCOUNTS.totals.pop("queries", 0)
-    note(f"submitted {GENERATIONS} in {submit.seconds:.2f} s ({submit_queries:.0f} queries)")
+    note(f"submitted {GENERATIONS} in {submitting.seconds:.2f} s ({submit_queries:.0f} queries)")
 
     def sleep(seconds: float) -> None:
         ACCOUNTS.add("sleep", seconds)
@@ -156,7 +157,7 @@ def run_ours(project, user, asset, emulator_pid: int) -> dict:
     runners = {
         "generations.tasks.run_generation": tasks.run_generation,
         "generations.tasks.copy_outputs": tasks.copy_outputs,
-        "generations.tasks.poll_sweep": lambda: pipeline.run_sweep(sleep=sleep),
+        "generations.tasks.poll_sweep": lambda: poll.run_sweep(sleep=sleep),
     }
     stop = threading.Event()
     failures: list[BaseException] = []

@@ -2,7 +2,7 @@
 
 Each size gets fresh rows: generations in RUNNING with real task ids that the emulator
 (`python -m emulator --speed 0`) was seeded with as RUNNING, so they stay in flight, all due
-for a poll. We then time `pipeline.sweep_once()` — the function the single poll worker runs
+for a poll. We then time `poll.sweep_once()` — the function the single poll worker runs
 in its loop — counting its database queries (CaptureQueriesContext on the worker's
 connection) and the HTTP calls it reports. Each size is swept three times (the clock moved
 past the poll interval in between, so every row is due again); the slowest sweep is the
@@ -63,7 +63,7 @@ def measure(n: int, url: str, project, user) -> dict:
     from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
-    from generations import pipeline
+    from generations import poll
     from generations.models import Generation
 
     Generation.objects.all().delete()
@@ -72,9 +72,9 @@ def measure(n: int, url: str, project, user) -> dict:
     runs = []
     now = timezone.now()
     for attempt in range(SWEEPS):
-        at = now + pipeline.POLL_INTERVAL * attempt + timedelta(seconds=attempt)
+        at = now + poll.POLL_INTERVAL * attempt + timedelta(seconds=attempt)
         with CaptureQueriesContext(connection) as queries, Stopwatch() as watch:
-            stats = pipeline.sweep_once(now=at)
+            stats = poll.sweep_once(now=at)
         if stats.polled != n:
             raise SystemExit(f"sweep of {n} polled {stats.polled}")
         runs.append({"seconds": watch.seconds, "queries": len(queries), "http": stats.http_calls})

@@ -164,8 +164,8 @@ def database_label() -> str:
 
 def make_member(username: str = "bench"):
     """A user with a personal project and plenty of credits; returns (user, project)."""
+    from accounts.actions import ensure_personal_project
     from accounts.models import User
-    from accounts.projects import ensure_personal_project
     from credits import ledger
 
     user = User.objects.create_user(username=username, email=f"{username}@example.com",

@@ -60,7 +60,7 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 SITE_URL = env("SITE_URL", "http://127.0.0.1:8000")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "ops.apps.OpsAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -71,8 +71,11 @@ INSTALLED_APPS = [
     "template_partials",
     "django_q",
     "axes",
+    "audit",
     "accounts",
+    "assets",
     "generations",
+    "gallery",
     "credits",
     "ops",
 ]

@@ -1,9 +1,11 @@
+"""Every URL of Takes: each app's patterns under its prefix, and the ops admin site."""
+
 from django.contrib import admin
 from django.urls import include, path
 
 from accounts import project_views
 from accounts import views as account_views
-from generations import sharing_views
+from gallery import share_views
 
 urlpatterns = [
     path("", account_views.home, name="home"),
@@ -12,10 +14,11 @@ urlpatterns = [
     path("invitations/<str:token>/", project_views.invitation, name="invitation"),
     path("p/<slug:slug>/", include("accounts.project_urls")),
     path("p/<slug:slug>/", include("generations.urls")),
-    path("p/<slug:slug>/gallery/", include("generations.gallery_urls")),
-    path("s/<str:token>/", sharing_views.share_page, name="share"),
-    path("s/<str:token>/media/", sharing_views.share_media, name="share_media"),
-    path("s/<str:token>/poster/", sharing_views.share_poster, name="share_poster"),
+    path("p/<slug:slug>/assets/", include("assets.urls")),
+    path("p/<slug:slug>/gallery/", include("gallery.urls")),
+    path("s/<str:token>/", share_views.share_page, name="share"),
+    path("s/<str:token>/media/", share_views.share_media, name="share_media"),
+    path("s/<str:token>/poster/", share_views.share_poster, name="share_poster"),
     path("", include("credits.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -275,40 +275,6 @@ def release_hold(*, generation) -> bool:
     return changed
 
 
-def close_hold(*, generation, outcome: str, cost: int | None = None, was_running: bool = False) -> bool:
-    """Settle or release a finished generation's hold by the contract's refund rules (§3.1, §3.3)."""
-    if cost is not None:
-        # Runway said what stays charged (0 = fully refunded): that is the truth.
-        return settle_hold(generation=generation, credits=cost)
-    if outcome == "SUCCEEDED":
-        return settle_hold(generation=generation, credits=generation.estimated_credits)
-    if outcome == "CANCELLED" and was_running:
-        # Cancelling a RUNNING task refunds nothing.
-        return settle_hold(generation=generation, credits=generation.estimated_credits)
-    # FAILED with no cost reported, or cancelled while waiting: the estimate comes back.
-    return release_hold(generation=generation)
-
-
-def close_finished_holds(*, limit: int = 500) -> int:
-    """Close holds left open on finished generations (e.g. a crash after Runway's answer); the count closed."""
-    from generations.models import FINISHED, Generation
-
-    generations = Generation.objects.filter(
-        status__in=FINISHED, holds__state=HoldState.OPEN
-    ).distinct()[:limit]
-    closed = 0
-    for generation in generations:
-        task = generation.task_json if isinstance(generation.task_json, dict) else {}
-        cost = (task.get("cost") or {}).get("credits") if isinstance(task.get("cost"), dict) else None
-        if generation.cost_credits is not None:
-            cost = generation.cost_credits
-        if close_hold(generation=generation, outcome=generation.status,
-                      cost=int(cost) if cost is not None else None,
-                      was_running=generation.started_at is not None):
-            closed += 1
-    return closed
-
-
 # --- refunds, grants, adjustments, budgets ------------------------------------------------------
 
 

@@ -1,6 +1,6 @@
 """The organization mirror: what Runway says about our balance, limits and daily usage.
 
-`generations.runway` fetches; this module stores. The store functions take the
+`runway.client` fetches; this module stores. The store functions take the
 contract's JSON (CONTRACT §6.1, §6.2) so the mirror reads the same whether it
 came from Runway, the emulator or a recorded response.
 """
@@ -13,13 +13,10 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from .models import DailyUsage, LedgerEntry, OrgSnapshot, last_days, utc_today
+from runway import client
 
-# name → (task, minutes between runs)
-SCHEDULES = {
-    "credits-sync-organization": ("credits.tasks.sync_organization_task", 10),
-    "credits-close-finished-holds": ("credits.tasks.close_finished_holds_task", 10),
-}
+from .models import DailyUsage, LedgerEntry, OrgSnapshot, utc_today
+
 USAGE_DAYS = 30
 
 
@@ -70,16 +67,12 @@ def store_usage(data: dict[str, Any], *, start: date, before: date) -> int:
 
 def sync_organization() -> OrgSnapshot:
     """Fetch `/v1/organization` now and store it as the latest snapshot."""
-    from generations import runway
-
-    return store_organization(runway.retrieve_organization())
+    return store_organization(client.retrieve_organization())
 
 
 def sync_usage(*, start: date, before: date) -> int:
     """Fetch `/v1/organization/usage` for [start, before) and store it per day and model; rows kept."""
-    from generations import runway
-
-    return store_usage(runway.retrieve_usage(start, before), start=start, before=before)
+    return store_usage(client.retrieve_usage(start, before), start=start, before=before)
 
 
 def sync_all() -> OrgSnapshot:
@@ -92,32 +85,6 @@ def sync_all() -> OrgSnapshot:
 
 def latest_snapshot() -> OrgSnapshot | None:
     return OrgSnapshot.objects.latest_one()
-
-
-def remaining_daily_generations(model: str) -> int | None:
-    """Generations of `model` left today by the latest snapshot, less ours submitted since; None if unknown."""
-    from generations.models import Generation
-
-    snapshot = latest_snapshot()
-    if snapshot is None:
-        return None
-    left = snapshot.remaining_daily(model)
-    if left is None:
-        return None
-    # The snapshot ages between syncs; our own submissions since then count too.
-    since = Generation.objects.filter(model=model, submitted_at__gt=snapshot.taken_at).count()
-    return max(0, left - since)
-
-
-def ensure_schedules(schedule_model=None) -> None:
-    """Register the periodic mirror sync and hold sweep with django-q2; safe to repeat."""
-    if schedule_model is None:
-        from django_q.models import Schedule as schedule_model
-    for name, (func, minutes) in SCHEDULES.items():
-        schedule_model.objects.update_or_create(
-            name=name,
-            defaults={"func": func, "schedule_type": "I", "minutes": minutes, "repeats": -1},
-        )
 
 
 # --- reconciliation ---------------------------------------------------------------------------
@@ -158,6 +125,3 @@ def reconciliation(days: list[date]) -> list[dict]:
             })
     return rows
 
-
-def usage_days(n: int = 14) -> list[date]:
-    return last_days(n)

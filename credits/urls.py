@@ -14,7 +14,6 @@ urlpatterns = [
     path("p/<slug:slug>/credits/budget/", views.project_budget, name="budget"),
     path("p/<slug:slug>/credits/budget/remove/", views.project_budget_remove, name="budget_remove"),
     path("p/<slug:slug>/credits/alert/", views.project_alert, name="project_alert"),
-    path("p/<slug:slug>/credits/estimate/", views.estimate, name="estimate"),
     path("staff/credits/", views.staff_credits, name="staff"),
     path("staff/credits/sync/", views.staff_sync, name="staff_sync"),
     path("staff/credits/reconcile/<str:day>/", views.staff_reconcile_day, name="reconcile_day"),

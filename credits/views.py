@@ -12,19 +12,17 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.access import project_view
 from accounts.models import Role
-from generations import catalog
-from ops import budgets
+from core.access import project_view, staff_view
+from core.http import safe_next
+from runway import client
 
-from . import ledger, organization
+from . import actions, ledger, organization
 from .charts import bar_chart, daily_chart
 from .forms import AlertForm, BudgetForm
 from .models import Account, DailyUsage, Kind, LedgerEntry, Notice, last_days, utc_today
-from .quotes import quote_generation
 
 HISTORY_PER_PAGE = 25
 CHART_DAYS = 14
@@ -78,10 +76,7 @@ def notice_dismiss(request, notice_id):
     Notice.objects.filter(pk=notice.pk, dismissed_at=None).update(dismissed_at=timezone.now())
     if request.htmx:
         return HttpResponse("")  # the notice's element is swapped away
-    target = request.POST.get("next", "")
-    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        return redirect(target)
-    return redirect("credits:mine")
+    return redirect(safe_next(request) or "credits:mine")
 
 
 # --- a project's budget and spend -------------------------------------------------------------
@@ -133,7 +128,7 @@ def project_budget(request, membership):
     form = BudgetForm(request.POST)
     if form.is_valid():
         try:
-            budgets.set_project_budget(project=membership.project, amount=form.cleaned_data["amount"],
+            actions.set_project_budget(project=membership.project, amount=form.cleaned_data["amount"],
                                       by=request.user)
         except ledger.LedgerError as exc:
             form.add_error("amount", str(exc))
@@ -148,7 +143,7 @@ def project_budget(request, membership):
 def project_budget_remove(request, membership):
     project = membership.project
     if request.method == "POST":
-        budgets.set_project_budget(project=project, amount=None, by=request.user)
+        actions.set_project_budget(project=project, amount=None, by=request.user)
         messages.success(request, "Budget removed: only each person's own credits limit this project now.")
         return redirect("credits:project", slug=project.slug)
     return TemplateResponse(request, "projects/confirm.html", {
@@ -178,41 +173,11 @@ def project_alert(request, membership):
     return redirect("credits:project", slug=membership.project.slug)
 
 
-@require_GET
-@project_view(Role.EDITOR)
-def estimate(request, membership):
-    data = request.GET
-    template = "credits/estimate.html" + ("#estimate" if request.htmx else "")
-    try:
-        endpoint = catalog.get_endpoint(data.get("endpoint") or next(iter(catalog.ENDPOINTS)))
-        model = data.get("model") or endpoint.default_model.id
-        fields = catalog.get_model(endpoint.key, model).fields
-        raw = {f.name: data.getlist(f.name) if f.kind == "assets" else data.get(f.name) for f in fields}
-        quote = quote_generation(user=request.user, project=membership.project, endpoint=endpoint.key,
-                                 model=model, raw=raw)
-    except catalog.UnknownModel as exc:
-        return TemplateResponse(request, template, {"project": membership.project, "error": str(exc)}, status=400)
-    return TemplateResponse(request, template, {"project": membership.project, "quote": quote})
-
-
 # --- staff: the organization ------------------------------------------------------------------
 
 
-def staff_only(view):
-    """Staff see the organization; for anyone else the page does not exist."""
-
-    def wrapper(request, *args, **kwargs):
-        if not (request.user.is_authenticated and request.user.is_active and request.user.is_staff):
-            raise Http404("No such page")
-        return view(request, *args, **kwargs)
-
-    wrapper.__name__ = view.__name__
-    wrapper.__doc__ = view.__doc__
-    return wrapper
-
-
 @require_GET
-@staff_only
+@staff_view
 def staff_credits(request):
     snapshot = organization.latest_snapshot()
     usage_days = last_days(USAGE_CHART_DAYS)
@@ -228,13 +193,11 @@ def staff_credits(request):
 
 
 @require_POST
-@staff_only
+@staff_view
 def staff_sync(request):
-    from generations.runway import RunwayError
-
     try:
         snapshot = organization.sync_all()
-    except RunwayError as exc:
+    except client.RunwayError as exc:
         messages.error(request, f"Runway didn't answer the sync: {exc}")
     else:
         messages.success(request, f"Synced: the organization has {snapshot.credit_balance} credits.")
@@ -242,7 +205,7 @@ def staff_sync(request):
 
 
 @require_GET
-@staff_only
+@staff_view
 def staff_reconcile_day(request, day):
     try:
         when = date.fromisoformat(day)

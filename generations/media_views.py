@@ -1,143 +1,18 @@
-"""Media files, served only after the project access check.
-
-Never public static files: the filesystem storage streams through Django with the content
-type we detected and `nosniff`; S3 storage answers with a short signed URL instead.
-"""
+"""Outputs' files, served only after the project access check (`core.http.serve_file`)."""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator
-
-from django.core.files.storage import FileSystemStorage
-from django.db.models.fields.files import FieldFile
-from django.http import (
-    FileResponse,
-    Http404,
-    HttpResponse,
-    HttpResponseRedirect,
-    StreamingHttpResponse,
-)
 from django.shortcuts import get_object_or_404
-from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET
 
-from accounts.access import project_view
-from generations.models import Asset, Output
-
-THUMB_TYPE = "image/jpeg"
-RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
-CHUNK = 256 * 1024
-
-
-def _ascii_name(name: str) -> str:
-    return "".join(c if c.isascii() and c.isprintable() and c not in '"\\' else "_" for c in name)
-
-
-def _byte_range(header: str, size: int) -> tuple[int, int] | None:
-    """(first, last) byte of a single `Range: bytes=` request, or None when it can't be met."""
-    match = RANGE.match(header.strip())
-    if not match or match.groups() == ("", ""):
-        return None
-    first, last = match.groups()
-    if first == "":  # a suffix: the last N bytes
-        length = int(last)
-        if length == 0:
-            return None
-        return max(0, size - length), size - 1
-    start = int(first)
-    end = min(int(last), size - 1) if last else size - 1
-    if start >= size or start > end:
-        return None
-    return start, end
-
-
-def _read(handle, start: int, length: int) -> Iterator[bytes]:
-    with handle:
-        handle.seek(start)
-        while length > 0:
-            chunk = handle.read(min(CHUNK, length))
-            if not chunk:
-                break
-            length -= len(chunk)
-            yield chunk
-
-
-def _partial(handle, *, range_header: str, content_type: str, disposition: str | None) -> HttpResponse:
-    size = handle.size
-    wanted = _byte_range(range_header, size)
-    if wanted is None:
-        handle.close()
-        response = HttpResponse(status=416)
-        response["Content-Range"] = f"bytes */{size}"
-        return response
-    start, end = wanted
-    response = StreamingHttpResponse(_read(handle, start, end - start + 1), status=206, content_type=content_type)
-    response["Content-Range"] = f"bytes {start}-{end}/{size}"
-    response["Content-Length"] = str(end - start + 1)
-    if disposition:
-        response["Content-Disposition"] = disposition
-    return response
-
-
-def serve_file(fieldfile: FieldFile, *, content_type: str, filename: str,
-               as_attachment: bool = False, range_header: str | None = None) -> HttpResponse:
-    """Stream a stored file (or redirect to a signed URL) with safe headers; honours one byte range."""
-    if not fieldfile:
-        raise Http404("No such file")
-    storage = fieldfile.storage
-    disposition = "attachment" if as_attachment else "inline"
-    if not isinstance(storage, FileSystemStorage):
-        # S3-compatible storage: a short-lived signed URL that carries our headers with it.
-        url = storage.url(fieldfile.name, parameters={
-            "ResponseContentType": content_type,
-            "ResponseContentDisposition": f'{disposition}; filename="{_ascii_name(filename)}"',
-        })
-        response: HttpResponse = HttpResponseRedirect(url)
-    else:
-        try:
-            handle = storage.open(fieldfile.name, "rb")
-        except FileNotFoundError:
-            raise Http404("No such file") from None
-        if range_header:
-            # Players seek in video and audio with byte ranges.
-            response = _partial(handle, range_header=range_header, content_type=content_type,
-                                disposition=content_disposition_header(as_attachment, filename))
-        else:
-            response = FileResponse(handle, content_type=content_type, as_attachment=as_attachment,
-                                    filename=filename)
-        response["Accept-Ranges"] = "bytes"
-        response["Content-Security-Policy"] = "sandbox"
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, max-age=300"
-    return response
-
-
-def _asset(membership, asset_id: int) -> Asset:
-    return get_object_or_404(Asset.objects.in_project(membership.project), pk=asset_id)
+from core.access import project_view
+from core.http import THUMB_TYPE, serve_file
+from generations.models import Output
 
 
 def _output(membership, output_id: int) -> Output:
     return get_object_or_404(Output.objects.in_project(membership.project).select_related("generation"),
                              pk=output_id)
-
-
-@require_GET
-@project_view()
-def asset_file(request, membership, asset_id: int):
-    asset = _asset(membership, asset_id)
-    # The name people gave it, with the extension of the type we detected.
-    stem = asset.name.rsplit(".", 1)[0] or f"asset-{asset.pk}"
-    name = f"{stem}.{asset.file.name.rsplit('.', 1)[-1]}"
-    return serve_file(asset.file, content_type=asset.content_type, filename=name,
-                      as_attachment="download" in request.GET, range_header=request.headers.get("Range"))
-
-
-@require_GET
-@project_view()
-def asset_thumb(request, membership, asset_id: int):
-    asset = _asset(membership, asset_id)
-    return serve_file(asset.thumbnail, content_type=THUMB_TYPE, filename=f"asset-{asset.pk}-thumb.jpg")
 
 
 @require_GET

@@ -1,9 +1,7 @@
-"""Assets, generations and their outputs, with the state a resumable pipeline needs."""
+"""Generations and their outputs, with the state a resumable pipeline needs."""
 
 from __future__ import annotations
 
-import secrets
-import uuid
 from datetime import timedelta
 
 from django.conf import settings
@@ -13,101 +11,15 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Project
+from assets.models import Asset, MediaFields, media_key
+from runway import catalog
 
-
-class MediaKind(models.TextChoices):
-    IMAGE = "image", "Image"
-    VIDEO = "video", "Video"
-    AUDIO = "audio", "Audio"
-
-
-def _media_key(prefix: str, instance, filename: str) -> str:
-    # Unique, unguessable keys: storage never sees a user-chosen path.
-    ext = "." + filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
-    return f"{prefix}/{instance.project_id}/{uuid.uuid4().hex}{ext[:8]}"
-
-
-def asset_key(instance, filename: str) -> str:
-    return _media_key("assets", instance, filename)
+from . import failures, transitions
+from .transitions import AT_RUNWAY, FINISHED, IN_FLIGHT, Status  # noqa: F401 — the statuses, with the model
 
 
 def output_key(instance, filename: str) -> str:
-    return _media_key("outputs", instance, filename)
-
-
-def thumb_key(instance, filename: str) -> str:
-    return _media_key("thumbs", instance, filename)
-
-
-class MediaFields(models.Model):
-    """Facts recorded for every stored media file, input or output."""
-
-    kind = models.CharField(max_length=10, choices=MediaKind.choices)
-    content_type = models.CharField(max_length=100)
-    size = models.BigIntegerField()
-    width = models.PositiveIntegerField(null=True, blank=True)
-    height = models.PositiveIntegerField(null=True, blank=True)
-    duration = models.FloatField(null=True, blank=True, help_text="Seconds")
-    sha256 = models.CharField(max_length=64)
-    thumbnail = models.FileField(upload_to=thumb_key, blank=True, max_length=300)
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
-
-    class Meta:
-        abstract = True
-
-    @property
-    def dimensions(self) -> str:
-        return f"{self.width}×{self.height}" if self.width and self.height else ""
-
-
-class AssetQuerySet(models.QuerySet):
-    def in_project(self, project: Project) -> AssetQuerySet:
-        return self.filter(project=project)
-
-
-class Asset(MediaFields):
-    """A file a person uploaded (or an output reused) to feed generations."""
-
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="assets")
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
-    file = models.FileField(upload_to=asset_key, max_length=300)
-    name = models.CharField(max_length=255)
-    source_output = models.ForeignKey(
-        "Output", on_delete=models.SET_NULL, null=True, blank=True, related_name="reused_as"
-    )
-    runway_uri = models.CharField(max_length=5000, blank=True)
-    runway_uri_expires_at = models.DateTimeField(null=True, blank=True)
-
-    objects = AssetQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["-created_at"]
-
-    def __str__(self) -> str:
-        return self.name
-
-    def runway_uri_usable(self, margin: timedelta = timedelta(hours=1)) -> bool:
-        """True when the stored upload URI has more than `margin` left."""
-        return bool(self.runway_uri and self.runway_uri_expires_at and self.runway_uri_expires_at > timezone.now() + margin)
-
-
-class Status(models.TextChoices):
-    QUEUED = "QUEUED", "Queued"
-    UPLOADING = "UPLOADING", "Uploading inputs"
-    SUBMITTING = "SUBMITTING", "Submitting"
-    PENDING = "PENDING", "Waiting at Runway"
-    THROTTLED = "THROTTLED", "In Runway's queue"
-    RUNNING = "RUNNING", "Generating"
-    COPYING = "COPYING", "Saving output"
-    SUCCEEDED = "SUCCEEDED", "Done"
-    FAILED = "FAILED", "Failed"
-    CANCELLED = "CANCELLED", "Cancelled"
-
-
-IN_FLIGHT = (Status.QUEUED, Status.UPLOADING, Status.SUBMITTING, Status.PENDING, Status.THROTTLED,
-             Status.RUNNING, Status.COPYING)
-AT_RUNWAY = (Status.PENDING, Status.THROTTLED, Status.RUNNING)
-FINISHED = (Status.SUCCEEDED, Status.FAILED, Status.CANCELLED)
+    return media_key("outputs", instance, filename)
 
 
 class GenerationQuerySet(models.QuerySet):
@@ -119,9 +31,6 @@ class GenerationQuerySet(models.QuerySet):
 
     def at_runway(self) -> GenerationQuerySet:
         return self.filter(status__in=AT_RUNWAY)
-
-    def needing_attention(self) -> GenerationQuerySet:
-        return self.filter(needs_attention=True)
 
     def due_for_poll(self, now=None) -> GenerationQuerySet:
         now = now or timezone.now()
@@ -187,6 +96,23 @@ class Generation(models.Model):
         return reverse("generations:detail", args=[self.project.slug, self.pk])
 
     @property
+    def model_name(self) -> str:
+        """The model's name as people know it (its id when the catalog no longer has it)."""
+        try:
+            return catalog.get_model(self.endpoint, self.model).label
+        except catalog.UnknownModel:
+            return self.model
+
+    @property
+    def display_label(self) -> str:
+        """“Endpoint · Model”, as cards and the gallery title a generation."""
+        try:
+            model = catalog.get_model(self.endpoint, self.model)
+        except catalog.UnknownModel:
+            return f"{self.endpoint} · {self.model}"
+        return f"{catalog.get_endpoint(self.endpoint).label} · {model.label}"
+
+    @property
     def is_finished(self) -> bool:
         return self.status in FINISHED
 
@@ -200,12 +126,15 @@ class Generation(models.Model):
 
     @property
     def failure_family(self) -> str:
-        code = self.failure_code or ""
-        if "SAFETY" in code:
-            return "safety"
-        if code.startswith(("ASSET", "INPUT")) and "INTERNAL" not in code:
-            return "input"
-        return "internal" if code else ""
+        return failures.failure_family(self.failure_code)
+
+    @property
+    def failure_hint(self) -> str:
+        """What to do about a failure, when the message itself does not already say it."""
+        if self.status != Status.FAILED:
+            return ""
+        hint = failures.FAILURE_MESSAGES.get(self.failure_family, "")
+        return "" if hint == self.failure_message else hint
 
     @property
     def can_retry(self) -> bool:
@@ -219,6 +148,7 @@ class Generation(models.Model):
         """Compare-and-set: move to `to_status` only if still in one of `from_statuses`."""
         if isinstance(from_statuses, str):
             from_statuses = (from_statuses,)
+        transitions.check(from_statuses, to_status)
         fields.setdefault("updated_at", timezone.now())
         if to_status in FINISHED:
             fields.setdefault("finished_at", timezone.now())
@@ -245,20 +175,6 @@ class OutputQuerySet(models.QuerySet):
         return self.filter(project=project)
 
 
-class Tag(models.Model):
-    """A label a project puts on its outputs."""
-
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="tags")
-    name = models.CharField(max_length=40)
-
-    class Meta:
-        ordering = ["name"]
-        constraints = [models.UniqueConstraint(fields=["project", "name"], name="tag_unique_per_project")]
-
-    def __str__(self) -> str:
-        return self.name
-
-
 class Output(MediaFields):
     """A file Runway made, copied into our storage for good."""
 
@@ -267,7 +183,6 @@ class Output(MediaFields):
     index = models.PositiveSmallIntegerField(default=0)
     file = models.FileField(upload_to=output_key, max_length=300)
     is_favourite = models.BooleanField(default=False, db_index=True)
-    tags = models.ManyToManyField(Tag, blank=True, related_name="outputs")
 
     objects = OutputQuerySet.as_manager()
 
@@ -286,33 +201,6 @@ class Output(MediaFields):
                "audio/wav": "wav", "audio/mpeg": "mp3"}.get(self.content_type, "bin")
         created = self.created_at.strftime("%Y%m%d-%H%M%S")
         return f"takes-{self.generation.model}-{created}-{self.pk}.{ext}"
-
-
-def new_share_token() -> str:
-    return secrets.token_urlsafe(32)
-
-
-class ShareLink(models.Model):
-    """A revocable, unguessable public link to one output."""
-
-    output = models.ForeignKey(Output, on_delete=models.CASCADE, related_name="share_links")
-    token = models.CharField(max_length=64, unique=True, default=new_share_token, editable=False)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at"]
-        constraints = [models.UniqueConstraint(fields=["output"], condition=Q(revoked_at__isnull=True),
-                                               name="one_active_share_link_per_output")]
-
-    def __str__(self) -> str:
-        return f"Share link for output {self.output_id}"
-
-    @property
-    def is_active(self) -> bool:
-        return self.revoked_at is None
-
 
 
 class Lease(models.Model):

@@ -1,7 +1,8 @@
 """What a project's overview page shows: work in progress, recent outputs, quick starts."""
 
-from generations.catalog import ENDPOINTS
-from generations.models import Asset, Generation, Output
+from assets.models import Asset
+from generations.models import Generation, Output
+from runway.catalog import ENDPOINTS
 
 
 def overview(project) -> dict:

@@ -1,4 +1,4 @@
-"""Assets, generations and their media inside one project: /p/<slug>/…"""
+"""Generations and their outputs' files inside one project: /p/<slug>/…"""
 
 from django.urls import path
 
@@ -7,11 +7,9 @@ from . import media_views, views
 app_name = "generations"
 
 urlpatterns = [
-    path("assets/", views.asset_list, name="assets"),
-    path("assets/<int:asset_id>/delete/", views.asset_delete, name="asset_delete"),
-    path("assets/<int:asset_id>/file/", media_views.asset_file, name="asset_file"),
-    path("assets/<int:asset_id>/thumb/", media_views.asset_thumb, name="asset_thumb"),
+    path("", views.project_home, name="home"),
     path("generate/", views.generation_new, name="new"),
+    path("generate/estimate/", views.generation_estimate, name="estimate"),
     path("generations/<int:generation_id>/", views.generation_detail, name="detail"),
     path("generations/<int:generation_id>/cancel/", views.generation_cancel, name="cancel"),
     path("generations/<int:generation_id>/retry/", views.generation_retry, name="retry"),

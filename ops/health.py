@@ -11,6 +11,12 @@ from django.conf import settings
 from django.db.models import Count, Q, Sum
 from django.urls import reverse
 from django.utils import timezone
+from django_q.brokers import get_broker
+from django_q.models import Failure
+
+from credits.models import LedgerEntry, OrgSnapshot
+from generations.models import IN_FLIGHT, Generation, Status
+from runway import client as runway
 
 FAILURE_WINDOW = timedelta(hours=1)
 SPEND_WINDOW = timedelta(hours=24)
@@ -49,10 +55,6 @@ class QueueHealth:
     runway_host: str = ""
 
     @property
-    def oldest_age(self) -> timedelta | None:
-        return self.now - self.oldest.created_at if self.oldest else None
-
-    @property
     def attention_url(self) -> str:
         return generations_url(needs_attention="yes")
 
@@ -66,8 +68,6 @@ class QueueHealth:
 
 
 def _in_flight_figures(health: QueueHealth) -> None:
-    from generations.models import IN_FLIGHT, Generation, Status
-
     stale_before = health.now - STALE_AFTER
     rows = {r["status"]: r for r in Generation.objects.in_flight().order_by().values("status").annotate(
         n=Count("id"), attention=Count("id", filter=Q(needs_attention=True)),
@@ -86,8 +86,6 @@ def _in_flight_figures(health: QueueHealth) -> None:
 
 
 def _failure_figures(health: QueueHealth) -> None:
-    from generations.models import Generation, Status
-
     since = health.now - FAILURE_WINDOW
     rows = (Generation.objects.filter(status=Status.FAILED, finished_at__gte=since).order_by()
             .values("failure_code").annotate(n=Count("id")).order_by("-n", "failure_code"))
@@ -101,9 +99,6 @@ def _failure_figures(health: QueueHealth) -> None:
 
 
 def _model_figures(health: QueueHealth) -> None:
-    from credits.models import OrgSnapshot
-    from generations.models import Generation, Status
-
     health.snapshot = OrgSnapshot.objects.latest_one()
     if health.snapshot:
         health.sync_stale = health.now - health.snapshot.taken_at > SYNC_STALE_AFTER
@@ -127,9 +122,6 @@ def _model_figures(health: QueueHealth) -> None:
 
 
 def _queue_figures(health: QueueHealth) -> None:
-    from django_q.brokers import get_broker
-    from django_q.models import Failure
-
     try:
         broker = get_broker()
         health.queue_broker = "Redis" if "redis" in settings.Q_CLUSTER else "database (ORM)"
@@ -142,8 +134,6 @@ def _queue_figures(health: QueueHealth) -> None:
 
 
 def _spend_figures(health: QueueHealth) -> None:
-    from credits.models import LedgerEntry
-
     rows = (LedgerEntry.objects.settled().filter(created_at__gte=health.now - SPEND_WINDOW).order_by()
             .values("account__user_id", "account__user__username")
             .annotate(credits=Sum("credits"), n=Count("id")).order_by("-credits")[:TOP_SPENDERS])
@@ -156,8 +146,6 @@ def _spend_figures(health: QueueHealth) -> None:
 
 def queue_health(now: datetime | None = None) -> QueueHealth:
     """Everything the dashboard shows, gathered in a fixed number of queries."""
-    from generations import runway
-
     health = QueueHealth(now=now or timezone.now())
     _in_flight_figures(health)
     _failure_figures(health)

@@ -3,8 +3,8 @@
 import pytest
 from django.test import Client
 
+from accounts.actions import create_team_project, ensure_personal_project
 from accounts.models import Membership, Project, Role, User
-from accounts.projects import create_team_project, ensure_personal_project
 
 PASSWORD = "a-long-test-password-42"
 

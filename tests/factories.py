@@ -8,8 +8,8 @@ from pathlib import Path
 
 from django.core.files.uploadedfile import TemporaryUploadedFile
 
-from generations.assets import create_asset
-from generations.models import Asset
+from assets.actions import create_asset
+from assets.models import Asset
 from tests.generations import media_samples
 
 _SPEC = re.compile(r"^(image|video|audio)(?: (\d+)x(\d+))?(?: ([\d.]+)s)?$")
@@ -50,7 +50,7 @@ def drive(generation, *, rounds: int = 8):
 
     from django.utils import timezone
 
-    from generations import pipeline
+    from generations import copy, poll, run
     from generations.models import Status
 
     for step in range(rounds):
@@ -59,10 +59,10 @@ def drive(generation, *, rounds: int = 8):
         if generation.is_finished or generation.needs_attention:
             break
         if generation.status in (Status.QUEUED, Status.UPLOADING):
-            pipeline.run_generation(generation_id=generation.pk, now=later)
+            run.run_generation(generation_id=generation.pk, now=later)
         elif generation.status == Status.COPYING:
-            pipeline.copy_outputs(generation_id=generation.pk)
+            copy.copy_outputs(generation_id=generation.pk)
         else:
-            pipeline.sweep_once(now=later)
+            poll.sweep_once(now=later)
     generation.refresh_from_db()
     return generation

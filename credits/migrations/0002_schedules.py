@@ -1,15 +1,21 @@
 from django.db import migrations
 
+# The schedules as this migration first registered them (later migrations move or change them).
+SCHEDULES = {
+    "credits-sync-organization": ("credits.tasks.sync_organization_task", 10),
+    "credits-close-finished-holds": ("credits.tasks.close_finished_holds_task", 10),
+}
+
 
 def add_schedules(apps, schema_editor):
-    from credits.organization import ensure_schedules
-
-    ensure_schedules(apps.get_model("django_q", "Schedule"))
+    Schedule = apps.get_model("django_q", "Schedule")
+    for name, (func, minutes) in SCHEDULES.items():
+        Schedule.objects.update_or_create(
+            name=name, defaults={"func": func, "schedule_type": "I", "minutes": minutes, "repeats": -1},
+        )
 
 
 def remove_schedules(apps, schema_editor):
-    from credits.organization import SCHEDULES
-
     apps.get_model("django_q", "Schedule").objects.filter(name__in=list(SCHEDULES)).delete()
 
 

@@ -2,9 +2,17 @@
 
 import django.db.models.deletion
 import django.utils.timezone
+import assets.models
 import generations.models
 from django.conf import settings
+import secrets
+
 from django.db import migrations, models
+
+
+def new_share_token() -> str:
+    # The share links' token default when this migration was written (the model now lives in gallery).
+    return secrets.token_urlsafe(32)
 
 
 class Migration(migrations.Migration):
@@ -28,9 +36,9 @@ class Migration(migrations.Migration):
                 ('height', models.PositiveIntegerField(blank=True, null=True)),
                 ('duration', models.FloatField(blank=True, help_text='Seconds', null=True)),
                 ('sha256', models.CharField(max_length=64)),
-                ('thumbnail', models.FileField(blank=True, max_length=300, upload_to=generations.models.thumb_key)),
+                ('thumbnail', models.FileField(blank=True, max_length=300, upload_to=assets.models.thumb_key)),
                 ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ('file', models.FileField(max_length=300, upload_to=generations.models.asset_key)),
+                ('file', models.FileField(max_length=300, upload_to=assets.models.asset_key)),
                 ('name', models.CharField(max_length=255)),
                 ('runway_uri', models.CharField(blank=True, max_length=5000)),
                 ('runway_uri_expires_at', models.DateTimeField(blank=True, null=True)),
@@ -90,7 +98,7 @@ class Migration(migrations.Migration):
                 ('height', models.PositiveIntegerField(blank=True, null=True)),
                 ('duration', models.FloatField(blank=True, help_text='Seconds', null=True)),
                 ('sha256', models.CharField(max_length=64)),
-                ('thumbnail', models.FileField(blank=True, max_length=300, upload_to=generations.models.thumb_key)),
+                ('thumbnail', models.FileField(blank=True, max_length=300, upload_to=assets.models.thumb_key)),
                 ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
                 ('index', models.PositiveSmallIntegerField(default=0)),
                 ('file', models.FileField(max_length=300, upload_to=generations.models.output_key)),
@@ -111,7 +119,7 @@ class Migration(migrations.Migration):
             name='ShareLink',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('token', models.CharField(default=generations.models.new_share_token, editable=False, max_length=64, unique=True)),
+                ('token', models.CharField(default=new_share_token, editable=False, max_length=64, unique=True)),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
                 ('revoked_at', models.DateTimeField(blank=True, null=True)),
                 ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),

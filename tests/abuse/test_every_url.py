@@ -50,7 +50,7 @@ EXPECTATIONS: dict[str, tuple[str, str | None, tuple[str, ...]]] = {
     "credits:staff": ("staff", None, G),
     "credits:staff_sync": ("staff", None, P),
     "credits:reconcile_day": ("staff", "day", G),
-    "projects:detail": ("viewer", None, G),
+    "generations:home": ("viewer", None, G),
     "projects:members": ("viewer", None, G),
     "projects:invite": ("owner", None, P),
     "projects:member_role": ("owner", "member", P),
@@ -58,10 +58,10 @@ EXPECTATIONS: dict[str, tuple[str, str | None, tuple[str, ...]]] = {
     "projects:invitation_revoke": ("owner", "invitation", P),
     "projects:leave": ("viewer", None, GP),
     "projects:settings": ("owner", None, GP),
-    "generations:assets": ("viewer", None, G),  # POST (upload) needs an editor: checked below
-    "generations:asset_delete": ("editor", "asset", GP),
-    "generations:asset_file": ("viewer", "asset", G),
-    "generations:asset_thumb": ("viewer", "asset", G),
+    "assets:list": ("viewer", None, G),  # POST (upload) needs an editor: checked below
+    "assets:delete": ("editor", "asset", GP),
+    "assets:file": ("viewer", "asset", G),
+    "assets:thumb": ("viewer", "asset", G),
     "generations:new": ("editor", None, GP),
     "generations:detail": ("viewer", "generation", G),
     "generations:cancel": ("editor", "generation", P),
@@ -83,7 +83,7 @@ EXPECTATIONS: dict[str, tuple[str, str | None, tuple[str, ...]]] = {
     "credits:budget": ("owner", None, P),
     "credits:budget_remove": ("owner", None, GP),
     "credits:project_alert": ("owner", None, P),
-    "credits:estimate": ("editor", None, G),
+    "generations:estimate": ("editor", None, G),
 }
 PERSONAS = ["anonymous", "stranger", "removed", "viewer", "editor", "owner"]
 RANK = {"anonymous": -1, "stranger": -1, "removed": -1, "viewer": 1, "editor": 2, "owner": 3}
@@ -114,9 +114,11 @@ def test_every_url_has_an_expectation():
 @pytest.fixture
 def objects(project, owner, editor, viewer, settings, tmp_path):
     """Builders for one fresh object of each kind the URLs need, in the team project."""
-    from accounts.projects import invite_member
+    from accounts.actions import invite_member
+    from assets.models import Asset
     from credits.models import Account, Notice
-    from generations.models import Asset, Generation, Output, ShareLink, Status
+    from gallery.models import ShareLink
+    from generations.models import Generation, Output, Status
 
     settings.STORAGES = {
         **settings.STORAGES,
@@ -218,7 +220,7 @@ def test_access_matrix(name, project, owner, editor, viewer, stranger, removed, 
                 response = client.get(url, **({"HTTP_HX_REQUEST": "true"} if how == "htmx" else {}))
             code = response.status_code
             allowed = expected(access, persona, method, methods)
-            if name == "generations:assets" and how == "POST":
+            if name == "assets:list" and how == "POST":
                 allowed = expected("editor", persona, "POST", ("POST",))
             ok = code in allowed
             if ok and code == 302 and allowed == {302}:
@@ -243,7 +245,7 @@ def test_admin_is_staff_only(owner, client, chaos_report):
 
 
 @pytest.mark.parametrize("name", sorted(n for n, (_, _, m) in EXPECTATIONS.items() if "POST" in m)
-                         + ["generations:assets"])
+                         + ["assets:list"])
 def test_unsafe_requests_without_a_csrf_token_are_refused(name, project, owner, objects, chaos_report):
     access, builder, _ = EXPECTATIONS[name]
     owner.is_staff = True

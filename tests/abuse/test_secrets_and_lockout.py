@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from credits import ledger
-from generations import pipeline
+from generations import copy, poll, run, submit
 from generations.models import Generation, Status
 from tests.conftest import PASSWORD, client_for, make_user
 from tests.factories import make_asset
@@ -26,16 +26,16 @@ def test_runway_key_appears_in_no_page_log_or_row(project, owner, tmp_path, medi
     caplog.set_level(logging.DEBUG)
     ledger.grant(user=owner, amount=1000)
     still = make_asset(project, owner, "image 1280x720", tmp_path / "in")
-    g = pipeline.submit_generation(project=project, user=owner, endpoint="image_to_video", model="gen4_turbo",
+    g = submit.submit_generation(project=project, user=owner, endpoint="image_to_video", model="gen4_turbo",
                                    params={"prompt_image": still.pk, "ratio": "1280:720", "duration": 5})
-    failing = pipeline.submit_generation(project=project, user=owner, endpoint="image_to_video",
+    failing = submit.submit_generation(project=project, user=owner, endpoint="image_to_video",
                                          model="gen4_turbo", params={"prompt_image": still.pk, "ratio": "1280:720",
                                                                      "prompt_text": "[fail]"})
     for item in (g, failing):
-        pipeline.run_generation(generation_id=item.pk)
+        run.run_generation(generation_id=item.pk)
     for _ in range(3):
-        pipeline.sweep_once(now=timezone.now() + timezone.timedelta(minutes=10))
-        pipeline.copy_outputs(generation_id=g.pk)
+        poll.sweep_once(now=timezone.now() + timezone.timedelta(minutes=10))
+        copy.copy_outputs(generation_id=g.pk)
     g.refresh_from_db()
     assert g.status == Status.SUCCEEDED
 
@@ -46,7 +46,7 @@ def test_runway_key_appears_in_no_page_log_or_row(project, owner, tmp_path, medi
         reverse("generations:detail", args=[project.slug, g.pk]),
         reverse("generations:detail", args=[project.slug, failing.pk]),
         reverse("generations:queue", args=[project.slug]),
-        reverse("generations:assets", args=[project.slug]),
+        reverse("assets:list", args=[project.slug]),
         reverse("gallery:index", args=[project.slug]),
         reverse("gallery:output", args=[project.slug, g.outputs.get().pk]),
         reverse("credits:staff"),

@@ -6,7 +6,7 @@ import socket
 
 import pytest
 
-from generations import downloads
+from runway import downloads
 
 pytestmark = pytest.mark.django_db
 

@@ -19,9 +19,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from generations import media
-from generations.assets import create_asset
-from generations.models import Asset
+from assets import media
+from assets.actions import create_asset
+from assets.models import Asset
 from tests.factories import upload
 from tests.generations import media_samples
 
@@ -144,7 +144,7 @@ def test_malformed_uploads_through_the_view_answer_4xx_with_a_message(
     files = malformed
     rng = random.Random(7)
     sample = rng.sample(files, VIEW_SAMPLE)
-    url = reverse("generations:assets", args=[project.slug])
+    url = reverse("assets:list", args=[project.slug])
     before = stored_files(media_root)
     server_errors, unexpected = [], []
     for i, (damage, data) in enumerate(sample):

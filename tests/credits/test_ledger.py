@@ -5,9 +5,10 @@ from django.core import mail
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
-from credits import ledger
+from credits import ledger, settlement
 from credits.models import Account, Hold, HoldState, Kind, LedgerEntry, Notice
-from generations.models import Status
+from generations import outcome
+from generations.models import Generation
 
 from .conftest import assert_invariants, make_generation
 
@@ -203,18 +204,58 @@ def test_budget_can_be_raised_lowered_and_removed_but_not_below_what_is_held(edi
 def test_close_hold_follows_the_refund_rules(editor, project):
     ledger.grant(user=editor, amount=1000)
     cases = [
-        ({"outcome": "SUCCEEDED", "cost": None}, 50),
-        ({"outcome": "SUCCEEDED", "cost": 42}, 42),
-        ({"outcome": "FAILED", "cost": None}, 0),
-        ({"outcome": "FAILED", "cost": 50}, 50),
-        ({"outcome": "CANCELLED", "cost": None, "was_running": True}, 50),
-        ({"outcome": "CANCELLED", "cost": None, "was_running": False}, 0),
+        ({"outcome": "SUCCEEDED", "cost": None}, 50, Kind.SETTLE),
+        ({"outcome": "SUCCEEDED", "cost": 42}, 42, Kind.SETTLE),
+        ({"outcome": "FAILED", "cost": None}, 0, Kind.RELEASE),
+        ({"outcome": "FAILED", "cost": 0}, 0, Kind.RELEASE),
+        ({"outcome": "FAILED", "cost": 50}, 50, Kind.SETTLE),
+        ({"outcome": "CANCELLED", "cost": None, "was_running": True}, 50, Kind.SETTLE),
+        ({"outcome": "CANCELLED", "cost": None, "was_running": False}, 0, Kind.RELEASE),
+        ({"outcome": "CANCELLED", "cost": 0, "was_running": True}, 0, Kind.RELEASE),
     ]
-    for kwargs, charged in cases:
+    for kwargs, charged, kind in cases:
         generation = make_generation(user=editor, project=project, credits=50)
         ledger.place_hold(generation=generation)
-        assert ledger.close_hold(generation=generation, **kwargs)
+        assert settlement.close_hold(generation=generation, **kwargs)
         assert Hold.objects.get(generation=generation).charged == charged, kwargs
+        closing = LedgerEntry.objects.filter(generation=generation).exclude(kind=Kind.HOLD).get()
+        assert closing.kind == kind, kwargs
+    assert_invariants()
+
+
+TASK_ID = "0b1e7c4e-8a47-4f5e-9d55-0d3b1f6f3c11"
+
+
+def _finished_at_runway(generation, status: str, cost: int | None, *, started: bool = True):
+    """The row as a step leaves it once Runway answered `status`, before the hold is closed."""
+    task = {"id": TASK_ID, "status": status, "createdAt": "2026-08-01T23:59:58.000Z", "output": []}
+    if cost is not None:
+        task["cost"] = {"credits": cost}
+    Generation.objects.filter(pk=generation.pk).update(
+        status=status, task_json=task, cost_credits=cost, runway_task_id=TASK_ID,
+        started_at=generation.created_at if started else None,
+    )
+    generation.refresh_from_db()
+
+
+@pytest.mark.parametrize(("status", "cost"), [("FAILED", 0), ("FAILED", None), ("FAILED", 7),
+                                              ("CANCELLED", 0), ("CANCELLED", None), ("SUCCEEDED", 45)])
+def test_one_outcome_leaves_the_same_entry_whether_or_not_a_worker_died_before_settling(
+        editor, project, status, cost):
+    ledger.grant(user=editor, amount=200)
+    live, crashed = (make_generation(user=editor, project=project, credits=50) for _ in range(2))
+    for generation in (live, crashed):
+        ledger.place_hold(generation=generation)
+        _finished_at_runway(generation, status, cost)
+    outcome.settle_credits(live)  # the step that saw Runway's answer settles at once
+    assert outcome.close_finished_holds() == 1  # the clean-up finds the one a crash left open
+
+    def closing(generation):
+        entry = LedgerEntry.objects.filter(generation=generation).exclude(kind=Kind.HOLD).get()
+        return entry.kind, entry.credits, entry.amount, entry.held_delta
+
+    assert closing(live) == closing(crashed)
+    assert outcome.close_finished_holds() == 0
     assert_invariants()
 
 
@@ -223,12 +264,13 @@ def test_crash_between_runway_success_and_settlement_settles_on_resume(editor, p
     generation = make_generation(user=editor, project=project, credits=50)
     ledger.place_hold(generation=generation)
     # The pipeline recorded Runway's answer, then the worker died before settling.
-    generation.transition(Status.QUEUED, Status.SUCCEEDED, task_json={
-        "id": "0b1e7c4e-8a47-4f5e-9d55-0d3b1f6f3c11", "status": "SUCCEEDED",
-        "createdAt": "2026-08-01T23:59:58.000Z", "output": [], "cost": {"credits": 45},
+    _finished_at_runway(generation, "SUCCEEDED", None)
+    Generation.objects.filter(pk=generation.pk).update(task_json={
+        "id": TASK_ID, "status": "SUCCEEDED", "createdAt": "2026-08-01T23:59:58.000Z", "output": [],
+        "cost": {"credits": 45},
     })
-    assert ledger.close_finished_holds() == 1
-    assert ledger.close_finished_holds() == 0
+    assert outcome.close_finished_holds() == 1
+    assert outcome.close_finished_holds() == 0
     charge = LedgerEntry.objects.get(kind=Kind.SETTLE)
     assert (charge.credits, str(charge.usage_date)) == (45, "2026-08-01")
     assert balance(editor) == (55, 0)

@@ -7,8 +7,8 @@ from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from accounts.actions import create_team_project
 from accounts.models import Membership, Role
-from accounts.projects import create_team_project
 from credits import ledger
 from credits.models import Hold, HoldState
 

@@ -4,12 +4,15 @@ from datetime import date, timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils.module_loading import import_string
 from django_q.models import Schedule
 
 from credits import ledger, organization, tasks
 from credits.models import DailyUsage, LedgerEntry, OrgSnapshot
-from generations import catalog, pipeline
+from generations import cancel, poll, quotes, run
+from generations import submit as submitting
 from generations.models import Status
+from runway import catalog
 from tests.conftest import client_for, make_user
 from tests.factories import drive
 from tests.generations.catalog_cases import valid_params
@@ -26,12 +29,12 @@ def test_sync_organization_mirrors_balance_limits_and_todays_generations(runway_
     assert snapshot.credit_balance == 4321
     assert snapshot.max_monthly_credit_spend > 0
     assert snapshot.models_data["gen4_turbo"] == {"max_concurrent": 2, "max_daily": 7, "daily": 0}
-    assert organization.remaining_daily_generations("gen4_turbo") == 7
-    assert organization.remaining_daily_generations("no_such_model") is None
+    assert quotes.remaining_daily_generations("gen4_turbo") == 7
+    assert quotes.remaining_daily_generations("no_such_model") is None
 
 
 def test_remaining_daily_generations_is_unknown_before_any_sync(db):
-    assert organization.remaining_daily_generations("gen4_turbo") is None
+    assert quotes.remaining_daily_generations("gen4_turbo") is None
 
 
 def test_store_organization_accepts_unlimited_tiers(db):
@@ -73,11 +76,12 @@ def test_staff_sync_reports_runway_errors(runway_emulator):
     assert not OrgSnapshot.objects.exists()
 
 
-def test_schedules_are_registered_once(db):
-    organization.ensure_schedules()
-    organization.ensure_schedules()
-    names = set(Schedule.objects.filter(name__startswith="credits-").values_list("name", flat=True))
-    assert names == set(organization.SCHEDULES)
+def test_migrations_register_each_schedule_once_with_a_task_that_exists(db):
+    schedules = dict(Schedule.objects.values_list("name", "func"))
+    assert set(schedules) == {"credits-sync-organization", "generations-close-finished-holds",
+                              "generations-watchdog"}
+    for func in schedules.values():
+        assert callable(import_string(func)), func
 
 
 def test_a_day_of_generations_reconciles_exactly_with_runways_usage(project, owner, editor, runway_emulator,
@@ -87,7 +91,7 @@ def test_a_day_of_generations_reconciles_exactly_with_runways_usage(project, own
     ledger.grant(user=editor, amount=5000)
 
     def submit(user, endpoint, model, **params):
-        return pipeline.submit_generation(project=project, user=user, endpoint=endpoint, model=model,
+        return submitting.submit_generation(project=project, user=user, endpoint=endpoint, model=model,
                                           params=params)
 
     finished = []
@@ -108,11 +112,11 @@ def test_a_day_of_generations_reconciles_exactly_with_runways_usage(project, own
 
     runway_emulator.inject_fault(task={"hang": True, "model": "gen4_image"})
     hung = submit(owner, "text_to_image", "gen4_image", prompt_text="cancelled while running", ratio="1920:1080")
-    pipeline.run_generation(generation_id=hung.pk)
-    pipeline.sweep_once()
+    run.run_generation(generation_id=hung.pk)
+    poll.sweep_once()
     hung.refresh_from_db()
     assert hung.status == Status.RUNNING
-    assert pipeline.cancel_generation(generation=hung)
+    assert cancel.cancel_generation(generation=hung)
 
     statuses = sorted(g.status for g in [*(drive(g) for g in finished), hung])
     assert statuses.count(Status.SUCCEEDED) == 5 and statuses.count(Status.FAILED) == 2

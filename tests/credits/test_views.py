@@ -145,7 +145,7 @@ def test_project_alert_needs_a_budget(owner, project, owner_client):
 def test_estimate_partial_shows_cost_balance_budget_and_daily_limit(editor, owner, project, editor_client):
     ledger.grant(user=editor, amount=100)
     ledger.set_project_budget(project=project, amount=40, by=owner)
-    url = reverse("credits:estimate", args=[project.slug])
+    url = reverse("generations:estimate", args=[project.slug])
     response = editor_client.get(url, {"endpoint": "image_to_video", "model": "gen4_turbo", "duration": "5"},
                                  headers={"HX-Request": "true"})
     assert response.status_code == 200
@@ -167,20 +167,20 @@ def test_estimate_partial_shows_cost_balance_budget_and_daily_limit(editor, owne
 def test_estimate_warns_when_the_daily_limit_is_used_up(editor, project, editor_client):
     ledger.grant(user=editor, amount=100)
     organization.store_organization(ORG)
-    response = editor_client.get(reverse("credits:estimate", args=[project.slug]),
+    response = editor_client.get(reverse("generations:estimate", args=[project.slug]),
                                  {"endpoint": "text_to_image", "model": "gen4_image"})
     assert response.context_data["quote"].daily_left == 0
     assert "daily limit for Gen-4 Image is used up" in response.content.decode()
 
 
 def test_estimate_with_no_parameters_uses_the_defaults(editor, project, editor_client):
-    response = editor_client.get(reverse("credits:estimate", args=[project.slug]), {"duration": "lots"})
+    response = editor_client.get(reverse("generations:estimate", args=[project.slug]), {"duration": "lots"})
     assert response.status_code == 200
     assert response.context_data["quote"].credits > 0
 
 
 def test_estimate_refuses_an_unknown_model_with_a_message(project, editor_client, viewer_client):
-    url = reverse("credits:estimate", args=[project.slug])
+    url = reverse("generations:estimate", args=[project.slug])
     response = editor_client.get(url, {"endpoint": "image_to_video", "model": "gen99"},
                                  headers={"HX-Request": "true"})
     assert response.status_code == 400
@@ -219,7 +219,7 @@ def test_staff_pages_do_not_exist_for_others(editor_client, owner_client):
 
 
 def test_budget_changes_in_the_app_are_audited(project, owner):
-    from ops.models import AuditEntry
+    from audit.models import AuditEntry
 
     client_for(owner).post(reverse("credits:budget", args=[project.slug]), {"amount": 300})
     entry = AuditEntry.objects.latest("created_at")

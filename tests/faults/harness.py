@@ -205,11 +205,11 @@ def watchdog_after_crash() -> tuple[int, int]:
     killed worker held (it would expire by itself after `max_seconds + 30`). Only ever
     called while no cluster runs, so nothing it resumes is still in progress.
     """
-    from generations import pipeline
+    from generations import poll
     from generations.models import Lease
 
     later = timezone.now() + FAR_FUTURE
-    Lease.objects.filter(name=pipeline.SWEEP_LEASE).update(holder="", expires_at=timezone.now())
-    resumed, flagged = pipeline.resume_stalled(now=later)
-    pipeline.ensure_sweep()
+    Lease.objects.filter(name=poll.SWEEP_LEASE).update(holder="", expires_at=timezone.now())
+    resumed, flagged = poll.resume_stalled(now=later)
+    poll.ensure_sweep()
     return resumed, flagged

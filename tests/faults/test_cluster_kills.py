@@ -18,8 +18,9 @@ from collections import Counter
 
 import pytest
 
-from generations import pipeline
-from generations.models import FINISHED, Asset, Generation, Status
+from assets.models import Asset
+from generations import submit
+from generations.models import FINISHED, Generation, Status
 from tests.faults.audit import audit, settled
 from tests.faults.harness import wait_for, watchdog_after_crash
 
@@ -48,12 +49,12 @@ def submit_batch(project, user, still, count: int) -> list[Generation]:
         if i % 3 == 2:
             params = {"prompt_text": f"A lighthouse at dusk, take {i}", "ratio": "1280:720",
                       "reference_images": [still.pk]}
-            made.append(pipeline.submit_generation(project=project, user=user, endpoint="text_to_image",
+            made.append(submit.submit_generation(project=project, user=user, endpoint="text_to_image",
                                                    model="gen4_image", params=params))
         else:
             params = {"prompt_image": still.pk, "ratio": "1280:720", "duration": 5,
                       "prompt_text": f"A slow push in, take {i}"}
-            made.append(pipeline.submit_generation(project=project, user=user, endpoint="image_to_video",
+            made.append(submit.submit_generation(project=project, user=user, endpoint="image_to_video",
                                                    model="gen4_turbo", params=params))
     return made
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 import pytest
 
 from credits.models import Hold, HoldState
-from generations import pipeline
+from generations import failures
+from generations import submit as submitting
 from generations.models import AT_RUNWAY, Generation, Status
 from tests.faults.audit import audit, settled
 from tests.faults.harness import wait_for
@@ -38,10 +39,10 @@ HTTP_FAULTS = [
 
 def submit(project, user, still, prompt: str, *, image: bool = False) -> Generation:
     if image:
-        return pipeline.submit_generation(project=project, user=user, endpoint="text_to_image", model="gen4_image",
+        return submitting.submit_generation(project=project, user=user, endpoint="text_to_image", model="gen4_image",
                                           params={"prompt_text": prompt, "ratio": "1280:720",
                                                   "reference_images": [still.pk]})
-    return pipeline.submit_generation(project=project, user=user, endpoint="image_to_video", model="gen4_turbo",
+    return submitting.submit_generation(project=project, user=user, endpoint="image_to_video", model="gen4_turbo",
                                       params={"prompt_image": still.pk, "ratio": "1280:720", "duration": 5,
                                               "prompt_text": prompt})
 
@@ -105,7 +106,7 @@ def test_runway_faults_end_finished_or_flagged_with_messages_and_credits_back(
     for g in failing:
         if not g.needs_attention:
             assert g.status == Status.FAILED
-            assert g.failure_message == pipeline.human_failure(g.failure_code)
+            assert g.failure_message == failures.human_failure(g.failure_code)
     for g in hung:
         assert g.status == Status.FAILED and g.failure_code == "TASK.LOST"
         assert "no longer has this task" in g.failure_message

@@ -14,8 +14,10 @@ import pytest
 
 from credits import ledger
 from credits.models import Account, Hold, HoldState, Kind, LedgerEntry
-from generations import pipeline, runway
+from generations import cancel, poll
+from generations import submit as submitting
 from generations.models import AT_RUNWAY, Generation, Status
+from runway import client as runway
 from tests.concurrency import run_together
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -33,10 +35,10 @@ def test_concurrent_submissions_never_overdraw(project, broke, still, queue_name
 
     def submit(i: int) -> str:
         try:
-            pipeline.submit_generation(project=project, user=broke, endpoint="image_to_video", model="gen4_turbo",
+            submitting.submit_generation(project=project, user=broke, endpoint="image_to_video", model="gen4_turbo",
                                        params={"prompt_image": still.pk, "ratio": "1280:720", "duration": 5,
                                                "prompt_text": f"race {i}"})
-        except pipeline.SubmissionError as exc:
+        except submitting.SubmissionError as exc:
             assert "you have" in str(exc)
             return "refused"
         return "accepted"
@@ -53,12 +55,15 @@ def test_concurrent_submissions_never_overdraw(project, broke, still, queue_name
 
 def at_runway(project, user, still, control, status: str = "RUNNING") -> Generation:
     """A submitted generation (hold placed) whose task is live at the emulator."""
-    g = pipeline.submit_generation(project=project, user=user, endpoint="image_to_video", model="gen4_turbo",
+    g = submitting.submit_generation(project=project, user=user, endpoint="image_to_video", model="gen4_turbo",
                                    params={"prompt_image": still.pk, "ratio": "1280:720", "duration": 5})
     task_id = str(uuid.uuid4())
     control.seed_task(id=task_id, status=status, model="gen4_turbo", endpoint="image_to_video",
                       ratio="1280:720", duration=5)
-    assert g.transition(Status.QUEUED, status, runway_task_id=task_id, submitted_at=g.created_at)
+    # As if the create call had just returned this task (the emulator was seeded with it).
+    assert Generation.objects.filter(pk=g.pk, status=Status.QUEUED).update(
+        status=status, runway_task_id=task_id, submitted_at=g.created_at)
+    g.refresh_from_db()
     return g
 
 
@@ -87,10 +92,10 @@ def test_cancel_and_final_answer_race_to_exactly_one_ending(pair, project, funde
             mine = Generation.objects.get(pk=g.pk)
             if pair[i] == "cancel":
                 try:
-                    return pipeline.cancel_generation(generation=mine)
-                except pipeline.SubmissionError as exc:  # Runway said the task is gone: a clear refusal
+                    return cancel.cancel_generation(generation=mine)
+                except submitting.SubmissionError as exc:  # Runway said the task is gone: a clear refusal
                     return exc
-            return pipeline.apply_task_state(generation=mine, state=answer(pair[i], g.runway_task_id))
+            return poll.apply_task_state(generation=mine, state=answer(pair[i], g.runway_task_id))
 
         results = run_together(act, 2)
         chaos_report.add("race_rounds")
@@ -98,7 +103,7 @@ def test_cancel_and_final_answer_race_to_exactly_one_ending(pair, project, funde
         closings = LedgerEntry.objects.filter(generation=g, kind__in=(Kind.SETTLE, Kind.RELEASE)).count()
         hold = Hold.objects.get(generation=g)
         cancels = [r for side, r in zip(pair, results, strict=True) if side == "cancel"]
-        assert not [r for r in results if isinstance(r, Exception) and not isinstance(r, pipeline.SubmissionError)]
+        assert not [r for r in results if isinstance(r, Exception) and not isinstance(r, submitting.SubmissionError)]
         assert g.status not in AT_RUNWAY, (pair, g.status, results)
         if g.status == Status.COPYING:
             # Runway's success won: the hold waits for the copy, the cancel was refused.

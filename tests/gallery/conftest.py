@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from django.core.files import File
 
-from generations import media
+from assets import media
 from generations.models import Generation, Output, Status
 from tests.generations import media_samples
 

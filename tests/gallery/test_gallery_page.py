@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from generations import gallery
+from gallery import actions
 from tests.conftest import client_for
 
 pytestmark = pytest.mark.django_db
@@ -66,8 +66,8 @@ def test_filters_by_kind_endpoint_model_member_dates_favourites_and_tag(
     image = make_output(project, editor, "image", "one", created_at=now - timedelta(days=10))
     video = make_output(project, owner, "video", "two", created_at=now - timedelta(days=3))
     audio = make_output(project, editor, "audio", "three")
-    gallery.set_favourite(output=video, favourite=True)
-    gallery.set_tags(output=audio, names=["keeper"])
+    actions.set_favourite(output=video, favourite=True)
+    actions.set_tags(output=audio, names=["keeper"])
     client = client_for(viewer)
     assert shown(client.get(url(project, kind="image"))) == [image.pk]
     assert shown(client.get(url(project, endpoint="text_to_video"))) == [video.pk]
@@ -146,7 +146,7 @@ def test_constant_queries_per_page(project, editor, viewer, make_output, django_
         while made < total:
             out = make_output(project, editor, ("image", "video", "audio")[made % 3], f"prompt {made}")
             if made % 2:
-                gallery.set_tags(output=out, names=["a", f"t{made % 5}"])
+                actions.set_tags(output=out, names=["a", f"t{made % 5}"])
             made += 1
         for query in ({}, {"q": "prompt", "tag": "a"}):
             with django_assert_max_num_queries(10) as ctx:

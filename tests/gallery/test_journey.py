@@ -9,7 +9,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from generations.models import Asset, ShareLink
+from assets.models import Asset
+from gallery.models import ShareLink
 from tests.conftest import client_for
 
 pytestmark = pytest.mark.django_db

@@ -8,8 +8,10 @@ import pytest
 from django.core.files.storage import default_storage
 from django.urls import reverse
 
-from generations import gallery
-from generations.models import Asset, Generation, Output, Status, Tag
+from assets.models import Asset
+from gallery import actions
+from gallery.models import Tag
+from generations.models import Generation, Output, Status
 from tests.conftest import client_for
 
 pytestmark = pytest.mark.django_db
@@ -28,7 +30,7 @@ def action(name: str, output) -> str:
 
 def test_detail_shows_settings_cost_maker_inputs_and_lineage(project, editor, viewer, make_output):
     source = make_output(project, editor, "image", "a paper boat")
-    asset = gallery.use_output_as_asset(output=source, user=editor)
+    asset = actions.use_output_as_asset(output=source, user=editor)
     gen = Generation.objects.create(project=project, created_by=editor, endpoint="image_to_video",
                                     model="gen4.5", prompt="the boat sails",
                                     params={"prompt_image": asset.pk, "prompt_text": "the boat sails",
@@ -50,7 +52,7 @@ def test_detail_links_reuse_settings_and_follow_ups(project, editor, make_output
     out = make_output(project, editor, "image", "a cat", params={"prompt_text": "a cat", "ratio": "1920:1080",
                                                                   "reference_images": [3, 4]})
     html = client_for(editor).get(detail(out)).content.decode()
-    reuse = gallery.reuse_url(out.generation)
+    reuse = actions.reuse_url(out.generation)
     query = parse_qs(urlparse(reuse).query)
     assert query["endpoint"] == ["text_to_image"] and query["model"] == ["gen4_image"]
     assert query["reuse"] == [str(out.generation.pk)]
@@ -110,7 +112,7 @@ def test_tags_are_set_replaced_and_shared_within_the_project(project, editor, ma
 @pytest.mark.parametrize("text", ["<script>alert(1)</script>", "ok, <b>bold</b>", "x" * 41, '"quoted"'])
 def test_tags_with_markup_or_too_long_are_refused_and_nothing_changes(project, editor, make_output, text):
     out = make_output(project, editor)
-    gallery.set_tags(output=out, names=["keep"])
+    actions.set_tags(output=out, names=["keep"])
     response = client_for(editor).post(action("tags", out), {"tags": text}, headers={"HX-Request": "true"})
     assert response.status_code == 400
     html = response.content.decode()
@@ -147,7 +149,7 @@ def test_download_the_original_with_its_name_and_type(project, editor, viewer, m
 def test_use_as_input_copies_the_file_into_a_new_asset(project, editor, make_output, media_root):
     out = make_output(project, editor, "video")
     response = client_for(editor).post(action("use", out))
-    assert response.status_code == 302 and response.url == reverse("generations:assets", args=[project.slug])
+    assert response.status_code == 302 and response.url == reverse("assets:list", args=[project.slug])
     asset = Asset.objects.get(source_output=out)
     assert asset.project == project and asset.uploaded_by == editor
     assert (asset.kind, asset.size, asset.sha256, asset.duration) == (out.kind, out.size, out.sha256, out.duration)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from generations import gallery
-from generations.models import ShareLink
+from gallery import actions
+from gallery.models import ShareLink
 from tests.conftest import client_for
 
 pytestmark = pytest.mark.django_db
@@ -53,10 +53,10 @@ def test_share_link_lifecycle(project, editor, make_output):
 
 def test_sharing_twice_gives_the_same_link_until_it_is_revoked(project, editor, make_output):
     out = make_output(project, editor)
-    first = gallery.share_output(output=out, user=editor)
-    assert gallery.share_output(output=out, user=editor) == first
-    gallery.revoke_share_link(link=first)
-    assert gallery.share_output(output=out, user=editor) != first
+    first = actions.share_output(output=out, user=editor)
+    assert actions.share_output(output=out, user=editor) == first
+    actions.revoke_share_link(link=first)
+    assert actions.share_output(output=out, user=editor) != first
 
 
 def test_share_htmx_returns_the_share_card_with_the_link(project, editor, make_output):
@@ -72,7 +72,7 @@ def test_share_htmx_returns_the_share_card_with_the_link(project, editor, make_o
 
 @pytest.mark.parametrize("token", ["forged-token", "x" * 43, "A" * 200, "%3Cscript%3E"])
 def test_forged_tokens_get_a_404_page_that_says_why(project, editor, make_output, token):
-    gallery.share_output(output=make_output(project, editor), user=editor)
+    actions.share_output(output=make_output(project, editor), user=editor)
     response = client_for(None).get(f"/s/{token}/")
     assert response.status_code == 404
     assert "doesn" in response.content.decode()
@@ -87,7 +87,7 @@ def test_viewer_cannot_share_and_stranger_gets_404(project, editor, viewer, stra
 
 
 def test_editor_revokes_only_their_own_links_owner_revokes_any(project, owner, editor, make_output):
-    link = gallery.share_output(output=make_output(project, editor), user=owner)
+    link = actions.share_output(output=make_output(project, editor), user=owner)
     response = client_for(editor).post(revoke_url(link))
     assert response.status_code == 403
     assert ShareLink.objects.get(pk=link.pk).is_active
@@ -98,7 +98,7 @@ def test_editor_revokes_only_their_own_links_owner_revokes_any(project, owner, e
 def test_revoking_another_projects_link_is_404(project, editor, stranger, make_output):
     from accounts.models import Project
 
-    theirs = gallery.share_output(output=make_output(Project.objects.for_user(stranger).get(), stranger),
+    theirs = actions.share_output(output=make_output(Project.objects.for_user(stranger).get(), stranger),
                                   user=stranger)
     url = reverse("gallery:share_revoke", args=[project.slug, theirs.pk])
     assert client_for(editor).post(url).status_code == 404
@@ -106,9 +106,9 @@ def test_revoking_another_projects_link_is_404(project, editor, stranger, make_o
 
 
 def test_owners_see_and_revoke_every_link_in_one_place(project, owner, editor, viewer, make_output):
-    a = gallery.share_output(output=make_output(project, editor, prompt="first shared"), user=editor)
-    b = gallery.share_output(output=make_output(project, owner, prompt="second shared"), user=owner)
-    gallery.revoke_share_link(link=b)
+    a = actions.share_output(output=make_output(project, editor, prompt="first shared"), user=editor)
+    b = actions.share_output(output=make_output(project, owner, prompt="second shared"), user=owner)
+    actions.revoke_share_link(link=b)
     url = reverse("gallery:shares", args=[project.slug])
     html = client_for(owner).get(url).content.decode()
     assert "first shared" in html and "second shared" not in html
@@ -124,6 +124,6 @@ def test_owners_see_and_revoke_every_link_in_one_place(project, owner, editor, v
 
 def test_deleting_an_output_ends_its_share_link(project, editor, make_output):
     out = make_output(project, editor)
-    link = gallery.share_output(output=out, user=editor)
-    gallery.delete_outputs(outputs=[out])
+    link = actions.share_output(output=out, user=editor)
+    actions.delete_outputs(outputs=[out])
     assert client_for(None).get(reverse("share", args=[link.token])).status_code == 404

@@ -14,8 +14,8 @@ from django.core.files.storage import default_storage
 from django.urls import reverse
 from storages.backends.s3 import S3Storage
 
-from generations import gallery
-from generations.models import Asset
+from assets.models import Asset
+from gallery import actions
 from tests.conftest import client_for
 from tests.factories import make_asset
 
@@ -78,12 +78,12 @@ def test_strangers_get_404_not_a_signed_url(s3_storage, project, editor, strange
 
 def test_share_media_on_s3_is_a_signed_redirect_until_revoked(s3_storage, project, editor, make_output):
     out = make_output(project, editor, "image")
-    link = gallery.share_output(output=out, user=editor)
+    link = actions.share_output(output=out, user=editor)
     response = client_for(None).get(reverse("share_media", args=[link.token]))
     assert response.status_code == 302
     assert_short_lived(response.url, s3_storage)
     assert httpx.get(response.url).status_code == 200
-    gallery.revoke_share_link(link=link)
+    actions.revoke_share_link(link=link)
     assert client_for(None).get(reverse("share_media", args=[link.token])).status_code == 404
 
 
@@ -101,7 +101,7 @@ def test_use_as_input_copies_within_the_bucket(s3_storage, project, editor, make
 def test_uploaded_assets_land_in_the_bucket_too(s3_storage, project, editor, tmp_path):
     asset = make_asset(project, editor, "image 320x200", tmp_path)
     assert_private(s3_storage, asset.file.name)
-    response = client_for(editor).get(reverse("generations:asset_file", args=[project.slug, asset.pk]))
+    response = client_for(editor).get(reverse("assets:file", args=[project.slug, asset.pk]))
     assert response.status_code == 302
     assert_short_lived(response.url, s3_storage)
 

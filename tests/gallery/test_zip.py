@@ -11,7 +11,7 @@ from django.http import StreamingHttpResponse
 from django.urls import reverse
 
 from accounts.models import Project
-from generations import gallery
+from gallery import zips
 from generations.models import Output
 from tests.conftest import client_for
 
@@ -46,7 +46,7 @@ def test_zip_holds_the_selected_files_under_their_download_names(project, editor
 def test_stream_zip_yields_chunks_no_bigger_than_asked(project, editor, make_output):
     out = make_output(project, editor, "video")
     out = Output.objects.select_related("generation").get(pk=out.pk)
-    sizes = [len(c) for c in gallery.stream_zip([out], chunk_size=4096)]
+    sizes = [len(c) for c in zips.stream_zip([out], chunk_size=4096)]
     assert max(sizes) <= 4096 + 200  # a chunk plus at most a header
     assert sum(sizes) > out.size
 
@@ -74,7 +74,7 @@ def test_bad_selection_is_400_with_a_message(project, viewer, media_root, ids):
 
 
 def test_too_many_is_400(project, viewer, media_root):
-    response = client_for(viewer).get(zip_url(project, *range(1, gallery.ZIP_MAX_ITEMS + 2)))
+    response = client_for(viewer).get(zip_url(project, *range(1, zips.ZIP_MAX_ITEMS + 2)))
     assert response.status_code == 400
 
 
@@ -125,7 +125,7 @@ def test_storage_error_mid_stream_breaks_the_download_instead_of_a_short_zip(pro
     assert isinstance(out.file.storage, FlakyStorage)  # the field follows default_storage
     received = []
     with pytest.raises(OSError):
-        for chunk in gallery.stream_zip([out], chunk_size=1024):
+        for chunk in zips.stream_zip([out], chunk_size=1024):
             received.append(chunk)
     data = b"".join(received)
     assert 0 < len(data) < out.size

@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from generations.catalog import Field, MediaFacts, Model, default_params
+from runway.catalog import Field, MediaFacts, Model, default_params
 
 _SPEC = re.compile(r"^(image|video|audio)(?: (\d+)x(\d+))?(?: ([\d.]+)s)?$")
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from generations import catalog
-from generations.models import Asset
+from assets.models import Asset
+from runway import catalog
 from tests.generations.catalog_cases import facts_from_spec
 
 # Examples a browser form can't express: extra keys are ignored, and every value is text.

@@ -10,10 +10,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile, TemporaryUploaded
 from django.core.files.uploadhandler import StopUpload
 from django.urls import reverse
 
-from generations import media
-from generations.assets import AssetError, create_asset, delete_asset
-from generations.models import Asset, Generation, Status
-from generations.uploads import ByteCountingUploadHandler
+from assets import media
+from assets.actions import AssetError, create_asset, delete_asset
+from assets.models import Asset
+from assets.uploads import ByteCountingUploadHandler
+from generations.models import Generation, Status
 from tests.conftest import client_for
 from tests.generations import media_samples as samples
 
@@ -50,7 +51,7 @@ def stored_files(root: Path) -> list[Path]:
 
 
 def upload_url(project) -> str:
-    return reverse("generations:assets", args=[project.slug])
+    return reverse("assets:list", args=[project.slug])
 
 
 def post_file(client, project, path: Path, name: str | None = None, **extra):
@@ -251,11 +252,11 @@ def test_asset_list_shows_thumbnails_and_facts(viewer_client, project, stored_as
     assert response.status_code == 200
     body = response.content.decode()
     image, audio = stored_assets
-    assert reverse("generations:asset_thumb", args=[project.slug, image.pk]) in body
+    assert reverse("assets:thumb", args=[project.slug, image.pk]) in body
     assert "640×360" in body and "tone.wav" in body
     # Viewers see the list, not the upload form or delete buttons.
     assert 'type="file"' not in body
-    assert reverse("generations:asset_delete", args=[project.slug, image.pk]) not in body
+    assert reverse("assets:delete", args=[project.slug, image.pk]) not in body
 
 
 def test_asset_list_filters_by_kind_and_htmx_gets_the_list_partial(viewer_client, project, stored_assets):
@@ -287,21 +288,21 @@ def test_asset_list_is_paginated(editor_client, project, editor):
 def test_asset_file_is_served_with_our_type_and_safe_headers(viewer_client, project, stored_assets,
                                                              samples_dir):
     image = stored_assets[0]
-    response = viewer_client.get(reverse("generations:asset_file", args=[project.slug, image.pk]))
+    response = viewer_client.get(reverse("assets:file", args=[project.slug, image.pk]))
     assert response.status_code == 200
     assert response["Content-Type"] == "image/png"
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Content-Disposition"].startswith("inline")
     assert b"".join(response.streaming_content) == (samples_dir / "still.png").read_bytes()
-    thumb = viewer_client.get(reverse("generations:asset_thumb", args=[project.slug, image.pk]))
+    thumb = viewer_client.get(reverse("assets:thumb", args=[project.slug, image.pk]))
     assert thumb["Content-Type"] == "image/jpeg"
-    download = viewer_client.get(reverse("generations:asset_file", args=[project.slug, image.pk]),
+    download = viewer_client.get(reverse("assets:file", args=[project.slug, image.pk]),
                                  {"download": "1"})
     assert download["Content-Disposition"].startswith("attachment")
 
 
 def test_strangers_and_anonymous_get_no_media(stranger_client, project, stored_assets):
-    for name in ("generations:asset_file", "generations:asset_thumb"):
+    for name in ("assets:file", "assets:thumb"):
         url = reverse(name, args=[project.slug, stored_assets[0].pk])
         assert stranger_client.get(url).status_code == 404
         anonymous = client_for(None).get(url)
@@ -310,14 +311,14 @@ def test_strangers_and_anonymous_get_no_media(stranger_client, project, stored_a
 
 def test_asset_of_another_project_is_404(editor_client, project, editor, stored_assets):
     other = editor.memberships.exclude(project=project).get().project  # the personal project
-    url = reverse("generations:asset_file", args=[other.slug, stored_assets[0].pk])
+    url = reverse("assets:file", args=[other.slug, stored_assets[0].pk])
     assert editor_client.get(url).status_code == 404
 
 
 def test_missing_file_on_disk_is_404_not_500(viewer_client, project, stored_assets, storage_dir):
     image = stored_assets[0]
     (storage_dir / image.file.name).unlink()
-    assert viewer_client.get(reverse("generations:asset_file", args=[project.slug, image.pk])).status_code == 404
+    assert viewer_client.get(reverse("assets:file", args=[project.slug, image.pk])).status_code == 404
 
 
 # --- delete -----------------------------------------------------------------------------------
@@ -326,7 +327,7 @@ def test_missing_file_on_disk_is_404_not_500(viewer_client, project, stored_asse
 def test_delete_asks_for_confirmation_then_deletes_row_and_files(editor_client, project, stored_assets,
                                                                  storage_dir, django_capture_on_commit_callbacks):
     image = stored_assets[0]
-    url = reverse("generations:asset_delete", args=[project.slug, image.pk])
+    url = reverse("assets:delete", args=[project.slug, image.pk])
     page = editor_client.get(url)
     assert page.status_code == 200 and "Delete asset" in page.content.decode()
     assert Asset.objects.filter(pk=image.pk).exists()
@@ -344,7 +345,7 @@ def test_delete_is_refused_while_a_generation_in_flight_uses_the_asset(editor_cl
     generation = Generation.objects.create(project=project, created_by=editor, endpoint="image_upscale",
                                            model="magnific_precision_upscaler_v2", status=Status.RUNNING)
     generation.inputs.add(image)
-    response = editor_client.post(reverse("generations:asset_delete", args=[project.slug, image.pk]))
+    response = editor_client.post(reverse("assets:delete", args=[project.slug, image.pk]))
     assert response.status_code == 409
     assert "still in progress" in response.content.decode()
     assert Asset.objects.filter(pk=image.pk).exists()
@@ -357,7 +358,7 @@ def test_delete_is_refused_while_a_generation_in_flight_uses_the_asset(editor_cl
 
 
 def test_delete_roles(viewer_client, stranger_client, project, stored_assets):
-    url = reverse("generations:asset_delete", args=[project.slug, stored_assets[0].pk])
+    url = reverse("assets:delete", args=[project.slug, stored_assets[0].pk])
     assert viewer_client.get(url).status_code == 403
     assert viewer_client.post(url).status_code == 403
     assert stranger_client.post(url).status_code == 404
@@ -379,7 +380,7 @@ def test_on_s3_storage_media_redirects_to_a_short_signed_url(viewer_client, proj
                                     "querystring_expire": 300, "default_acl": None, "file_overwrite": False}},
         }
         asset = create_asset(project=project, user=editor, uploaded_file=_upload(samples_dir / "still.png"))
-        response = viewer_client.get(reverse("generations:asset_file", args=[project.slug, asset.pk]))
+        response = viewer_client.get(reverse("assets:file", args=[project.slug, asset.pk]))
         assert response.status_code == 302
         location = response["Location"]
         assert "takes-media" in location and "Signature" in location and "Expires=" in location

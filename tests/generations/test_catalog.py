@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from generations import catalog
-from generations.catalog import (
+from runway import catalog
+from runway.catalog import (
     ENDPOINTS,
     FIELD_KINDS,
     WIRE_TAGS,

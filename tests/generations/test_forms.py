@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 from django.http import QueryDict
 
-from generations import catalog
-from generations.forms import AssetUploadForm, GenerationForm
-from generations.models import Asset
+from assets.forms import AssetUploadForm
+from assets.models import Asset
+from generations.forms import GenerationForm
+from runway import catalog
 from tests.generations.catalog_cases import invalid_examples, valid_params
 from tests.generations.gen_helpers import SpecAssets, expressible, form_data
 

@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 from PIL import Image, PngImagePlugin
 
-from generations import catalog
-from generations.media import (
+from assets.media import (
     MAX_BYTES,
     MIN_BYTES,
     MediaError,
@@ -21,6 +20,7 @@ from generations.media import (
     probe,
     sha256_file,
 )
+from runway import catalog
 from tests.generations import media_samples as samples
 
 

@@ -9,9 +9,12 @@ import pytest
 from django.core.files.storage import default_storage
 from django.utils import timezone
 
+from assets import media
 from credits import ledger
-from generations import catalog, downloads, media, pipeline
+from generations import cancel, copy, failures, poll, run
+from generations import submit as submitting
 from generations.models import Generation, Output, Status
+from runway import catalog, downloads
 from tests.factories import drive, make_asset
 from tests.generations.catalog_cases import valid_params
 
@@ -27,7 +30,7 @@ def funded(owner, settings):
 
 
 def submit(project, user, endpoint, model, **params):
-    return pipeline.submit_generation(project=project, user=user, endpoint=endpoint, model=model, params=params)
+    return submitting.submit_generation(project=project, user=user, endpoint=endpoint, model=model, params=params)
 
 
 
@@ -47,7 +50,7 @@ def test_image_to_video_end_to_end(project, funded, image, runway_emulator):
     assert g.status == Status.QUEUED
     assert ledger.account_for(funded).held == 25
 
-    pipeline.run_generation(generation_id=g.pk)
+    run.run_generation(generation_id=g.pk)
     g.refresh_from_db()
     assert g.status == Status.PENDING and g.runway_task_id
     assert g.request_payload["promptImage"][0]["uri"].startswith("runway://")
@@ -114,25 +117,25 @@ def test_crash_between_steps_resumes_with_one_task(crash_after, project, funded,
                duration=5)
     if crash_after in ("uploaded", "submitting", "at_runway", "copying", "copied_one"):
         assert g.transition(Status.QUEUED, Status.UPLOADING)
-        pipeline.upload_inputs(generation=g)
+        run.upload_inputs(generation=g)
     if crash_after in ("submitting",):
         # The worker died after committing SUBMITTING, before (or during) the create call.
         assert g.transition(Status.UPLOADING, Status.SUBMITTING)
     if crash_after in ("at_runway", "copying", "copied_one"):
         assert g.transition(Status.UPLOADING, Status.SUBMITTING)
-        pipeline.submit_to_runway(generation=g)
+        run.submit_to_runway(generation=g)
     if crash_after in ("copying", "copied_one"):
-        pipeline.sweep_once(now=timezone.now() + LATER)
+        poll.sweep_once(now=timezone.now() + LATER)
     g.refresh_from_db()
     if crash_after == "copied_one":
         assert g.status == Status.COPYING
         urls = g.task_json["output"]
         path = downloads.fetch_to_temp(urls[0])
-        pipeline._store_output(g, 0, path)
+        copy._store_output(g, 0, path)
         path.unlink()
 
     # Everything a restarted cluster does: the watchdog sweep, then the queued jobs.
-    pipeline.resume_stalled(now=timezone.now() + LATER)
+    poll.resume_stalled(now=timezone.now() + LATER)
     g = drive(g)
 
     if crash_after == "submitting":
@@ -149,12 +152,12 @@ def test_crash_between_steps_resumes_with_one_task(crash_after, project, funded,
 def test_steps_run_twice_are_harmless(project, funded, image, runway_emulator):
     g = submit(project, funded, "image_to_video", "gen4_turbo", prompt_image=image.pk, ratio="1280:720",
                duration=5)
-    pipeline.run_generation(generation_id=g.pk)
-    pipeline.run_generation(generation_id=g.pk)  # at-least-once delivery
-    pipeline.sweep_once(now=timezone.now() + LATER)
-    pipeline.copy_outputs(generation_id=g.pk)
-    pipeline.copy_outputs(generation_id=g.pk)
-    pipeline.sweep_once(now=timezone.now() + LATER)
+    run.run_generation(generation_id=g.pk)
+    run.run_generation(generation_id=g.pk)  # at-least-once delivery
+    poll.sweep_once(now=timezone.now() + LATER)
+    copy.copy_outputs(generation_id=g.pk)
+    copy.copy_outputs(generation_id=g.pk)
+    poll.sweep_once(now=timezone.now() + LATER)
     g.refresh_from_db()
     assert g.status == Status.SUCCEEDED
     assert tasks_created(runway_emulator) == 1
@@ -165,11 +168,11 @@ def test_steps_run_twice_are_harmless(project, funded, image, runway_emulator):
 
 def test_fresh_submission_in_progress_is_not_flagged(project, funded, image, runway_emulator):
     g = submit(project, funded, "image_to_video", "gen4_turbo", prompt_image=image.pk, ratio="1280:720")
-    g.transition(Status.QUEUED, Status.SUBMITTING)
-    pipeline.run_generation(generation_id=g.pk)  # a duplicate job arriving mid-call
+    Generation.objects.filter(pk=g.pk).update(status=Status.SUBMITTING)  # a worker is in the create call
+    run.run_generation(generation_id=g.pk)  # a duplicate job arriving mid-call
     g.refresh_from_db()
     assert not g.needs_attention
-    pipeline.run_generation(generation_id=g.pk, now=timezone.now() + LATER)
+    run.run_generation(generation_id=g.pk, now=timezone.now() + LATER)
     g.refresh_from_db()
     assert g.needs_attention and "submission" in g.attention_reason
 
@@ -179,11 +182,11 @@ def test_fresh_submission_in_progress_is_not_flagged(project, funded, image, run
 def test_429_on_create_backs_off_then_succeeds(project, funded, image, runway_emulator):
     runway_emulator.inject_fault(path="/v1/image_to_video", status=429, retry_after=7, count=1)
     g = submit(project, funded, "image_to_video", "gen4_turbo", prompt_image=image.pk, ratio="1280:720")
-    pipeline.run_generation(generation_id=g.pk)
+    run.run_generation(generation_id=g.pk)
     g.refresh_from_db()
     assert g.status == Status.QUEUED and g.step_errors == 1
     assert g.next_poll_at >= timezone.now() + timedelta(seconds=6)
-    pipeline.run_generation(generation_id=g.pk, now=timezone.now())  # too early: still backing off
+    run.run_generation(generation_id=g.pk, now=timezone.now())  # too early: still backing off
     g.refresh_from_db()
     assert g.status == Status.QUEUED
     g = drive(g)
@@ -206,7 +209,7 @@ def test_uncertain_create_is_flagged_not_resubmitted(fault, project, funded, ima
     g = drive(submit(project, funded, "image_to_video", "gen4_turbo", prompt_image=image.pk, ratio="1280:720"))
     assert g.status == Status.SUBMITTING and g.needs_attention
     assert "unknown" in g.attention_reason
-    pipeline.resume_stalled(now=timezone.now() + LATER)
+    poll.resume_stalled(now=timezone.now() + LATER)
     assert tasks_created(runway_emulator) == 1  # the emulator took it; we never sent a second
 
 
@@ -227,7 +230,7 @@ def test_failed_tasks_get_human_messages(code, family, project, funded, image, r
                      prompt_text=f"harbour [fail:{code}]"))
     assert g.status == Status.FAILED
     assert g.failure_code == code and g.failure_family == family
-    assert g.failure_message == pipeline.FAILURE_MESSAGES[family]
+    assert g.failure_message == failures.FAILURE_MESSAGES[family]
     assert g.can_retry is (family != "safety")
     assert ledger.account_for(funded).held == 0
 
@@ -239,8 +242,8 @@ def test_throttled_then_released(project, funded, image, runway_emulator):
     first = submit(project, funded, "image_to_video", "gen4_turbo", prompt_image=image.pk, ratio="1280:720")
     second = submit(project, funded, "image_to_video", "gen4_turbo", prompt_image=image.pk, ratio="1280:720")
     for g in (first, second):
-        pipeline.run_generation(generation_id=g.pk)
-    pipeline.sweep_once(now=timezone.now() + LATER)
+        run.run_generation(generation_id=g.pk)
+    poll.sweep_once(now=timezone.now() + LATER)
     second.refresh_from_db()
     assert second.status == Status.THROTTLED
     assert second.queue_position() == 1
@@ -254,27 +257,27 @@ def test_throttled_then_released(project, funded, image, runway_emulator):
 def test_hung_task_can_be_cancelled_and_is_charged_only_if_running(project, funded, image, runway_emulator):
     g = submit(project, funded, "image_to_video", "gen4_turbo", prompt_image=image.pk, ratio="1280:720",
                prompt_text="[hang]")
-    pipeline.run_generation(generation_id=g.pk)
-    pipeline.sweep_once(now=timezone.now() + LATER)
+    run.run_generation(generation_id=g.pk)
+    poll.sweep_once(now=timezone.now() + LATER)
     g.refresh_from_db()
     assert g.status in (Status.RUNNING, Status.PENDING)
     was_running = g.status == Status.RUNNING
     before = ledger.account_for(funded).balance
-    assert pipeline.cancel_generation(generation=g)
+    assert cancel.cancel_generation(generation=g)
     g.refresh_from_db()
     assert g.status == Status.CANCELLED
     account = ledger.account_for(funded)
     assert account.held == 0
     assert account.balance == (before if was_running else before + g.estimated_credits)
-    assert not pipeline.cancel_generation(generation=g)
+    assert not cancel.cancel_generation(generation=g)
 
 
 def test_expired_output_urls_are_refreshed(project, funded, image, runway_emulator):
     g = submit(project, funded, "image_to_video", "gen4_turbo", prompt_image=image.pk, ratio="1280:720")
-    pipeline.run_generation(generation_id=g.pk)
-    pipeline.sweep_once(now=timezone.now() + LATER)
+    run.run_generation(generation_id=g.pk)
+    poll.sweep_once(now=timezone.now() + LATER)
     runway_emulator.expire_outputs()
-    pipeline.copy_outputs(generation_id=g.pk)
+    copy.copy_outputs(generation_id=g.pk)
     g.refresh_from_db()
     assert g.status == Status.SUCCEEDED
     assert g.outputs.count() == 1
@@ -283,7 +286,7 @@ def test_expired_output_urls_are_refreshed(project, funded, image, runway_emulat
 def test_emulator_restart_with_lost_state_fails_cleanly(project, funded, image, runway_emulator):
     g = submit(project, funded, "image_to_video", "gen4_turbo", prompt_image=image.pk, ratio="1280:720",
                prompt_text="[hang]")
-    pipeline.run_generation(generation_id=g.pk)
+    run.run_generation(generation_id=g.pk)
     runway_emulator.reset()
     g = drive(g)
     assert g.status == Status.FAILED and g.failure_code == "TASK.LOST"
@@ -293,10 +296,10 @@ def test_emulator_restart_with_lost_state_fails_cleanly(project, funded, image, 
 
 def test_poll_errors_back_off(project, funded, image, runway_emulator):
     g = submit(project, funded, "image_to_video", "gen4_turbo", prompt_image=image.pk, ratio="1280:720")
-    pipeline.run_generation(generation_id=g.pk)
+    run.run_generation(generation_id=g.pk)
     runway_emulator.inject_fault(path="/v1/tasks/*", status=503, count=1, retry_after=9)
     now = timezone.now()
-    stats = pipeline.sweep_once(now=now)
+    stats = poll.sweep_once(now=now)
     g.refresh_from_db()
     assert stats.errors == 1 and g.poll_errors == 1
     assert g.next_poll_at >= now + timedelta(seconds=9)
@@ -315,13 +318,13 @@ def test_redirecting_output_is_refused(project, funded, image, runway_emulator):
 def test_inactive_user_cannot_submit(project, funded, image, runway_emulator):
     funded.is_active = False
     funded.save()
-    with pytest.raises(pipeline.SubmissionError, match="deactivated"):
+    with pytest.raises(submitting.SubmissionError, match="deactivated"):
         submit(project, funded, "image_to_video", "gen4_turbo", prompt_image=image.pk, ratio="1280:720")
     assert not Generation.objects.exists()
 
 
 def test_invalid_params_are_refused_before_runway(project, funded, image, runway_emulator):
-    with pytest.raises(pipeline.SubmissionError) as info:
+    with pytest.raises(submitting.SubmissionError) as info:
         submit(project, funded, "image_to_video", "gen4_turbo", prompt_image=image.pk, ratio="999:1")
     assert "ratio" in info.value.errors
     assert not Generation.objects.exists()
@@ -332,7 +335,7 @@ def test_asset_of_another_project_is_refused(project, funded, stranger, tmp_path
     from accounts.models import Project
 
     theirs = make_asset(Project.objects.get(created_by=stranger), stranger, "image 1280x720", tmp_path)
-    with pytest.raises(pipeline.SubmissionError) as info:
+    with pytest.raises(submitting.SubmissionError) as info:
         submit(project, funded, "image_to_video", "gen4_turbo", prompt_image=theirs.pk, ratio="1280:720")
     assert "not in this project" in info.value.errors["prompt_image"][0]
 
@@ -370,7 +373,7 @@ def test_spent_daily_limit_is_refused_before_runway(project, funded, image, runw
     runway_emulator.set_tier(1, {"gen4_turbo": {"maxConcurrentGenerations": 1, "maxDailyGenerations": 1}})
     drive(submit(project, funded, "image_to_video", "gen4_turbo", prompt_image=image.pk, ratio="1280:720"))
     sync_organization()
-    with pytest.raises(pipeline.SubmissionError, match="daily limit"):
+    with pytest.raises(submitting.SubmissionError, match="daily limit"):
         submit(project, funded, "image_to_video", "gen4_turbo", prompt_image=image.pk, ratio="1280:720")
     assert Generation.objects.count() == 1
     assert tasks_created(runway_emulator) == 1
@@ -388,21 +391,21 @@ def test_lease_is_taken_on_a_fresh_database_and_held_exclusively():
 
 def test_run_sweep_follows_work_to_the_end_and_stops(project, funded, image, runway_emulator):
     g = submit(project, funded, "image_to_video", "gen4_turbo", prompt_image=image.pk, ratio="1280:720")
-    pipeline.run_generation(generation_id=g.pk)
+    run.run_generation(generation_id=g.pk)
     waits = []
-    passes = pipeline.run_sweep(max_seconds=30, sleep=waits.append)
+    passes = poll.run_sweep(max_seconds=30, sleep=waits.append)
     g.refresh_from_db()
     assert passes >= 1 and g.status == Status.COPYING  # polled to success; the copy is its own job
     assert all(w <= 5.0 for w in waits)
     from generations.models import Lease
 
-    assert not Lease.is_held(pipeline.SWEEP_LEASE)
+    assert not Lease.is_held(poll.SWEEP_LEASE)
 
 
 def test_hold_is_resized_to_runways_estimate(project, funded, tmp_path, media_root, runway_emulator):
     image = make_asset(project, funded, "image 1280x720", tmp_path / "in")
     g = submit(project, funded, "image_upscale", "magnific_precision_upscaler_v2", image_uri=image.pk)
-    pipeline.run_generation(generation_id=g.pk)
+    run.run_generation(generation_id=g.pk)
     g.refresh_from_db()
     runways = math.ceil(g.create_response["estimatedCost"]["credits"])
     assert g.estimated_credits == runways
@@ -413,14 +416,14 @@ def test_hold_is_resized_to_runways_estimate(project, funded, tmp_path, media_ro
 
 def test_output_download_cut_off_is_retried(project, funded, image, runway_emulator):
     g = submit(project, funded, "image_to_video", "gen4_turbo", prompt_image=image.pk, ratio="1280:720")
-    pipeline.run_generation(generation_id=g.pk)
-    pipeline.sweep_once(now=timezone.now() + LATER)
+    run.run_generation(generation_id=g.pk)
+    poll.sweep_once(now=timezone.now() + LATER)
     runway_emulator.inject_fault(path="/_files/*", drop_connection=True, count=1)
-    pipeline.copy_outputs(generation_id=g.pk)
+    copy.copy_outputs(generation_id=g.pk)
     g.refresh_from_db()
     assert g.status == Status.COPYING and g.step_errors == 1  # transient: tried again later
     assert not g.outputs.exists()
-    pipeline.resume_stalled(now=timezone.now() + LATER)
-    pipeline.copy_outputs(generation_id=g.pk)
+    poll.resume_stalled(now=timezone.now() + LATER)
+    copy.copy_outputs(generation_id=g.pk)
     g.refresh_from_db()
     assert g.status == Status.SUCCEEDED and g.outputs.count() == 1

@@ -11,8 +11,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from credits import ledger
-from generations import catalog
+from generations import submit as submitting
 from generations.models import Generation, Output, Status
+from runway import catalog
 from tests.conftest import client_for
 from tests.generations import media_samples as samples
 from tests.generations.catalog_cases import invalid_examples, valid_params
@@ -86,7 +87,7 @@ def test_choosing_a_model_swaps_the_fields_partial_and_keeps_what_was_typed(edit
 def test_the_estimate_partial_is_loaded_when_the_credits_url_exists(editor_client, project):
     body = editor_client.get(new_url(project)).content.decode()
     try:
-        estimate = reverse("credits:estimate", args=[project.slug])
+        estimate = reverse("generations:estimate", args=[project.slug])
     except Exception:  # the credits pages are not installed
         assert 'id="estimate"' not in body
     else:
@@ -234,9 +235,9 @@ def test_card_partial_query_count(viewer_client, project, editor, django_assert_
 
 
 @pytest.mark.parametrize(("code", "family_text", "retry_enabled"), [
-    ("SAFETY.INPUT.TEXT", "moderation refused", False),
+    ("SAFETY.INPUT.TEXT", "content moderation rejected", False),
     ("ASSET.INVALID", "could not use one of the inputs", True),
-    ("INTERNAL.BAD_OUTPUT.CODE01", "Retrying usually works", True),
+    ("INTERNAL.BAD_OUTPUT.CODE01", "Trying again usually works", True),
 ])
 def test_failed_card_explains_and_offers_retry_unless_safety(editor_client, project, editor, code,
                                                              family_text, retry_enabled):
@@ -288,9 +289,7 @@ def test_generation_of_another_project_is_404(editor_client, project, editor):
 
 
 def submit(project, user, **params):
-    from generations.pipeline import submit_generation
-
-    return submit_generation(project=project, user=user, endpoint="text_to_video", model="gen4.5",
+    return submitting.submit_generation(project=project, user=user, endpoint="text_to_video", model="gen4.5",
                              params={"prompt_text": "A lighthouse", "ratio": "1280:720", "duration": 5, **params})
 
 

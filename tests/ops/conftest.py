@@ -8,7 +8,7 @@ import pytest
 from django.contrib.auth.models import Permission
 
 from credits import ledger
-from generations import pipeline
+from generations import submit as submitting
 from generations.models import Generation, Status
 from tests.conftest import client_for, make_user
 from tests.factories import drive, make_asset
@@ -31,7 +31,7 @@ def operator(db):
     """Staff with every permission of the Takes apps, but not a superuser."""
     user = make_user("opal", is_staff=True)
     user.user_permissions.set(Permission.objects.filter(
-        content_type__app_label__in=["accounts", "generations", "credits", "ops", "django_q"]))
+        content_type__app_label__in=["audit", "accounts", "assets", "generations", "gallery", "credits", "ops", "django_q"]))
     return user
 
 
@@ -59,7 +59,7 @@ def image(project, owner, tmp_path, media_root):
 
 def submit(project, user, image, **params) -> Generation:
     params = {"prompt_image": image.pk, "ratio": "1280:720", **params}
-    return pipeline.submit_generation(project=project, user=user, endpoint="image_to_video", model="gen4_turbo",
+    return submitting.submit_generation(project=project, user=user, endpoint="image_to_video", model="gen4_turbo",
                                       params=params)
 
 

@@ -31,7 +31,7 @@ def admin_urls() -> list[tuple[str, str]]:
                 kwargs = {}
                 converters = getattr(p.pattern, "converters", {})
                 for name in converters or re.compile(str(p.pattern)).groupindex:
-                    kwargs[name] = "ops" if name == "app_label" else "1"
+                    kwargs[name] = "audit" if name == "app_label" else "1"
                 if "content_type_id" in kwargs:
                     kwargs["object_id"] = "1"
                 found.append((p.name, reverse(f"admin:{p.name}", kwargs=kwargs)))
@@ -42,7 +42,7 @@ def admin_urls() -> list[tuple[str, str]]:
 
 def test_the_walk_covers_the_ops_pages():
     names = {name for name, _ in admin_urls()}
-    assert {"ops_queue_health", "ops_auditentry_export", "generations_generation_operate",
+    assert {"ops_queue_health", "audit_auditentry_export", "generations_generation_operate",
             "generations_generation_changelist", "accounts_project_budget", "accounts_user_changelist",
             "django_q_failure_changelist", "credits_account_changelist"} <= names
     assert len(names) > 60
@@ -80,4 +80,4 @@ def test_django_q_pages_refuse_staff_who_are_not_superusers(operator, superuser)
 def test_staff_see_the_console(ops_client):
     assert ops_client.get(reverse("admin:index")).status_code == 200
     assert ops_client.get(reverse("admin:ops_queue_health")).status_code == 200
-    assert ops_client.get(reverse("admin:ops_auditentry_changelist")).status_code == 200
+    assert ops_client.get(reverse("admin:audit_auditentry_changelist")).status_code == 200

@@ -10,10 +10,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from audit.log import record
 from credits import ledger
 from credits.models import OrgSnapshot
 from generations.models import Generation, Status
-from ops.audit import record
 from tests.conftest import client_for
 
 pytestmark = pytest.mark.django_db
@@ -31,20 +31,21 @@ def test_csv_export_streams_the_filtered_log(ops_client, operator, owner, projec
            after={"status": "CANCELLED"}, note="stuck for an hour")
     record(actor=operator, action="user.deactivate", obj=owner, before={"is_active": True},
            after={"is_active": False}, note="=HYPERLINK(\"http://evil\")")
-    rows = read_csv(ops_client.get(reverse("admin:ops_auditentry_export")))
+    rows = [r for r in read_csv(ops_client.get(reverse("admin:audit_auditentry_export")))
+            if r["action"] != "project.create"]  # the personas' own spaces, made by the fixtures
     assert [r["action"] for r in rows] == ["user.deactivate", "generation.cancel"]
     cancel = rows[1]
     assert cancel["actor"] == "opal" and cancel["object_type"] == "accounts.project"
     assert cancel["changed"] == "status" and '"CANCELLED"' in cancel["after"]
     assert rows[0]["note"].startswith("'=")  # spreadsheet formulas are defused
 
-    only = read_csv(ops_client.get(reverse("admin:ops_auditentry_export"), {"action": "generation.cancel"}))
+    only = read_csv(ops_client.get(reverse("admin:audit_auditentry_export"), {"action": "generation.cancel"}))
     assert [r["action"] for r in only] == ["generation.cancel"]
 
 
 def test_csv_action_on_selected_entries(ops_client, operator, project):
     entries = [record(actor=operator, action=f"test.{i}", obj=project) for i in range(3)]
-    response = ops_client.post(reverse("admin:ops_auditentry_changelist"),
+    response = ops_client.post(reverse("admin:audit_auditentry_changelist"),
                                {"action": "download_csv", "_selected_action": [entries[0].pk], "index": 0})
     assert [r["action"] for r in read_csv(response)] == ["test.0"]
 
@@ -52,11 +53,11 @@ def test_csv_action_on_selected_entries(ops_client, operator, project):
 def test_audit_log_is_read_only_and_browsable(ops_client, superuser, operator, project):
     entry = record(actor=operator, action="project.budget", obj=project, before={"budget": None},
                    after={"budget": 500})
-    html = ops_client.get(reverse("admin:ops_auditentry_changelist")).content.decode()
+    html = ops_client.get(reverse("admin:audit_auditentry_changelist")).content.decode()
     assert "project.budget" in html and "Download CSV" in html
     root = client_for(superuser)
-    assert root.get(reverse("admin:ops_auditentry_add")).status_code == 403
-    page = root.get(reverse("admin:ops_auditentry_change", args=[entry.pk])).content.decode()
+    assert root.get(reverse("admin:audit_auditentry_add")).status_code == 403
+    page = root.get(reverse("admin:audit_auditentry_change", args=[entry.pk])).content.decode()
     assert "&quot;budget&quot;: 500" in page and 'name="_save"' not in page
 
 
@@ -91,7 +92,7 @@ def test_queue_health_figures(ops_client, project, owner, runway_emulator, djang
     assert health.in_flight == 7 and health.attention == 1 and health.stale == 1
     assert {r["status"]: r["n"] for r in health.by_status if r["n"]} == {"RUNNING": 2, "SUBMITTING": 1,
                                                                            "THROTTLED": 4}
-    assert health.oldest == oldest and health.oldest_age >= timedelta(minutes=95)
+    assert health.oldest == oldest and health.now - health.oldest.created_at >= timedelta(minutes=95)
     assert [(f["code"], f["n"]) for f in health.failures] == [("SAFETY.INPUT.TEXT", 2), ("INTERNAL", 1)]
     turbo = next(m for m in health.models if m["model"] == "gen4_turbo")
     assert (turbo["throttled"], turbo["running"], turbo["max_concurrent"], turbo["at_limit"]) == (3, 2, 2, True)

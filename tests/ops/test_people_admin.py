@@ -7,12 +7,13 @@ import re
 import pytest
 from django.urls import reverse
 
+from accounts.actions import invite_member
 from accounts.models import Membership, Role, User
-from accounts.projects import invite_member
+from audit.models import AuditEntry
 from credits import ledger
-from generations import pipeline
+from generations import run
 from generations.models import Status
-from ops.models import AuditEntry
+from generations.submit import SubmissionError
 from tests.conftest import client_for
 from tests.ops.conftest import drive, submit
 
@@ -27,7 +28,7 @@ def user_action(client, action, *users):
 def test_deactivated_person_finishes_in_flight_work_but_cannot_start_more(ops_client, operator, project, funded,
                                                                           image, runway_emulator):
     in_flight = submit(project, funded, image)
-    pipeline.run_generation(generation_id=in_flight.pk)
+    run.run_generation(generation_id=in_flight.pk)
     in_flight.refresh_from_db()
     assert in_flight.status == Status.PENDING
 
@@ -38,9 +39,9 @@ def test_deactivated_person_finishes_in_flight_work_but_cannot_start_more(ops_cl
 
     assert drive(in_flight).status == Status.SUCCEEDED
     assert ledger.account_for(funded).held == 0
-    with pytest.raises(pipeline.SubmissionError, match="deactivated"):
+    with pytest.raises(SubmissionError, match="deactivated"):
         submit(project, funded, image)
-    assert client_for(funded).get(reverse("projects:detail", args=[project.slug])).status_code == 302
+    assert client_for(funded).get(reverse("generations:home", args=[project.slug])).status_code == 302
 
     entry = AuditEntry.objects.get(action="user.deactivate")
     assert entry.actor == operator and entry.object_id == str(funded.pk)
@@ -55,8 +56,8 @@ def test_reactivate_and_no_self_deactivation(ops_client, operator, owner):
     user_action(ops_client, "reactivate_selected", owner)
     owner.refresh_from_db()
     assert owner.is_active
-    assert list(AuditEntry.objects.order_by("id").values_list("action", flat=True)) == [
-        "user.deactivate", "user.reactivate"]
+    assert list(AuditEntry.objects.filter(action__startswith="user.").order_by("id")
+                .values_list("action", flat=True)) == ["user.deactivate", "user.reactivate"]
 
 
 def test_is_active_cannot_be_edited_by_hand(ops_client, owner):

@@ -1,0 +1,1 @@
+"""The files people upload to feed generations: the Asset model, probing, thumbnails, uploads."""

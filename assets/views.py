@@ -1,0 +1,127 @@
+"""A project's input assets: the list with its upload form, deletion, and their files."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.http import require_GET, require_http_methods
+
+from accounts.models import Role
+from assets import media
+from assets.actions import AssetError, create_asset, delete_asset
+from assets.forms import AssetUploadForm
+from assets.models import Asset, MediaKind
+from assets.uploads import ByteCountingUploadHandler
+from core.access import ROLE_NEEDED_MESSAGE, project_view
+from core.http import THUMB_TYPE, redirect_after_post, safe_next, serve_file
+
+ASSETS_PER_PAGE = 24
+
+
+def _assets_page(request, membership, *, form=None, status=200, partial=None):
+    project = membership.project
+    assets = Asset.objects.in_project(project).select_related("uploaded_by")
+    kind = request.GET.get("kind", "")
+    if kind in MediaKind.values:
+        assets = assets.filter(kind=kind)
+    else:
+        kind = ""
+    page = Paginator(assets, ASSETS_PER_PAGE).get_page(request.GET.get("page"))
+    context = {
+        "project": project,
+        "membership": membership,
+        "page": page,
+        "kind": kind,
+        "kinds": MediaKind.choices,
+        "form": form if form is not None else (AssetUploadForm() if membership.can_edit else None),
+        "next": safe_next(request, within=project.get_absolute_url()) or "",
+        "max_bytes": media.MAX_BYTES,
+    }
+    template = "assets/list.html"
+    if partial:
+        template += f"#{partial}"
+    elif request.htmx and request.method == "GET":
+        template += "#assets"
+    return TemplateResponse(request, template, context, status=status)
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+@project_view()
+def asset_list(request, membership):
+    if request.method == "GET":
+        return _assets_page(request, membership)
+    if not membership.can_edit:
+        raise PermissionDenied(ROLE_NEEDED_MESSAGE[Role.EDITOR])
+    # Our handler must be in place before anything reads the body, CSRF check included;
+    # the access check above reads none of it, so a stranger's upload is never stored.
+    request.upload_handlers = [ByteCountingUploadHandler(request)]
+    return csrf_protect(_asset_upload)(request, membership)
+
+
+def _asset_upload(request, membership):
+    data, files = request.POST, request.FILES  # parsing the body is what runs the handler
+    too_large = getattr(request.upload_handlers[0], "too_large", False)
+    form = AssetUploadForm(data, files, too_large=too_large)
+    status = 413 if too_large else 400
+    if form.is_valid():
+        try:
+            asset = create_asset(project=membership.project, user=request.user,
+                                 uploaded_file=form.cleaned_data["file"], name=form.cleaned_data["name"])
+        except media.MediaError as exc:
+            form.add_error("file", str(exc))
+        else:
+            messages.success(request, f"“{asset.name}” uploaded ({asset.get_kind_display().lower()}).")
+            target = safe_next(request, within=membership.project.get_absolute_url()) or reverse(
+                "assets:list", args=[membership.project.slug])
+            return redirect_after_post(request, target)
+    return _assets_page(request, membership, form=form, status=status,
+                        partial="upload" if request.htmx else None)
+
+
+@require_http_methods(["GET", "POST"])
+@project_view(Role.EDITOR)
+def asset_delete(request, membership, asset_id: int):
+    project = membership.project
+    asset = get_object_or_404(Asset.objects.in_project(project), pk=asset_id)
+    error = ""
+    if request.method == "POST":
+        try:
+            delete_asset(asset=asset)
+        except AssetError as exc:
+            error = str(exc)
+        else:
+            messages.success(request, f"“{asset.name}” was deleted.")
+            return redirect_after_post(request, reverse("assets:list", args=[project.slug]))
+    in_use = asset.used_by.count()
+    context = {"project": project, "membership": membership, "asset": asset, "error": error,
+               "in_use": in_use}
+    return TemplateResponse(request, "assets/delete.html", context,
+                            status=409 if error else 200)
+
+
+def _asset(membership, asset_id: int) -> Asset:
+    return get_object_or_404(Asset.objects.in_project(membership.project), pk=asset_id)
+
+
+@require_GET
+@project_view()
+def asset_file(request, membership, asset_id: int):
+    asset = _asset(membership, asset_id)
+    # The name people gave it, with the extension of the type we detected.
+    stem = asset.name.rsplit(".", 1)[0] or f"asset-{asset.pk}"
+    name = f"{stem}.{asset.file.name.rsplit('.', 1)[-1]}"
+    return serve_file(asset.file, content_type=asset.content_type, filename=name,
+                      as_attachment="download" in request.GET, range_header=request.headers.get("Range"))
+
+
+@require_GET
+@project_view()
+def asset_thumb(request, membership, asset_id: int):
+    asset = _asset(membership, asset_id)
+    return serve_file(asset.thumbnail, content_type=THUMB_TYPE, filename=f"asset-{asset.pk}-thumb.jpg")

@@ -1,0 +1,125 @@
+"""HTTP helpers every app's views share: where to go next, how to redirect, how to serve a file.
+
+Stored media are never public static files: the filesystem storage streams through Django with
+the content type we detected and `nosniff`; S3 storage answers with a short signed URL instead.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from django.core.files.storage import FileSystemStorage
+from django.db.models.fields.files import FieldFile
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpResponse,
+    HttpResponseRedirect,
+    StreamingHttpResponse,
+)
+from django.shortcuts import redirect
+from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
+from django_htmx.http import HttpResponseClientRedirect
+
+
+def safe_next(request, *, within: str = "") -> str | None:
+    """The `next` URL of the request when it stays on this site (and starts with `within`), else None."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and target.startswith(within) and url_has_allowed_host_and_scheme(
+            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return target
+    return None
+
+
+def redirect_after_post(request, url: str) -> HttpResponse:
+    """PRG for plain posts; htmx follows with a client-side redirect."""
+    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+
+
+THUMB_TYPE = "image/jpeg"  # every poster and thumbnail we make
+RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+CHUNK = 256 * 1024
+
+
+def _ascii_name(name: str) -> str:
+    return "".join(c if c.isascii() and c.isprintable() and c not in '"\\' else "_" for c in name)
+
+
+def _byte_range(header: str, size: int) -> tuple[int, int] | None:
+    """(first, last) byte of a single `Range: bytes=` request, or None when it can't be met."""
+    match = RANGE.match(header.strip())
+    if not match or match.groups() == ("", ""):
+        return None
+    first, last = match.groups()
+    if first == "":  # a suffix: the last N bytes
+        length = int(last)
+        if length == 0:
+            return None
+        return max(0, size - length), size - 1
+    start = int(first)
+    end = min(int(last), size - 1) if last else size - 1
+    if start >= size or start > end:
+        return None
+    return start, end
+
+
+def _read(handle, start: int, length: int) -> Iterator[bytes]:
+    with handle:
+        handle.seek(start)
+        while length > 0:
+            chunk = handle.read(min(CHUNK, length))
+            if not chunk:
+                break
+            length -= len(chunk)
+            yield chunk
+
+
+def _partial(handle, *, range_header: str, content_type: str, disposition: str | None) -> HttpResponse:
+    size = handle.size
+    wanted = _byte_range(range_header, size)
+    if wanted is None:
+        handle.close()
+        response = HttpResponse(status=416)
+        response["Content-Range"] = f"bytes */{size}"
+        return response
+    start, end = wanted
+    response = StreamingHttpResponse(_read(handle, start, end - start + 1), status=206, content_type=content_type)
+    response["Content-Range"] = f"bytes {start}-{end}/{size}"
+    response["Content-Length"] = str(end - start + 1)
+    if disposition:
+        response["Content-Disposition"] = disposition
+    return response
+
+
+def serve_file(fieldfile: FieldFile, *, content_type: str, filename: str,
+               as_attachment: bool = False, range_header: str | None = None) -> HttpResponse:
+    """Stream a stored file (or redirect to a signed URL) with safe headers; honours one byte range."""
+    if not fieldfile:
+        raise Http404("No such file")
+    storage = fieldfile.storage
+    disposition = "attachment" if as_attachment else "inline"
+    if not isinstance(storage, FileSystemStorage):
+        # S3-compatible storage: a short-lived signed URL that carries our headers with it.
+        url = storage.url(fieldfile.name, parameters={
+            "ResponseContentType": content_type,
+            "ResponseContentDisposition": f'{disposition}; filename="{_ascii_name(filename)}"',
+        })
+        response: HttpResponse = HttpResponseRedirect(url)
+    else:
+        try:
+            handle = storage.open(fieldfile.name, "rb")
+        except FileNotFoundError:
+            raise Http404("No such file") from None
+        if range_header:
+            # Players seek in video and audio with byte ranges.
+            response = _partial(handle, range_header=range_header, content_type=content_type,
+                                disposition=content_disposition_header(as_attachment, filename))
+        else:
+            response = FileResponse(handle, content_type=content_type, as_attachment=as_attachment,
+                                    filename=filename)
+        response["Accept-Ranges"] = "bytes"
+        response["Content-Security-Policy"] = "sandbox"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, max-age=300"
+    return response

@@ -1,0 +1,1 @@
+"""Every output kept and found again: tags, favourites, search, ZIPs and share links."""

@@ -1,0 +1,55 @@
+"""Tags on outputs and the revocable public links that share one output."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from accounts.models import Project
+from generations.models import Output
+
+
+class Tag(models.Model):
+    """A label a project puts on its outputs."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="tags")
+    name = models.CharField(max_length=40)
+    outputs = models.ManyToManyField(Output, blank=True, related_name="tags", db_table="generations_output_tags")
+
+    class Meta:
+        ordering = ["name"]
+        db_table = "generations_tag"  # tables keep the names they had inside the generations app
+        constraints = [models.UniqueConstraint(fields=["project", "name"], name="tag_unique_per_project")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def new_share_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class ShareLink(models.Model):
+    """A revocable, unguessable public link to one output."""
+
+    output = models.ForeignKey(Output, on_delete=models.CASCADE, related_name="share_links")
+    token = models.CharField(max_length=64, unique=True, default=new_share_token, editable=False)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        db_table = "generations_sharelink"
+        constraints = [models.UniqueConstraint(fields=["output"], condition=Q(revoked_at__isnull=True),
+                                               name="one_active_share_link_per_output")]
+
+    def __str__(self) -> str:
+        return f"Share link for output {self.output_id}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

@@ -1,0 +1,98 @@
+"""Finding outputs in a project's gallery: filters, prompt search and sorting.
+
+Search: every word of the query appearing in the prompt (`icontains`) always
+matches, on any database. On PostgreSQL, full-text search (English stemming,
+`websearch` syntax: quotes, `or`, `-word`) widens that, so "sailing" finds
+"the boat sails".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django.contrib.postgres.search import SearchQuery, SearchVector
+from django.db import connection
+from django.db.models import F, Q, QuerySet
+from django.utils import timezone
+
+from accounts.models import Project
+from generations.models import Output
+
+SEARCH_WORDS = 8
+
+SORTS = {
+    "newest": ("-created_at", "-id"),
+    "oldest": ("created_at", "id"),
+    "largest": ("-size", "-id"),
+    # PostgreSQL puts NULLs first in a descending sort; images and audio-less rows go last everywhere.
+    "longest": (F("duration").desc(nulls_last=True), "-id"),
+}
+
+# The columns a gallery card shows; nothing else is read for a page of results.
+CARD_FIELDS = (
+    "id", "project_id", "generation_id", "index", "kind", "content_type", "size", "width",
+    "height", "duration", "thumbnail", "file", "is_favourite", "created_at",
+    "generation__id", "generation__endpoint", "generation__model", "generation__prompt",
+    "generation__created_by_id", "generation__created_by__id", "generation__created_by__username",
+    "generation__created_by__first_name", "generation__created_by__last_name",
+)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What a person asked the gallery for; empty values mean "any"."""
+
+    kind: str = ""
+    endpoint: str = ""
+    model: str = ""
+    member: int | None = None
+    since: date | None = None
+    until: date | None = None
+    favourites: bool = False
+    tag: str = ""
+    text: str = ""
+    sort: str = "newest"
+
+
+def _day_start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def _matching_prompt(outputs: QuerySet[Output], text: str) -> QuerySet[Output]:
+    words = text.split()[:SEARCH_WORDS]
+    if not words:
+        return outputs
+    every_word = Q()
+    for word in words:
+        every_word &= Q(generation__prompt__icontains=word)
+    if connection.vendor != "postgresql":
+        return outputs.filter(every_word)
+    query = SearchQuery(" ".join(words), config="english", search_type="websearch")
+    return outputs.annotate(prompt_search=SearchVector("generation__prompt", config="english")).filter(
+        Q(prompt_search=query) | every_word)
+
+
+def search_outputs(*, project: Project, filters: Filters) -> QuerySet[Output]:
+    """The project's outputs matching `filters`, sorted, with what a card shows and no more."""
+    outputs = Output.objects.in_project(project)
+    if filters.kind:
+        outputs = outputs.filter(kind=filters.kind)
+    if filters.endpoint:
+        outputs = outputs.filter(generation__endpoint=filters.endpoint)
+    if filters.model:
+        outputs = outputs.filter(generation__model=filters.model)
+    if filters.member:
+        outputs = outputs.filter(generation__created_by_id=filters.member)
+    # Bounds as instants, so the created_at index serves the range.
+    if filters.since:
+        outputs = outputs.filter(created_at__gte=_day_start(filters.since))
+    if filters.until:
+        outputs = outputs.filter(created_at__lt=_day_start(filters.until + timedelta(days=1)))
+    if filters.favourites:
+        outputs = outputs.filter(is_favourite=True)
+    if filters.tag:
+        outputs = outputs.filter(tags__project=project, tags__name=filters.tag)
+    outputs = _matching_prompt(outputs, filters.text)
+    return (outputs.select_related("generation__created_by").only(*CARD_FIELDS)
+            .prefetch_related("tags").order_by(*SORTS.get(filters.sort, SORTS["newest"])))

@@ -1,0 +1,360 @@
+"""The gallery of one project: find outputs, act on them, share them: /p/<slug>/gallery/…"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Prefetch
+from django.http import Http404, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.models import Membership, Role
+from assets.models import Asset, MediaKind
+from core.access import project_view
+from core.http import redirect_after_post, safe_next
+from gallery import actions, search, zips
+from gallery.models import ShareLink, Tag
+from generations.models import Generation, Output
+from runway import catalog
+
+OUTPUTS_PER_PAGE = 24
+SORT_CHOICES = [("newest", "Newest first"), ("oldest", "Oldest first"),
+                ("largest", "Largest first"), ("longest", "Longest first")]
+
+
+class GalleryFilterForm(forms.Form):
+    """The gallery's filters, all optional; bad values are reported, never guessed at."""
+
+    q = forms.CharField(label="Search prompts", required=False, max_length=200,
+                        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Words of the prompt"}))
+    kind = forms.ChoiceField(label="Kind", required=False, choices=[("", "Any kind"), *MediaKind.choices])
+    endpoint = forms.ChoiceField(label="Endpoint", required=False)
+    model = forms.ChoiceField(label="Model", required=False)
+    member = forms.TypedChoiceField(label="Made by", required=False, coerce=int, empty_value=None)
+    since = forms.DateField(label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(label="To", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    tag = forms.ChoiceField(label="Tag", required=False)
+    favourites = forms.BooleanField(label="Favourites only", required=False)
+    sort = forms.ChoiceField(label="Sort", required=False, choices=SORT_CHOICES)
+
+    def __init__(self, *args, members, tags, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["endpoint"].choices = [("", "Any endpoint"),
+                                           *((e.key, e.label) for e in catalog.ENDPOINTS.values())]
+        self.fields["model"].choices = [("", "Any model"), *sorted(
+            {(m.id, m.label) for m in catalog.all_models()}, key=lambda c: c[1])]
+        self.fields["member"].choices = [("", "Anyone"), *((m.user_id, m.user.display_name) for m in members)]
+        self.fields["tag"].choices = [("", "Any tag"), *((t.name, t.name) for t in tags)]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("since") and data.get("until") and data["since"] > data["until"]:
+            raise forms.ValidationError("The “From” date is after the “To” date.")
+        return data
+
+    def filters(self) -> search.Filters:
+        d = self.cleaned_data
+        return search.Filters(kind=d["kind"], endpoint=d["endpoint"], model=d["model"], member=d["member"],
+                               since=d["since"], until=d["until"], favourites=d["favourites"],
+                               tag=d["tag"], text=d["q"], sort=d["sort"] or "newest")
+
+
+def _output(membership, output_id: int) -> Output:
+    return get_object_or_404(
+        Output.objects.in_project(membership.project).select_related("generation__created_by"),
+        pk=output_id)
+
+
+def _may_delete(membership, output: Output) -> bool:
+    return membership.is_owner or (membership.can_edit and output.generation.created_by_id
+                                   == membership.user_id)
+
+
+def _query_without_page(request) -> str:
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
+# --- the grid ---------------------------------------------------------------------------
+
+
+@require_GET
+@project_view()
+def gallery_index(request, membership):
+    project = membership.project
+    members = list(Membership.objects.filter(project=project).select_related("user")
+                   .only("user_id", "user__username", "user__first_name", "user__last_name"))
+    tags = list(Tag.objects.filter(project=project).only("name"))
+    form = GalleryFilterForm(request.GET or None, members=members, tags=tags)
+    status = 200
+    if form.is_bound and not form.is_valid():
+        status = 400
+        filters = search.Filters()
+    else:
+        filters = form.filters() if form.is_bound else search.Filters()
+    outputs = search.search_outputs(project=project, filters=filters)
+    page = Paginator(outputs, OUTPUTS_PER_PAGE).get_page(request.GET.get("page"))
+    context = {
+        "project": project,
+        "membership": membership,
+        "form": form,
+        "page": page,
+        "filtered": filters != search.Filters(),
+        "query": _query_without_page(request),
+        "zip_max": zips.ZIP_MAX_ITEMS,
+    }
+    template = "gallery/page.html" + ("#results" if request.htmx else "")
+    return TemplateResponse(request, template, context, status=status)
+
+
+# --- one output -------------------------------------------------------------------------
+
+
+def _params_display(generation: Generation, inputs: dict[int, Asset]) -> list[tuple[str, str]]:
+    """Each setting as (label, value) in the model's field order; asset ids shown by name."""
+    try:
+        fields = {f.name: f for f in catalog.get_model(generation.endpoint, generation.model).fields}
+    except catalog.UnknownModel:
+        fields = {}
+    params = generation.params or {}
+    names = [n for n in fields if n in params] + sorted(n for n in params if n not in fields)
+    rows = []
+    for name in names:
+        value = params[name]
+        f = fields.get(name)
+        label = f.label if f else name
+        if f is not None and f.kind in ("asset", "assets"):
+            ids = value if isinstance(value, list) else [value]
+            value = ", ".join(inputs[i].name if i in inputs else f"asset {i} (deleted)" for i in ids)
+        elif isinstance(value, bool):
+            value = "on" if value else "off"
+        rows.append((label, str(value)))
+    return rows
+
+
+def _detail_context(membership, output: Output) -> dict:
+    generation = output.generation
+    inputs = list(generation.inputs.select_related("source_output__generation"))
+    made_from_here = (Generation.objects.in_project(membership.project)
+                      .filter(inputs__source_output=output).distinct()
+                      .select_related("created_by")
+                      .prefetch_related(Prefetch("outputs", Output.objects.only(
+                          "id", "generation_id", "kind", "thumbnail", "created_at"))))
+    share = output.share_links.filter(revoked_at=None).select_related("created_by").first()
+    return {
+        "project": membership.project,
+        "membership": membership,
+        "output": output,
+        "generation": generation,
+        "inputs": inputs,
+        "params": _params_display(generation, {a.pk: a for a in inputs}),
+        "model_label": generation.display_label,
+        "made_from_here": made_from_here,
+        "siblings": generation.outputs.exclude(pk=output.pk).only("id", "kind", "thumbnail"),
+        "share": share,
+        "follow_ups": actions.follow_ups(output),
+        "reuse_url": actions.reuse_url(generation),
+        "tags": output.tags.all(),
+        "tags_text": ", ".join(t.name for t in output.tags.all()),
+        "may_delete": _may_delete(membership, output),
+    }
+
+
+def _detail(request, membership, output, *, partial: str | None = None, status: int = 200, **extra):
+    context = {**_detail_context(membership, output), **extra}
+    template = "gallery/detail.html" + (f"#{partial}" if partial and request.htmx else "")
+    return TemplateResponse(request, template, context, status=status)
+
+
+@require_GET
+@project_view()
+def output_detail(request, membership, output_id: int):
+    return _detail(request, membership, _output(membership, output_id))
+
+
+@require_POST
+@project_view(Role.EDITOR)
+def output_favourite(request, membership, output_id: int):
+    output = _output(membership, output_id)
+    wanted = request.POST.get("favourite", "")
+    if wanted not in ("1", "0"):
+        messages.error(request, "Say whether to add or remove the favourite.")
+        return _detail(request, membership, output, partial="favourite", status=400)
+    actions.set_favourite(output=output, favourite=wanted == "1")
+    if request.htmx:
+        return TemplateResponse(request, "gallery/detail.html#favourite",
+                                {"project": membership.project, "membership": membership, "output": output})
+    return redirect(safe_next(request, within=membership.project.get_absolute_url()) or _detail_url(output, membership))
+
+
+def _detail_url(output: Output, membership) -> str:
+    return reverse("gallery:output", args=[membership.project.slug, output.pk])
+
+
+@require_POST
+@project_view(Role.EDITOR)
+def output_tags(request, membership, output_id: int):
+    output = _output(membership, output_id)
+    text = request.POST.get("tags", "")
+    try:
+        names = actions.parse_tags(text)
+    except actions.GalleryError as exc:
+        return _detail(request, membership, output, partial="tags", status=400, tags_error=str(exc),
+                       tags_text_sent=text)
+    actions.set_tags(output=output, names=names)
+    if request.htmx:
+        return _detail(request, membership, output, partial="tags", tags_saved=True)
+    messages.success(request, "Tags saved." if names else "Tags removed.")
+    return redirect(_detail_url(output, membership))
+
+
+@require_POST
+@project_view(Role.EDITOR)
+def output_use(request, membership, output_id: int):
+    """Make the output an asset of the project, then go on to the form that uses it."""
+    project = membership.project
+    output = _output(membership, output_id)
+    follow = request.POST.get("follow", "")
+    allowed = dict(actions.FOLLOW_UPS.get(output.kind, ()))
+    if follow and follow not in allowed:
+        messages.error(request, "That follow-up doesn't take this kind of output.")
+        return _detail(request, membership, output, status=400)
+    try:
+        asset = actions.use_output_as_asset(output=output, user=request.user)
+    except OSError:
+        messages.error(request, "The stored file could not be read; nothing was copied. Try again later.")
+        return _detail(request, membership, output, status=409)
+    if follow:
+        return redirect_after_post(request, actions.follow_up_url(project=project, asset=asset, endpoint=follow))
+    messages.success(request, f"“{asset.name}” is now an asset of {project.name}.")
+    return redirect_after_post(request, safe_next(request, within=project.get_absolute_url()) or reverse("assets:list", args=[project.slug]))
+
+
+# --- several outputs: ZIP and delete ----------------------------------------------------
+
+
+class SelectionError(Exception):
+    """A selection of outputs that can't be acted on, with a message to show."""
+
+
+def _selection(membership, ids: list[str]) -> list[Output]:
+    """The selected outputs of this project; SelectionError for an empty or malformed selection.
+
+    An id that isn't one of this project's outputs is a 404, whatever else was selected.
+    """
+    if not ids:
+        raise SelectionError("Select one or more outputs first.")
+    if len(ids) > zips.ZIP_MAX_ITEMS:
+        raise SelectionError(f"Select at most {zips.ZIP_MAX_ITEMS} outputs at a time.")
+    try:
+        wanted = {int(i) for i in ids}
+    except ValueError:
+        raise SelectionError("The selection was not understood; pick the outputs again.") from None
+    outputs = list(Output.objects.in_project(membership.project).filter(pk__in=wanted)
+                   .select_related("generation").order_by("-created_at", "-id"))
+    if len(outputs) != len(wanted):
+        raise Http404("No such output")
+    return outputs
+
+
+def _selection_problem(request, membership, message: str, status: int = 400):
+    messages.error(request, message)
+    return TemplateResponse(request, "gallery/problem.html",
+                            {"project": membership.project, "membership": membership}, status=status)
+
+
+@require_GET
+@project_view()
+def outputs_zip(request, membership):
+    try:
+        outputs = _selection(membership, request.GET.getlist("ids"))
+    except SelectionError as exc:
+        return _selection_problem(request, membership, str(exc))
+    # Checked before the first byte goes out: a missing file is a clear error, not a short ZIP.
+    missing = [o for o in outputs if not o.file or not o.file.storage.exists(o.file.name)]
+    if missing:
+        return _selection_problem(
+            request, membership,
+            f"{len(missing)} of the selected files can't be read from storage right now; "
+            "nothing was downloaded.", status=409)
+    response = StreamingHttpResponse(zips.stream_zip(outputs), content_type="application/zip")
+    name = f"takes-{membership.project.slug}-{len(outputs)}-outputs.zip"  # a slug is ASCII
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+@project_view(Role.EDITOR)
+def outputs_delete(request, membership):
+    project = membership.project
+    data = request.POST if request.method == "POST" else request.GET
+    try:
+        outputs = _selection(membership, data.getlist("ids"))
+    except SelectionError as exc:
+        return _selection_problem(request, membership, str(exc))
+    not_yours = [o for o in outputs if not _may_delete(membership, o)]
+    if not_yours:
+        raise PermissionDenied(
+            f"{len(not_yours)} of the selected outputs were made by someone else; "
+            "only the person who made an output, or an owner, can delete it.")
+    if request.method == "POST":
+        count = actions.delete_outputs(outputs=outputs)
+        messages.success(request, f"Deleted {count} output{'s' if count != 1 else ''}.")
+        return redirect_after_post(request, reverse("gallery:index", args=[project.slug]))
+    return TemplateResponse(request, "gallery/delete.html",
+                            {"project": project, "membership": membership, "outputs": outputs})
+
+
+# --- share links ------------------------------------------------------------------------
+
+
+@require_POST
+@project_view(Role.EDITOR)
+def output_share(request, membership, output_id: int):
+    output = _output(membership, output_id)
+    link = actions.share_output(output=output, user=request.user)
+    if request.htmx:
+        return _detail(request, membership, output, partial="share")
+    messages.success(request, "Share link ready: anyone with it can see this output until you revoke it.")
+    return redirect(_detail_url(output, membership) + f"#share-{link.pk}")
+
+
+@require_POST
+@project_view(Role.EDITOR)
+def share_revoke(request, membership, link_id: int):
+    project = membership.project
+    link = get_object_or_404(ShareLink.objects.filter(output__project=project).select_related("output"),
+                             pk=link_id)
+    if not (membership.is_owner or link.created_by_id == request.user.pk):
+        raise PermissionDenied("Only the person who made this link, or an owner, can revoke it.")
+    if actions.revoke_share_link(link=link):
+        messages.success(request, "Share link revoked; it stopped working at once.")
+    else:
+        messages.info(request, "That link was already revoked.")
+    if request.htmx and request.POST.get("from") == "detail":
+        return _detail(request, membership, _output(membership, link.output_id), partial="share")
+    return redirect_after_post(request, safe_next(request, within=project.get_absolute_url())
+                     or reverse("gallery:output", args=[project.slug, link.output_id]))
+
+
+@require_GET
+@project_view(Role.OWNER)
+def share_list(request, membership):
+    project = membership.project
+    links = (ShareLink.objects.filter(output__project=project)
+             .select_related("output__generation", "created_by"))
+    if request.GET.get("show") != "all":
+        links = links.filter(revoked_at=None)
+    page = Paginator(links, 50).get_page(request.GET.get("page"))
+    return TemplateResponse(request, "gallery/shares.html", {
+        "project": project, "membership": membership, "page": page,
+        "show_all": request.GET.get("show") == "all",
+    })

@@ -1,0 +1,113 @@
+"""Copying a finished task's outputs into our storage, once each, then finishing the generation."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from django.core.files import File
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from assets import media
+from runway import client as runway
+from runway import downloads
+
+from .jobs import backoff
+from .models import Generation, Output, Status
+from .outcome import fail, settle_credits
+
+log = logging.getLogger(__name__)
+
+COPY_ATTEMPTS = 6
+
+
+def output_name(generation: Generation, index: int, extension: str) -> str:
+    """The deterministic storage key of one output."""
+    return f"outputs/{generation.project_id}/{generation.pk}/{index}{extension}"
+
+
+def _store_output(generation: Generation, index: int, path: Path) -> None:
+    info = media.probe(str(path), max_side=None, min_bytes=1)
+    name = output_name(generation, index, info.extension)
+    if default_storage.exists(name):
+        default_storage.delete(name)  # left by a worker that died before recording it
+    with path.open("rb") as fp:
+        stored = default_storage.save(name, File(fp, name=Path(name).name))
+    thumb_name = ""
+    thumb_path = path.with_suffix(".thumb.jpg")
+    try:
+        media.make_thumbnail(str(path), info, str(thumb_path))
+        with thumb_path.open("rb") as fp:
+            thumb_name = default_storage.save(f"thumbs/{generation.project_id}/{generation.pk}-{index}.jpg", File(fp))
+    except media.MediaError:
+        log.warning("No thumbnail for output %s of generation %s", index, generation.pk)
+    finally:
+        thumb_path.unlink(missing_ok=True)
+    try:
+        with transaction.atomic():
+            Output.objects.create(
+                project_id=generation.project_id, generation=generation, index=index, file=stored,
+                thumbnail=thumb_name, kind=info.kind, content_type=info.content_type, size=info.size,
+                width=info.width, height=info.height, duration=info.duration, sha256=info.sha256,
+            )
+    except IntegrityError:
+        # Another worker recorded this output first; keep theirs.
+        if stored != Output.objects.get(generation=generation, index=index).file.name:
+            default_storage.delete(stored)
+        if thumb_name:
+            default_storage.delete(thumb_name)
+
+
+def copy_outputs(*, generation_id: int) -> None:
+    """Stream each output into our storage once, then finish the generation and settle its credits."""
+    generation = Generation.objects.select_related("project").filter(pk=generation_id).first()
+    if generation is None or generation.status != Status.COPYING:
+        return
+    urls = list((generation.task_json or {}).get("output") or [])
+    done = set(generation.outputs.values_list("index", flat=True))
+    refreshed = False
+    index = 0
+    while index < len(urls):
+        if index in done:
+            index += 1
+            continue
+        try:
+            path = downloads.fetch_to_temp(urls[index])
+        except downloads.DownloadError as error:
+            if error.expired and not refreshed:
+                refreshed = True
+                try:
+                    state = runway.retrieve_task(generation.runway_task_id)
+                except runway.RunwayError as exc:
+                    _copy_problem(generation, f"Could not refresh the output links: {exc.message}", transient=True)
+                    return
+                urls = list(state.output) or urls
+                Generation.objects.filter(pk=generation.pk).update(task_json=state.raw)
+                continue
+            _copy_problem(generation, str(error), transient=error.transient)
+            return
+        try:
+            _store_output(generation, index, path)
+        except media.MediaError as error:
+            _copy_problem(generation, f"Runway's output is not usable media: {error}", transient=False)
+            return
+        finally:
+            path.unlink(missing_ok=True)
+        index += 1
+    if generation.transition(Status.COPYING, Status.SUCCEEDED, next_poll_at=None, progress=1.0):
+        settle_credits(generation)
+
+
+def _copy_problem(generation: Generation, message: str, *, transient: bool) -> None:
+    attempts = generation.step_errors + 1
+    if transient and attempts < COPY_ATTEMPTS:
+        Generation.objects.filter(pk=generation.pk, status=Status.COPYING).update(
+            step_errors=attempts, next_poll_at=timezone.now() + backoff(attempts), attention_reason=message[:300]
+        )
+        return
+    # Runway made (and billed) the output, but we could not keep it: the settlement charges it,
+    # since Runway's own outcome (in task_json) is SUCCEEDED.
+    fail(generation, Status.COPYING, message=f"The result could not be saved: {message}", code="COPY.FAILED",
+         raw=message)

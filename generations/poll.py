@@ -1,0 +1,191 @@
+"""Following generations at Runway: one sweep polls every task that is due, concurrently.
+
+The sweep runs under a lease so that one worker polls at a time; it records each
+reply with a compare-and-set move, and brings back work whose job was lost.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import IntegrityError
+from django.db.models import Q
+from django.utils import timezone
+
+from runway import client as runway
+
+from . import jobs
+from .failures import human_failure
+from .jobs import backoff
+from .models import AT_RUNWAY, Generation, Lease, Status
+from .outcome import fail, flag_for_ops, settle_credits
+
+POLL_INTERVAL = timedelta(seconds=5)  # Runway updates a task about every 5 s
+THROTTLED_MAX_INTERVAL = timedelta(seconds=30)
+STALE_STEP = timedelta(minutes=3)  # longer than any single step's outside call
+SWEEP_LEASE = "poll-sweep"
+POLL_THREADS = 16
+STALLED_SUBMISSION = "A worker stopped during submission; Runway may or may not have the task."
+
+
+@dataclass
+class SweepStats:
+    polled: int = 0
+    http_calls: int = 0
+    finished: int = 0
+    errors: int = 0
+    resumed: int = 0
+    flagged: int = 0
+    statuses: dict[str, int] = field(default_factory=dict)
+
+
+def _next_poll(generation: Generation, status: str, now: datetime) -> datetime:
+    if status == Status.THROTTLED:
+        # Queued at Runway: look less often the longer it waits.
+        waited = (now - (generation.submitted_at or now)).total_seconds()
+        return now + min(THROTTLED_MAX_INTERVAL, max(POLL_INTERVAL, timedelta(seconds=waited / 4)))
+    return now + POLL_INTERVAL
+
+
+def apply_task_state(*, generation: Generation, state: runway.TaskState | runway.RunwayError,
+                     now: datetime | None = None) -> str:
+    """Record one poll result; returns what happened ("progress", "finished", "error", "copying")."""
+    now = now or timezone.now()
+    if isinstance(state, runway.TaskNotFound):
+        fail(generation, AT_RUNWAY, message="Runway no longer has this task (it was deleted or lost). "
+             "Nothing was charged for it.", code="TASK.LOST", raw=state.message)
+        return "finished"
+    if isinstance(state, runway.RunwayError):
+        errors = generation.poll_errors + 1
+        Generation.objects.filter(pk=generation.pk, status__in=AT_RUNWAY).update(
+            poll_errors=errors, next_poll_at=now + backoff(errors, state.retry_after)
+        )
+        return "error"
+    if state.status in AT_RUNWAY:
+        fields: dict[str, Any] = {"progress": min(1.0, max(0.0, state.progress)), "poll_errors": 0,
+                                  "next_poll_at": _next_poll(generation, state.status, now), "task_json": state.raw}
+        if state.status == Status.RUNNING and not generation.started_at:
+            fields["started_at"] = now
+        generation.transition(AT_RUNWAY, state.status, **fields)
+        return "progress"
+    if state.status == "SUCCEEDED":
+        if generation.transition(AT_RUNWAY, Status.COPYING, task_json=state.raw, progress=1.0, cost_credits=state.cost,
+                                 next_poll_at=now + backoff(1), poll_errors=0, step_errors=0):
+            jobs.enqueue("generations.tasks.copy_outputs", generation.pk)
+        return "copying"
+    if state.status == "FAILED":
+        fail(generation, AT_RUNWAY, message=human_failure(state.failure_code, state.failure),
+             code=state.failure_code or "INTERNAL", raw=state.failure, task_json=state.raw, cost_credits=state.cost)
+        return "finished"
+    if state.status == "CANCELLED":
+        if generation.transition(AT_RUNWAY, Status.CANCELLED, task_json=state.raw, cost_credits=state.cost,
+                                 next_poll_at=None):
+            settle_credits(generation)
+        return "finished"
+    return "error"
+
+
+def _fetch_states(generations: list[Generation]) -> list[runway.TaskState | runway.RunwayError]:
+    def one(task_id: str):
+        try:
+            return runway.retrieve_task(task_id)
+        except runway.RunwayError as error:
+            return error
+
+    if len(generations) <= 1:
+        return [one(g.runway_task_id) for g in generations]
+    with ThreadPoolExecutor(max_workers=min(POLL_THREADS, len(generations))) as pool:
+        return list(pool.map(one, [g.runway_task_id for g in generations]))
+
+
+def resume_stalled(*, now: datetime | None = None) -> tuple[int, int]:
+    """Bring back work whose job was lost or is due again; flag uncertain submissions. (resumed, flagged)"""
+    now = now or timezone.now()
+    stale = now - STALE_STEP
+    flagged = 0
+    for generation in Generation.objects.filter(status=Status.SUBMITTING, runway_task_id="", needs_attention=False,
+                                                updated_at__lte=stale):
+        flagged += flag_for_ops(generation=generation, reason=STALLED_SUBMISSION)
+    resumed = 0
+    # An upload that stopped halfway starts over from QUEUED (uploads are idempotent).
+    Generation.objects.filter(status=Status.UPLOADING, updated_at__lte=stale).update(
+        status=Status.QUEUED, next_poll_at=None
+    )
+    pre_submit = Generation.objects.filter(
+        Q(next_poll_at__lte=now) | Q(next_poll_at__isnull=True, updated_at__lte=stale), status=Status.QUEUED
+    ).values_list("pk", flat=True)
+    for pk in pre_submit:
+        # Touch the row so the next sweep does not queue it again while this job waits.
+        Generation.objects.filter(pk=pk).update(updated_at=timezone.now(), next_poll_at=None)
+        jobs.enqueue("generations.tasks.run_generation", pk)
+        resumed += 1
+    for pk in Generation.objects.filter(status=Status.COPYING, next_poll_at__lte=now).values_list("pk", flat=True):
+        Generation.objects.filter(pk=pk).update(next_poll_at=timezone.now() + STALE_STEP)
+        jobs.enqueue("generations.tasks.copy_outputs", pk)
+        resumed += 1
+    return resumed, flagged
+
+
+def sweep_once(*, now: datetime | None = None, limit: int = 2000) -> SweepStats:
+    """One pass: poll every generation due at Runway and resume anything stalled."""
+    now = now or timezone.now()
+    stats = SweepStats()
+    due = list(Generation.objects.due_for_poll(now).only(
+        "pk", "status", "runway_task_id", "submitted_at", "started_at", "poll_errors", "estimated_credits",
+        "created_by_id", "project_id",
+    ).order_by("next_poll_at")[:limit])
+    states = _fetch_states(due)
+    stats.polled = stats.http_calls = len(due)
+    for generation, state in zip(due, states, strict=True):
+        outcome = apply_task_state(generation=generation, state=state, now=now)
+        stats.statuses[outcome] = stats.statuses.get(outcome, 0) + 1
+        stats.errors += outcome == "error"
+        stats.finished += outcome in ("finished", "copying")
+    stats.resumed, stats.flagged = resume_stalled(now=now)
+    return stats
+
+
+def work_remains() -> bool:
+    """True while anything is in flight that a sweep should look after."""
+    return Generation.objects.in_flight().filter(needs_attention=False).exists()
+
+
+def ensure_sweep() -> None:
+    """Queue the poll sweep unless one is already running."""
+    if not Lease.is_held(SWEEP_LEASE):
+        jobs.enqueue("generations.tasks.poll_sweep")
+
+
+def run_sweep(*, max_seconds: float = 50.0, sleep=None) -> int:
+    """The poll loop a worker runs under a lease; re-arms itself while work remains. Returns passes."""
+    sleep = sleep or time.sleep
+    holder = secrets.token_hex(8)
+    lease_seconds = max_seconds + 30
+    try:
+        if not Lease.acquire(SWEEP_LEASE, holder, lease_seconds):
+            return 0
+    except IntegrityError:
+        return 0
+    passes = 0
+    started = time.monotonic()
+    try:
+        while time.monotonic() - started < max_seconds:
+            sweep_once()
+            passes += 1
+            if not Generation.objects.at_runway().filter(needs_attention=False).exists():
+                break  # the rest (queued, copying) is resumed by its own jobs and the watchdog
+            upcoming = Generation.objects.in_flight().exclude(next_poll_at=None).order_by("next_poll_at").values_list(
+                "next_poll_at", flat=True).first()
+            wait = 1.0 if upcoming is None else (upcoming - timezone.now()).total_seconds()
+            sleep(min(5.0, max(0.2, wait)))
+            Lease.acquire(SWEEP_LEASE, holder, lease_seconds)
+    finally:
+        Lease.release(SWEEP_LEASE, holder)
+    if work_remains():
+        jobs.enqueue("generations.tasks.poll_sweep")
+    return passes

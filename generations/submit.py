@@ -1,0 +1,105 @@
+"""Submitting a generation: validate it, hold its estimated credits, create the row, queue its job."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.db import transaction
+
+from assets.models import Asset
+from credits import ledger
+from runway import catalog
+
+from . import jobs, quotes
+from .models import Generation
+
+
+class SubmissionError(Exception):
+    """A generation that cannot be submitted (or changed); `errors` maps form fields to messages."""
+
+    def __init__(self, errors: dict[str, list[str]] | str):
+        if isinstance(errors, str):
+            errors = {"__all__": [errors]}
+        self.errors = errors
+        super().__init__(" ".join(m for msgs in errors.values() for m in msgs))
+
+
+def _asset_fields(model: catalog.Model) -> list[catalog.Field]:
+    return [f for f in model.fields if f.kind in ("asset", "assets")]
+
+
+def load_inputs(*, project, model: catalog.Model, params: dict[str, Any]) -> tuple[dict[str, Any], list[Asset]]:
+    """The project's assets named in `params`, as catalog facts; SubmissionError for any that aren't there."""
+    facts: dict[str, Any] = {}
+    assets: list[Asset] = []
+    errors: dict[str, list[str]] = {}
+    for f in _asset_fields(model):
+        value = params.get(f.name)
+        if value in (None, "", []):
+            continue
+        ids = value if isinstance(value, list) else [value]
+        found = {a.pk: a for a in Asset.objects.in_project(project).filter(pk__in=[int(i) for i in ids])}
+        if len(found) != len(set(ids)):
+            errors[f.name] = ["That input is not in this project (it may have been deleted)."]
+            continue
+        items = [found[int(i)] for i in ids]
+        assets.extend(items)
+        item_facts = [catalog.MediaFacts(kind=a.kind, width=a.width, height=a.height, duration=a.duration)
+                      for a in items]
+        facts[f.name] = item_facts if isinstance(value, list) else item_facts[0]
+    if errors:
+        raise SubmissionError(errors)
+    return facts, assets
+
+
+def submit_generation(*, project, user, endpoint: str, model: str, params: dict[str, Any],
+                      retry_of: Generation | None = None,
+                      on_change: Callable[[Generation], None] | None = None) -> Generation:
+    """Validate, hold the estimated credits, create the row and queue the job — all or nothing."""
+    if not user.is_active:
+        raise SubmissionError("Your account is deactivated; you cannot start new generations.")
+    try:
+        spec = catalog.get_model(endpoint, model)
+    except catalog.CatalogError as exc:
+        raise SubmissionError(str(exc)) from exc
+    facts, assets = load_inputs(project=project, model=spec, params=params)
+    errors = catalog.validate(spec, params, facts)
+    if errors:
+        raise SubmissionError(errors)
+    estimate = catalog.estimate_credits(spec, params, facts)
+    if quotes.remaining_daily_generations(model) == 0:
+        raise SubmissionError(f"Runway's daily limit for {spec.label} is used up for the organization. "
+                              "Try again later or choose another model.")
+    with transaction.atomic():
+        generation = Generation.objects.create(
+            project=project,
+            created_by=user,
+            endpoint=endpoint,
+            model=model,
+            params=params,
+            prompt=str(params.get("prompt_text") or ""),
+            estimated_credits=estimate,
+            retry_of=retry_of,
+        )
+        generation.inputs.set(assets)
+        try:
+            ledger.place_hold(generation=generation)
+        except ledger.InsufficientCredits as exc:
+            raise SubmissionError(str(exc)) from exc
+        jobs.enqueue("generations.tasks.run_generation", generation.pk)
+        if on_change:
+            on_change(generation)
+    return generation
+
+
+def retry_generation(*, generation: Generation, user,
+                     on_change: Callable[[Generation], None] | None = None) -> Generation:
+    """Submit the same settings again as a new generation (`on_change` gets the new one, in its transaction)."""
+    if not generation.can_retry:
+        if generation.failure_family == "safety":
+            raise SubmissionError("This was rejected by content moderation; change the prompt or inputs instead.")
+        raise SubmissionError("Only failed or cancelled generations can be retried.")
+    return submit_generation(project=generation.project, user=user, endpoint=generation.endpoint,
+                             model=generation.model, params=generation.params, retry_of=generation,
+                             on_change=on_change)

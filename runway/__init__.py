@@ -1,0 +1,1 @@
+"""Everything Takes knows of Runway: the API client, the model catalog, output downloads. No models."""

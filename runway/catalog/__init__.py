@@ -1,0 +1,375 @@
+"""The model catalog: lookup, validation and credit estimates for every generation endpoint.
+
+The entries live in `runway.catalog.data`; this module is what the forms, the pipeline
+and the Runway client import. Nothing here talks to Runway or to the database.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from runway.catalog.data import (
+    ALL_ENDPOINTS,
+    FIELD_KINDS,
+    WIRE_TAGS,
+    Endpoint,
+    Field,
+    MediaFacts,
+    Model,
+    Price,
+    Rule,
+)
+
+__all__ = [
+    "ENDPOINTS", "FIELD_KINDS", "WIRE_TAGS", "CatalogError", "Endpoint", "Field", "MediaFacts",
+    "Model", "Price", "Rule", "UnknownModel", "all_models", "clean_params", "default_params",
+    "estimate_credits", "get_endpoint", "get_model", "utf16_length", "validate",
+]
+
+ALL = "__all__"
+
+ENDPOINTS: dict[str, Endpoint] = {e.key: e for e in ALL_ENDPOINTS}
+
+
+class CatalogError(LookupError):
+    """An endpoint or model the catalog doesn't know."""
+
+
+class UnknownModel(CatalogError, KeyError):
+    """Raised by get_endpoint/get_model for a key not in the catalog."""
+
+    def __str__(self) -> str:
+        # KeyError would repr() the message; show it as written.
+        return str(self.args[0]) if self.args else ""
+
+
+def get_endpoint(key: str) -> Endpoint:
+    """The endpoint called `key`, or UnknownModel naming the known ones."""
+    try:
+        return ENDPOINTS[key]
+    except KeyError:
+        known = ", ".join(ENDPOINTS)
+        raise UnknownModel(f"Unknown endpoint {key!r}; known endpoints: {known}.") from None
+
+
+def get_model(endpoint_key: str, model_id: str) -> Model:
+    """The model `model_id` on endpoint `endpoint_key`, or UnknownModel."""
+    endpoint = get_endpoint(endpoint_key)
+    for model in endpoint.models:
+        if model.id == model_id:
+            return model
+    known = ", ".join(m.id for m in endpoint.models)
+    raise UnknownModel(
+        f"{endpoint.label} has no model {model_id!r}; choose one of: {known}."
+    )
+
+
+def all_models() -> list[Model]:
+    """Every model of every endpoint, in catalog order."""
+    return [m for e in ENDPOINTS.values() for m in e.models]
+
+
+def utf16_length(text: str) -> int:
+    """Length in UTF-16 code units, the way Runway counts prompt limits."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def default_params(model: Model) -> dict[str, Any]:
+    """The model's defaults, for a new form or a missing optional setting."""
+    return {f.name: f.default for f in model.fields if f.default is not None}
+
+
+# --- validation --------------------------------------------------------------------------
+
+
+def _num(value: float) -> str:
+    """12, 0.5, 4.6 — no trailing .0 in messages."""
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _one_of(values: tuple[Any, ...]) -> str:
+    shown = [_num(v) if isinstance(v, int | float) else str(v) for v in values]
+    if len(shown) == 1:
+        return shown[0]
+    if len(shown) <= 4:
+        return ", ".join(shown[:-1]) + " or " + shown[-1]
+    return ", ".join(shown)
+
+
+def _missing(value: Any) -> bool:
+    return value is None or value == "" or value == []
+
+
+def _check_range(model: Model, f: Field, value: float) -> str | None:
+    lo, hi = f.min, f.max
+    if (lo is None or value >= lo) and (hi is None or value <= hi):
+        return None
+    asked = _num(value)
+    if f.unit and lo is not None and hi is not None:
+        return f"{model.label} takes {_num(lo)}–{_num(hi)} {f.unit}; you asked for {asked}."
+    if lo is not None and hi is not None:
+        return f"{f.label} must be between {_num(lo)} and {_num(hi)}; you asked for {asked}."
+    if lo is not None:
+        return f"{f.label} must be at least {_num(lo)}; you asked for {asked}."
+    return f"{f.label} must be at most {_num(hi)}; you asked for {asked}."  # type: ignore[arg-type]
+
+
+def _check_value(model: Model, f: Field, value: Any, facts: Any) -> list[str]:
+    """Errors for one present value of one field."""
+    if f.kind == "text":
+        if not isinstance(value, str):
+            return [f"{f.label} must be text."]
+        n = utf16_length(value)
+        if f.max_length is not None and n > f.max_length:
+            return [f"{f.label} is too long for {model.label}: {n} characters, "
+                    f"the limit is {f.max_length} (emoji count as two)."]
+        if f.min_length is not None and n < f.min_length:
+            return [f"{f.label} needs at least {f.min_length} characters."]
+        return []
+    if f.kind == "bool":
+        return [] if isinstance(value, bool) else [f"{f.label} must be on or off."]
+    if f.kind in ("int", "number"):
+        wrong_type = isinstance(value, bool) or not isinstance(value, int | float)
+        if wrong_type or (f.kind == "int" and isinstance(value, float)
+                          and not value.is_integer()):
+            kind = "a whole number" if f.kind == "int" else "a number"
+            return [f"{f.label} must be {kind}."]
+        if isinstance(value, float) and not math.isfinite(value):
+            return [f"{f.label} must be a number."]
+        err = _check_range(model, f, value)
+        return [err] if err else []
+    if f.kind == "choice":
+        values = f.choice_values
+        if isinstance(value, bool) or value not in values:
+            if f.unit:
+                return [f"{model.label} takes {_one_of(values)} {f.unit}; "
+                        f"you asked for {_num(value) if isinstance(value, float) else value}."]
+            return [f"{model.label} can't use {value!r} for {f.label.lower()}; "
+                    f"choose one of: {_one_of(values)}."]
+        return []
+    if f.kind == "asset":
+        return _check_asset(f, facts)
+    if f.kind == "assets":
+        if not isinstance(value, list | tuple):
+            return [f"{f.label}: expected a list of assets."]
+        if f.max_items is not None and len(value) > f.max_items:
+            return [f"{model.label} takes at most {f.max_items} {f.label.lower()}; "
+                    f"you chose {len(value)}."]
+        if f.min_items is not None and len(value) < f.min_items:
+            return [f"{model.label} needs at least {f.min_items} {f.label.lower()}."]
+        facts_list = list(facts) if isinstance(facts, list | tuple) else []
+        if len(facts_list) != len(value):
+            return [f"{f.label}: some of the chosen assets could not be found."]
+        return [e for fa in facts_list for e in _check_asset(f, fa)]
+    raise ValueError(f"unknown field kind {f.kind!r}")
+
+
+def _check_asset(f: Field, facts: Any) -> list[str]:
+    if facts is None:
+        return [f"{f.label}: the chosen asset could not be found."]
+    if f.media_kinds and facts.kind not in f.media_kinds:
+        want = " or ".join(f.media_kinds)
+        return [f"{f.label} must be {'an' if want[0] in 'aeiou' else 'a'} {want}; "
+                f"this asset is {'an' if facts.kind[0] in 'aeiou' else 'a'} {facts.kind}."]
+    return []
+
+
+def _facts_of(assets: Mapping[str, Any], name: str) -> list[Any]:
+    facts = assets.get(name)
+    if facts is None:
+        return []
+    return list(facts) if isinstance(facts, list | tuple) else [facts]
+
+
+def _check_rule(model: Model, rule: Rule, params: Mapping[str, Any],
+                assets: Mapping[str, Any]) -> list[str]:
+    """Errors for one cross-field or media rule; silent when its inputs are absent."""
+    if rule.kind == "requires":
+        if not _missing(params.get(rule.field)) and _missing(params.get(rule.other)):
+            this, other = model.field(rule.field).label, model.field(rule.other or "").label
+            return [f"{model.label} can't use a {this.lower()} without a {other.lower()}."]
+        return []
+    if _missing(params.get(rule.field)):
+        return []
+    label = model.field(rule.field).label
+    errors: list[str] = []
+    for facts in _facts_of(assets, rule.field):
+        if facts.kind not in rule.media_kinds:
+            continue
+        w, h, d = facts.width, facts.height, facts.duration
+        if rule.kind == "aspect" and w and h:
+            aspect = w / h
+            if not rule.min <= aspect <= rule.max:  # type: ignore[operator]
+                errors.append(
+                    f"{model.label} needs an image whose width ÷ height is between "
+                    f"{_num(rule.min)} and {_num(rule.max)}; this one is {w}×{h} "  # type: ignore[arg-type]
+                    f"({aspect:.2f}).")
+        elif rule.kind == "sides" and w and h:
+            if rule.min is not None and min(w, h) < rule.min:
+                errors.append(f"This model needs an image at least {_num(rule.min)} px on "
+                              f"each side; this one is {w}×{h}.")
+            if rule.max is not None and max(w, h) > rule.max:
+                errors.append(f"This model needs an image at most {_num(rule.max)} px on "
+                              f"each side; this one is {w}×{h}.")
+        elif rule.kind == "upscaled_pixels" and w and h:
+            scale = params.get("scale_factor") or model.field("scale_factor").default or 1
+            if isinstance(scale, int | float) and w * h * scale * scale > rule.max:  # type: ignore[operator]
+                errors.append(
+                    f"Upscaling {w}×{h} by {scale}× gives {w * scale}×{h * scale}, over the "
+                    f"{rule.max / 1e6:g} megapixel limit; choose a smaller scale.")  # type: ignore[operator]
+        elif rule.kind == "duration" and d is not None:
+            lo, hi = rule.min, rule.max
+            too_short = lo is not None and (d <= lo if rule.exclusive else d < lo)
+            too_long = hi is not None and (d >= hi if rule.exclusive else d > hi)
+            if too_short or too_long:
+                if lo is not None and hi is not None:
+                    span = f"between {_num(lo)} and {_num(hi)} seconds long"
+                elif hi is not None:
+                    span = f"at most {_num(hi)} seconds long"
+                else:
+                    span = f"at least {_num(lo)} seconds long"  # type: ignore[arg-type]
+                errors.append(f"{label} must be {span} for {model.label}; "
+                              f"this one is {d:.1f} s.")
+    return errors
+
+
+def validate(model: Model, params: Mapping[str, Any],
+             assets: Mapping[str, Any] | None = None) -> dict[str, list[str]]:
+    """Errors keyed by field name ("__all__" for cross-field ones); empty when valid."""
+    assets = assets or {}
+    errors: dict[str, list[str]] = {}
+    names = set(model.field_names)
+    unknown = sorted(k for k in params if k not in names)
+    if unknown:
+        errors[ALL] = [f"{model.label} has no setting {', '.join(map(repr, unknown))}."]
+    for f in model.fields:
+        value = params.get(f.name)
+        if _missing(value):
+            if f.required:
+                errors.setdefault(f.name, []).append(f"{f.label} is required for {model.label}.")
+            continue
+        found = _check_value(model, f, value, assets.get(f.name))
+        if found:
+            errors.setdefault(f.name, []).extend(found)
+    for rule in model.rules:
+        key = ALL if rule.kind == "requires" else rule.field
+        if key in errors and key != ALL:
+            continue  # the field itself is already wrong; one message is enough
+        found = _check_rule(model, rule, params, assets)
+        if found:
+            errors.setdefault(key, []).extend(found)
+    return errors
+
+
+# --- form input --------------------------------------------------------------------------
+
+_TRUE = {"on", "true", "1", "yes"}
+_FALSE = {"", "off", "false", "0", "no"}
+
+
+def clean_params(model: Model, raw: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """Turn form strings into typed params; keys that are not fields are ignored.
+
+    Booleans follow checkbox rules: absent means off. Asset fields keep their identifiers
+    (a list for multi-asset fields; a QueryDict should be passed as `{k: getlist(k)}` there).
+    """
+    params: dict[str, Any] = {}
+    errors: dict[str, list[str]] = {}
+    for f in model.fields:
+        value = raw.get(f.name)
+        if f.kind == "bool":
+            text = str(value).strip().lower() if value is not None else ""
+            if text in _TRUE:
+                params[f.name] = True
+            elif text in _FALSE:
+                params[f.name] = False
+            else:
+                errors[f.name] = [f"{f.label} must be on or off."]
+            continue
+        if f.kind == "assets":
+            items = value if isinstance(value, list | tuple) else ([value] if value else [])
+            items = [str(i) for i in items if str(i).strip()]
+            if items:
+                params[f.name] = items
+            continue
+        if isinstance(value, list | tuple):
+            value = value[-1] if value else None  # QueryDict semantics: the last wins
+        if value is None or (isinstance(value, str) and value.strip() == ""):
+            continue
+        text = str(value) if f.kind == "text" else str(value).strip()
+        try:
+            params[f.name] = _coerce(f, text)
+        except ValueError as exc:
+            errors[f.name] = [str(exc)]
+    return params, errors
+
+
+def _coerce(f: Field, text: str) -> Any:
+    if f.kind == "int":
+        try:
+            return int(text)
+        except ValueError:
+            raise ValueError(f"{f.label} must be a whole number.") from None
+    if f.kind == "number":
+        try:
+            number = float(text)
+        except ValueError:
+            raise ValueError(f"{f.label} must be a number.") from None
+        if not math.isfinite(number):
+            raise ValueError(f"{f.label} must be a number.")
+        return number
+    if f.kind == "choice":
+        for v in f.choice_values:
+            if str(v) == text:
+                return v
+        # Keep the unknown value so validate() explains the accepted ones.
+        return text
+    return text
+
+
+# --- pricing -----------------------------------------------------------------------------
+
+
+def _billed_seconds(model: Model, price: Price, params: Mapping[str, Any],
+                    assets: Mapping[str, Any]) -> float:
+    if price.seconds_from:
+        durations = [f.duration for f in _facts_of(assets, price.seconds_from) if f.duration]
+        return float(sum(durations))
+    duration = params.get("duration")
+    if _missing(duration) and "duration" in model.field_names:
+        duration = model.field("duration").default
+    return float(duration) if isinstance(duration, int | float) else 0.0
+
+
+def estimate_credits(model: Model, params: Mapping[str, Any],
+                     assets: Mapping[str, Any] | None = None) -> int:
+    """The hold for this generation: model price × its billing units, rounded up."""
+    assets = assets or {}
+    price = model.price
+    merged = {**default_params(model), **{k: v for k, v in params.items() if not _missing(v)}}
+    if price.unit == "second":
+        per = price.credits
+        if price.credits_audio_off is not None and merged.get("audio") is False:
+            per = price.credits_audio_off
+        # Whole seconds started are billed; a model with no duration has nothing to bill.
+        total = per * math.ceil(_billed_seconds(model, price, merged, assets))
+    elif price.unit == "image":
+        per = price.credits
+        if price.large_credits is not None and merged.get("ratio") in price.large_ratios:
+            per = price.large_credits
+        count = merged.get(price.count_field) if price.count_field else 1
+        total = per * (count if isinstance(count, int) and count > 0 else 1)
+    elif price.unit == "generation":
+        total = price.credits
+    elif price.unit == "chars50":
+        text = merged.get("prompt_text")
+        chars = len(text) if isinstance(text, str) else 0
+        total = price.credits * max(1, math.ceil(chars / 50))
+    elif price.unit == "input_seconds":
+        seconds = _billed_seconds(model, price, merged, assets)
+        total = price.credits * max(1, math.ceil(seconds / price.block_seconds))
+    else:
+        raise ValueError(f"unknown price unit {price.unit!r}")
+    return math.ceil(total)

@@ -1,0 +1,524 @@
+"""The shapes of the model catalog and its entries (CONTRACT.md §2.1–§2.7, §5.4, §7.1).
+
+Plain data only: no Django, no SDK. `runway.catalog` re-exports these and adds lookup,
+validation and pricing. Adding a model is one `Model(...)` entry in the endpoint's tuple.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+FIELD_KINDS = ("text", "int", "number", "choice", "bool", "asset", "assets")
+
+# How the Runway client shapes a field on the wire (None = the plain value):
+#   first_frame      promptImage as [{"uri": ..., "position": "first"}]
+#   last_frame       appended to the same promptImage array as {"uri": ..., "position": "last"}
+#   typed_media      {"type": <asset kind: image|video|audio>, "uri": ...}
+#   preset_voice     {"type": "runway-preset", "presetId": ...}
+#   reference_images [{"uri": ..., "tag": "ref1"}, ...] tagged ref1, ref2... in order
+WIRE_TAGS = ("first_frame", "last_frame", "typed_media", "preset_voice", "reference_images")
+
+SEED_MAX = 4_294_967_295
+MAX_MEDIA_BYTES = 200 * 1024 * 1024  # §5.4: the largest input Runway takes (and output we keep)
+
+
+@dataclass(frozen=True)
+class MediaFacts:
+    """What validation needs to know about an input asset."""
+
+    kind: str  # "image" | "video" | "audio"
+    width: int | None = None
+    height: int | None = None
+    duration: float | None = None
+
+
+@dataclass(frozen=True)
+class Field:
+    """One setting of a model, named as the SDK keyword argument."""
+
+    name: str
+    label: str
+    kind: str
+    required: bool = False
+    choices: tuple[Any, ...] = ()  # values, or (value, label) pairs
+    min: float | None = None
+    max: float | None = None
+    min_length: int | None = None  # text: UTF-16 code units, as Runway counts them
+    max_length: int | None = None
+    min_items: int | None = None  # assets
+    max_items: int | None = None
+    media_kinds: tuple[str, ...] = ()  # asset/assets
+    default: Any = None
+    unit: str = ""  # shown in messages, e.g. "seconds"
+    help: str = ""
+    wire: str | None = None
+
+    @property
+    def choice_values(self) -> tuple[Any, ...]:
+        """The accepted values, without their labels."""
+        return tuple(c[0] if isinstance(c, tuple) else c for c in self.choices)
+
+    @property
+    def choice_pairs(self) -> tuple[tuple[Any, str], ...]:
+        """(value, label) pairs for a select widget."""
+        return tuple(c if isinstance(c, tuple) else (c, str(c)) for c in self.choices)
+
+
+@dataclass(frozen=True)
+class Price:
+    """How a model is billed; `estimate_credits` turns it into the hold."""
+
+    unit: str  # "second" | "image" | "generation" | "chars50" | "input_seconds"
+    credits: float
+    credits_audio_off: float | None = None  # per-unit price when audio=False (Veo)
+    large_ratios: tuple[str, ...] = ()  # 1080p-class ratios billed at large_credits
+    large_credits: float | None = None
+    block_seconds: float = 1.0  # input_seconds: one unit per started block
+    seconds_from: str | None = None  # the asset field whose duration is billed
+    count_field: str | None = None  # e.g. "output_count" multiplies image prices
+    estimate: bool = False  # True: our own figure, the contract gives none
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A constraint on an asset field or between fields, checked by `validate`.
+
+    kinds: "aspect" (width/height in min..max), "sides" (each side in min..max px),
+    "upscaled_pixels" (w*h*scale_factor² <= max), "duration" (seconds in min..max;
+    `exclusive` makes both bounds strict), "requires" (field set needs `other` set).
+    """
+
+    kind: str
+    field: str
+    min: float | None = None
+    max: float | None = None
+    exclusive: bool = False
+    other: str | None = None
+    media_kinds: tuple[str, ...] = ("image",)
+
+
+@dataclass(frozen=True)
+class Model:
+    """A model usable on one endpoint, with its fields, rules and price."""
+
+    id: str
+    endpoint: str
+    label: str
+    fields: tuple[Field, ...]
+    price: Price
+    rules: tuple[Rule, ...] = ()
+    description: str = ""
+
+    def field(self, name: str) -> Field:
+        """The field called `name` (KeyError if this model has none)."""
+        for f in self.fields:
+            if f.name == name:
+                return f
+        raise KeyError(name)
+
+    @property
+    def field_names(self) -> tuple[str, ...]:
+        """The names of this model's fields, in form order."""
+        return tuple(f.name for f in self.fields)
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One generation endpoint (REST path name) and its models; the first is the default."""
+
+    key: str
+    label: str
+    output_kind: str  # "video" | "image" | "audio"
+    description: str
+    models: tuple[Model, ...]
+
+    @property
+    def default_model(self) -> Model:
+        """The model a new form starts with."""
+        return self.models[0]
+
+
+# --- reusable field builders -------------------------------------------------------------
+
+
+def _ratio_label(value: str) -> str:
+    w, h = (int(x) for x in value.split(":"))
+    shape = "landscape" if w > h else "portrait" if h > w else "square"
+    return f"{w}×{h} ({shape})"
+
+
+def ratios(*values: str) -> tuple[tuple[str, str], ...]:
+    """Ratio choices labelled with pixel size and orientation."""
+    return tuple((v, _ratio_label(v)) for v in values)
+
+
+def prompt(max_length: int, *, required: bool = True, min_length: int = 1) -> Field:
+    """The text prompt."""
+    return Field(
+        "prompt_text", "Prompt", "text", required=required,
+        min_length=min_length, max_length=max_length,
+        help=f"Up to {max_length} characters (emoji count as two).",
+    )
+
+
+def ratio(*values: str, required: bool = True, default: str | None = None) -> Field:
+    """The output aspect ratio, as Runway's width:height strings."""
+    return Field("ratio", "Ratio", "choice", required=required, choices=ratios(*values),
+                 default=default or values[0])
+
+
+def duration_range(lo: int, hi: int, default: int, *, required: bool = True) -> Field:
+    """A whole-second duration within a range."""
+    return Field("duration", "Duration", "int", required=required, min=lo, max=hi,
+                 default=default, unit="seconds")
+
+
+def duration_set(*values: int, default: int | None = None) -> Field:
+    """A duration from a fixed set of seconds."""
+    return Field("duration", "Duration", "choice", required=True, choices=values,
+                 default=default if default is not None else values[-1], unit="seconds")
+
+
+SEED = Field("seed", "Seed", "int", min=0, max=SEED_MAX,
+             help="Same seed and settings give a similar result; empty for random.")
+
+
+def first_frame(*, label: str = "Image") -> Field:
+    """The first frame of an image-to-video generation."""
+    return Field("prompt_image", label, "asset", required=True, media_kinds=("image",),
+                 wire="first_frame")
+
+
+def audio_toggle() -> Field:
+    """Veo/Seedance: generate a soundtrack (changes the price on Veo)."""
+    return Field("audio", "Generate audio", "bool", default=True)
+
+
+NEGATIVE_PROMPT = Field("negative_prompt", "Negative prompt", "text", min_length=1,
+                        max_length=1000, help="What to keep out of the video.")
+
+
+def image_rules(field: str) -> tuple[Rule, ...]:
+    """Gen-4-family image inputs: aspect 0.5–2.0 and each side under 8000 px (§5.4)."""
+    return (Rule("aspect", field, min=0.5, max=2.0), Rule("sides", field, max=7999))
+
+
+GEN45_I2V_RATIOS = ("1280:720", "720:1280", "1104:832", "960:960", "832:1104", "1584:672")
+VEO_RATIOS = ("1280:720", "720:1280", "1080:1920", "1920:1080")
+SEEDANCE_RATIOS = (
+    "1280:720", "720:1280", "992:432", "864:496", "752:560", "640:640", "560:752", "496:864",
+    "1470:630", "1112:834", "960:960", "834:1112", "2206:946", "1920:1080", "1664:1248",
+    "1440:1440", "1248:1664", "1080:1920", "3840:1646", "3840:2160", "3840:2880",
+    "3840:3840", "2880:3840", "2160:3840",
+)
+GEN4_IMAGE_720P = ("1280:720", "720:1280", "720:720", "960:720", "720:960", "1680:720")
+GEN4_IMAGE_1080P = (
+    "1920:1080", "1080:1920", "1024:1024", "1080:1080", "1168:880", "1360:768",
+    "1440:1080", "1080:1440", "1808:768", "2112:912",
+)
+GEMINI_25_RATIOS = (
+    "1344:768", "768:1344", "1024:1024", "1184:864", "864:1184", "1536:672", "832:1248",
+    "1248:832", "896:1152", "1152:896",
+)
+PRESET_VOICES = (
+    "Maya", "Arjun", "Serene", "Bernard", "Billy", "Mark", "Clint", "Mabel", "Chad", "Leslie",
+    "Eleanor", "Elias", "Elliot", "Grungle", "Brodie", "Sandra", "Kirk", "Kylie", "Lara", "Lisa",
+    "Malachi", "Marlene", "Martin", "Miriam", "Monster", "Paula", "Pip", "Rusty", "Ragnar",
+    "Xylar", "Maggie", "Jack", "Katie", "Noah", "James", "Rina", "Ella", "Mariah", "Frank",
+    "Claudia", "Niki", "Vincent", "Kendrick", "Myrna", "Tom", "Wanda", "Benjamin", "Kiana",
+    "Rachel",
+)
+DUBBING_LANGUAGES = (
+    ("en", "English"), ("hi", "Hindi"), ("pt", "Portuguese"), ("zh", "Chinese"),
+    ("es", "Spanish"), ("fr", "French"), ("de", "German"), ("ja", "Japanese"),
+    ("ar", "Arabic"), ("ru", "Russian"), ("ko", "Korean"), ("id", "Indonesian"),
+    ("it", "Italian"), ("nl", "Dutch"), ("tr", "Turkish"), ("pl", "Polish"),
+    ("sv", "Swedish"), ("fil", "Filipino"), ("ms", "Malay"), ("ro", "Romanian"),
+    ("uk", "Ukrainian"), ("el", "Greek"), ("cs", "Czech"), ("da", "Danish"),
+    ("fi", "Finnish"), ("bg", "Bulgarian"), ("hr", "Croatian"), ("sk", "Slovak"),
+    ("ta", "Tamil"),
+)
+
+
+def voice() -> Field:
+    """A Runway preset voice."""
+    return Field("voice", "Voice", "choice", required=True, choices=PRESET_VOICES,
+                 default="Maya", wire="preset_voice")
+
+
+def veo(endpoint: str, model_id: str, label: str, on: float, off: float) -> Model:
+    """Veo 3.1 and its fast sibling share every field; only the price differs."""
+    image = (first_frame(label="First frame"),
+             Field("last_frame", "Last frame", "asset", media_kinds=("image",),
+                   wire="last_frame", help="Optional; needs a first frame."),
+             prompt(1000, required=False)) if endpoint == "image_to_video" else (prompt(1000),)
+    return Model(
+        model_id, endpoint, label,
+        fields=(*image, ratio(*VEO_RATIOS), duration_set(4, 6, 8),
+                audio_toggle(), NEGATIVE_PROMPT, SEED),
+        # The contract gives a range; audio on is the upper figure (§7.1).
+        price=Price("second", on, credits_audio_off=off),
+        rules=((Rule("requires", "last_frame", other="prompt_image"),)
+               if endpoint == "image_to_video" else ()),
+    )
+
+
+
+
+def seedance2(endpoint: str) -> Model:
+    """Seedance 2: optional first frame, 4–15 s, 24 ratios."""
+    image = ((first_frame(), prompt(3500, required=False))
+             if endpoint == "image_to_video" else (prompt(3500),))
+    return Model("seedance2", endpoint, "Seedance 2",
+                 fields=(*image, ratio(*SEEDANCE_RATIOS, required=False),
+                         duration_range(4, 15, 5, required=False), audio_toggle()),
+                 price=Price("second", 36))
+
+
+def gemini_omni_flash(endpoint: str) -> Model:
+    """Gemini Omni Flash video: 3–10 s, two ratios."""
+    image = ((first_frame(), prompt(4000, required=False))
+             if endpoint == "image_to_video" else (prompt(4000),))
+    return Model("gemini_omni_flash", endpoint, "Gemini Omni Flash",
+                 fields=(*image, ratio("1280:720", "720:1280", required=False),
+                         duration_range(3, 10, 5, required=False)),
+                 price=Price("second", 20, estimate=True,
+                             note="Our own estimate (Veo 3.1 without audio); no published price."))
+
+
+GEN45_PRICE = Price("second", 12)
+
+IMAGE_TO_VIDEO = Endpoint(
+    "image_to_video", "Image → Video", "video",
+    "Animate a still image into a short video clip.",
+    (
+        Model("gen4.5", "image_to_video", "Gen-4.5",
+              fields=(first_frame(), prompt(1000), ratio(*GEN45_I2V_RATIOS),
+                      duration_range(2, 10, 5), SEED),
+              price=GEN45_PRICE, rules=image_rules("prompt_image")),
+        Model("gen4_turbo", "image_to_video", "Gen-4 Turbo",
+              fields=(first_frame(), prompt(1000, required=False), ratio(*GEN45_I2V_RATIOS),
+                      duration_range(2, 10, 10, required=False), SEED),
+              price=Price("second", 5), rules=image_rules("prompt_image")),
+        veo("image_to_video", "veo3.1", "Veo 3.1", on=40, off=20),
+        veo("image_to_video", "veo3.1_fast", "Veo 3.1 Fast", on=15, off=10),
+        seedance2("image_to_video"),
+        gemini_omni_flash("image_to_video"),
+    ),
+)
+
+TEXT_TO_VIDEO = Endpoint(
+    "text_to_video", "Text → Video", "video",
+    "Generate a video clip from a text prompt.",
+    (
+        Model("gen4.5", "text_to_video", "Gen-4.5",
+              fields=(prompt(1000), ratio("1280:720", "720:1280"), duration_range(2, 10, 5), SEED),
+              price=GEN45_PRICE),
+        veo("text_to_video", "veo3.1", "Veo 3.1", on=40, off=20),
+        veo("text_to_video", "veo3.1_fast", "Veo 3.1 Fast", on=15, off=10),
+        seedance2("text_to_video"),
+        gemini_omni_flash("text_to_video"),
+    ),
+)
+
+VIDEO_TO_VIDEO = Endpoint(
+    "video_to_video", "Video → Video", "video",
+    "Restyle or edit an existing video with a prompt.",
+    (
+        Model("aleph2", "video_to_video", "Aleph 2",
+              fields=(
+                  Field("video_uri", "Video", "asset", required=True, media_kinds=("video",)),
+                  prompt(1000, required=False),
+                  Field("target_aspect_ratio", "Target aspect ratio", "choice",
+                        choices=("16:9", "4:3", "3:2", "1:1", "2:3", "3:4", "9:16", "21:9"),
+                        help="Letterbox or outpaint to this shape; empty keeps the input's."),
+                  SEED,
+              ),
+              # Output length follows the input video; gen4_aleph's 15/s is the only
+              # published figure in the family.
+              price=Price("second", 15, seconds_from="video_uri", estimate=True,
+                          note="Our own estimate from the legacy Aleph price (15 per second)."),
+              ),
+    ),
+)
+
+TEXT_TO_IMAGE = Endpoint(
+    "text_to_image", "Text → Image", "image",
+    "Generate an image from a prompt, optionally guided by reference images.",
+    (
+        Model("gen4_image", "text_to_image", "Gen-4 Image",
+              fields=(prompt(1000), ratio(*GEN4_IMAGE_1080P, *GEN4_IMAGE_720P),
+                      Field("reference_images", "Reference images", "assets", min_items=0,
+                            max_items=3, media_kinds=("image",), wire="reference_images",
+                            help="Refer to them in the prompt as @ref1, @ref2, @ref3."),
+                      SEED),
+              price=Price("image", 5, large_ratios=GEN4_IMAGE_1080P, large_credits=8),
+              rules=image_rules("reference_images")),
+        Model("gen4_image_turbo", "text_to_image", "Gen-4 Image Turbo",
+              fields=(prompt(1000), ratio(*GEN4_IMAGE_1080P, *GEN4_IMAGE_720P),
+                      Field("reference_images", "Reference images", "assets", required=True,
+                            min_items=1, max_items=3, media_kinds=("image",),
+                            wire="reference_images",
+                            help="Refer to them in the prompt as @ref1, @ref2, @ref3."),
+                      SEED),
+              price=Price("image", 2), rules=image_rules("reference_images")),
+        Model("gemini_2.5_flash", "text_to_image", "Gemini 2.5 Flash Image",
+              fields=(prompt(5500), ratio(*GEMINI_25_RATIOS),
+                      Field("reference_images", "Reference images", "assets", min_items=0,
+                            max_items=3, media_kinds=("image",), wire="reference_images",
+                            help="Refer to them in the prompt as @ref1, @ref2, @ref3.")),
+              price=Price("image", 5)),
+    ),
+)
+
+IMAGE_UPSCALE = Endpoint(
+    "image_upscale", "Image upscale", "image",
+    "Upscale an image up to 16× with added detail.",
+    (
+        Model("magnific_precision_upscaler_v2", "image_upscale", "Magnific Precision Upscaler",
+              fields=(
+                  Field("image_uri", "Image", "asset", required=True, media_kinds=("image",)),
+                  Field("scale_factor", "Scale", "choice", choices=(2, 4, 8, 16), default=2),
+                  Field("sharpen", "Sharpen", "int", min=0, max=100),
+                  Field("smart_grain", "Smart grain", "int", min=0, max=100),
+                  Field("ultra_detail", "Ultra detail", "int", min=0, max=100),
+                  Field("flavor", "Flavor", "choice",
+                        choices=("sublime", "photo", "photo_denoiser")),
+              ),
+              # No published price: 10 credits per upscale is our hold; Runway's reported
+              # cost settles the actual charge.
+              price=Price("image", 10, estimate=True,
+                          note="Our own estimate; the final charge is Runway's reported cost."),
+              rules=(Rule("sides", "image_uri", min=300, max=8000),
+                     Rule("upscaled_pixels", "image_uri", max=25_300_000))),
+    ),
+)
+
+VIDEO_UPSCALE = Endpoint(
+    "video_upscale", "Video upscale", "video",
+    "Upscale a short video to up to 4K.",
+    (
+        Model("magnific_video_upscaler_creative", "video_upscale", "Magnific Video Upscaler",
+              fields=(
+                  Field("video_uri", "Video", "asset", required=True, media_kinds=("video",)),
+                  Field("resolution", "Resolution", "choice",
+                        choices=("720p", "1k", "2k", "4k"), default="2k"),
+                  Field("creativity", "Creativity", "int", min=0, max=100),
+                  Field("sharpen", "Sharpen", "int", min=0, max=100),
+                  Field("smart_grain", "Smart grain", "int", min=0, max=100),
+                  Field("flavor", "Flavor", "choice", choices=("vivid", "natural")),
+                  Field("fps_boost", "Boost frame rate", "bool", default=False),
+              ),
+              # No published price: 10 credits per input second (twice the legacy
+              # upscale_v1 figure of 5) keeps the hold on the safe side.
+              price=Price("input_seconds", 10, seconds_from="video_uri", estimate=True,
+                          note="Our own estimate; the final charge is Runway's reported cost."),
+              rules=(Rule("duration", "video_uri", max=30, media_kinds=("video",)),)),
+    ),
+)
+
+CHARACTER_PERFORMANCE = Endpoint(
+    "character_performance", "Character performance", "video",
+    "Drive a character image or video with the performance in a reference video.",
+    (
+        Model("act_two", "character_performance", "Act-Two",
+              fields=(
+                  Field("character", "Character", "asset", required=True,
+                        media_kinds=("image", "video"), wire="typed_media",
+                        help="A recognisable face must stay in frame."),
+                  Field("reference", "Performance video", "asset", required=True,
+                        media_kinds=("video",), wire="typed_media", help="3–30 seconds."),
+                  Field("body_control", "Body control", "bool", default=False),
+                  Field("expression_intensity", "Expression intensity", "int", min=1, max=5,
+                        default=3),
+                  ratio(*GEN45_I2V_RATIOS, required=False),
+                  SEED,
+              ),
+              # The output is as long as the performance video.
+              price=Price("second", 5, seconds_from="reference"),
+              rules=(Rule("duration", "reference", min=3, max=30, media_kinds=("video",)),
+                     *image_rules("character"))),
+    ),
+)
+
+SOUND_EFFECT = Endpoint(
+    "sound_effect", "Sound effect", "audio",
+    "Generate a sound effect from a description.",
+    (
+        Model("eleven_text_to_sound_v2", "sound_effect", "ElevenLabs Sound Effects",
+              fields=(
+                  prompt(3000),
+                  Field("duration", "Duration", "number", min=0.5, max=30, unit="seconds",
+                        help="Empty lets the model choose."),
+                  Field("loop", "Loop seamlessly", "bool", default=False),
+              ),
+              # §7.1 gives 1–2 per generation; the hold takes the upper figure.
+              price=Price("generation", 2)),
+    ),
+)
+
+TEXT_TO_SPEECH = Endpoint(
+    "text_to_speech", "Text → Speech", "audio",
+    "Read a text aloud in a preset voice.",
+    (
+        Model("eleven_multilingual_v2", "text_to_speech", "ElevenLabs Multilingual v2",
+              fields=(prompt(1000), voice()),
+              price=Price("chars50", 1)),
+    ),
+)
+
+SPEECH_TO_SPEECH = Endpoint(
+    "speech_to_speech", "Speech → Speech", "audio",
+    "Re-voice a recording in a preset voice.",
+    (
+        Model("eleven_multilingual_sts_v2", "speech_to_speech", "ElevenLabs Speech to Speech",
+              fields=(
+                  Field("media", "Recording", "asset", required=True,
+                        media_kinds=("audio", "video"), wire="typed_media"),
+                  voice(),
+                  Field("remove_background_noise", "Remove background noise", "bool",
+                        default=False),
+              ),
+              price=Price("input_seconds", 1, block_seconds=3, seconds_from="media")),
+    ),
+)
+
+VOICE_DUBBING = Endpoint(
+    "voice_dubbing", "Voice dubbing", "audio",
+    "Dub a recording into another language.",
+    (
+        Model("eleven_voice_dubbing", "voice_dubbing", "ElevenLabs Dubbing",
+              fields=(
+                  Field("audio_uri", "Recording", "asset", required=True, media_kinds=("audio",)),
+                  Field("target_lang", "Target language", "choice", required=True,
+                        choices=DUBBING_LANGUAGES, default="en"),
+                  Field("disable_voice_cloning", "Don't clone the voice", "bool", default=False),
+                  Field("drop_background_audio", "Drop background audio", "bool",
+                        default=False),
+                  Field("num_speakers", "Speakers", "int", min=1,
+                        help="Empty lets the model detect them."),
+              ),
+              price=Price("input_seconds", 1, block_seconds=2, seconds_from="audio_uri")),
+    ),
+)
+
+VOICE_ISOLATION = Endpoint(
+    "voice_isolation", "Voice isolation", "audio",
+    "Separate the voice from background sound.",
+    (
+        Model("eleven_voice_isolation", "voice_isolation", "ElevenLabs Voice Isolation",
+              fields=(Field("audio_uri", "Recording", "asset", required=True,
+                            media_kinds=("audio",), help="Longer than 4.6 s, under an hour."),),
+              price=Price("input_seconds", 1, block_seconds=6, seconds_from="audio_uri"),
+              rules=(Rule("duration", "audio_uri", min=4.6, max=3600, exclusive=True,
+                          media_kinds=("audio",)),)),
+    ),
+)
+
+ALL_ENDPOINTS: tuple[Endpoint, ...] = (
+    IMAGE_TO_VIDEO, TEXT_TO_VIDEO, VIDEO_TO_VIDEO, TEXT_TO_IMAGE, IMAGE_UPSCALE, VIDEO_UPSCALE,
+    CHARACTER_PERFORMANCE, SOUND_EFFECT, TEXT_TO_SPEECH, SPEECH_TO_SPEECH, VOICE_DUBBING,
+    VOICE_ISOLATION,
+)

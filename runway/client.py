@@ -1,0 +1,270 @@
+"""The only module that talks to Runway, through the official `runwayml` SDK.
+
+Everything else in Takes deals in our own terms (catalog params, asset files,
+TaskState); this module turns them into SDK calls and Runway's replies back
+into plain values. With `RUNWAYML_API_SECRET` set it talks to the real API,
+otherwise to the local emulator at `RUNWAY_BASE_URL`.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from typing import Any, BinaryIO
+
+import httpx
+import runwayml
+from django.conf import settings
+from django.utils import timezone
+
+from runway import catalog
+
+# Runway keeps an upload for 24 hours (CONTRACT §4.1).
+UPLOAD_LIFETIME = timedelta(hours=24)
+# Used only against the emulator, which accepts any well-formed key.
+EMULATOR_KEY = "key_" + "0" * 128
+
+
+class RunwayError(Exception):
+    """A call to Runway that did not succeed; `retryable` says whether trying later may help."""
+
+    def __init__(self, message: str, *, status: int | None = None, retryable: bool = False,
+                 retry_after: float | None = None, uncertain: bool = False, body: Any = None):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.retryable = retryable
+        self.retry_after = retry_after
+        # True when a create call may have reached Runway although we saw an
+        # error (a dropped connection, a timeout, a 500): resubmitting could pay twice.
+        self.uncertain = uncertain
+        self.body = body
+
+
+class TaskNotFound(RunwayError):
+    """Runway no longer knows the task (deleted, cancelled, or never existed)."""
+
+
+@dataclass(frozen=True)
+class TaskState:
+    """A task as Runway reported it."""
+
+    id: str
+    status: str
+    progress: float = 0.0
+    output: tuple[str, ...] = ()
+    failure: str = ""
+    failure_code: str = ""
+    cost: int | None = None
+    estimated_cost: float | None = None
+    raw: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Created:
+    """What a create call returned, with the exact request body we sent."""
+
+    task_id: str
+    estimated_cost: float | None
+    request: dict
+    response: dict
+
+
+def uses_emulator() -> bool:
+    """True when Takes talks to the local emulator rather than Runway."""
+    return not settings.RUNWAYML_API_SECRET
+
+
+@functools.lru_cache(maxsize=8)
+def _client(base_url: str, api_key: str, max_retries: int) -> runwayml.RunwayML:
+    return runwayml.RunwayML(
+        api_key=api_key,
+        base_url=base_url,
+        max_retries=max_retries,
+        timeout=httpx.Timeout(60, connect=5),
+        http_client=httpx.Client(limits=httpx.Limits(max_connections=64, max_keepalive_connections=32)),
+    )
+
+
+def client(*, max_retries: int = 2) -> runwayml.RunwayML:
+    """The shared SDK client for the configured Runway (real or emulated)."""
+    return _client(settings.RUNWAY_BASE_URL, settings.RUNWAYML_API_SECRET or EMULATOR_KEY, max_retries)
+
+
+def _retry_after(response: httpx.Response | None) -> float | None:
+    if response is None:
+        return None
+    value = response.headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        try:
+            return max(0.0, (parsedate_to_datetime(value) - timezone.now()).total_seconds())
+        except (TypeError, ValueError):
+            return None
+
+
+def _error_text(body: Any, fallback: str) -> str:
+    if isinstance(body, Mapping) and isinstance(body.get("error"), str):
+        text = body["error"]
+        issues = body.get("issues")
+        if isinstance(issues, list) and issues:
+            details = "; ".join(
+                f"{'.'.join(str(p) for p in i.get('path', []))}: {i.get('message', '')}".strip(": ")
+                for i in issues if isinstance(i, Mapping)
+            )
+            text = f"{text} ({details})" if details else text
+        return text
+    return fallback
+
+
+def _translate(exc: runwayml.APIError, *, creating: bool = False) -> RunwayError:
+    """Map an SDK exception onto RunwayError with our retry policy."""
+    if isinstance(exc, runwayml.APIConnectionError):
+        timeout = isinstance(exc, runwayml.APITimeoutError)
+        return RunwayError(
+            "Runway did not answer in time." if timeout else "Could not reach Runway.",
+            retryable=True,
+            uncertain=creating,
+        )
+    if isinstance(exc, runwayml.APIStatusError):
+        status = exc.status_code
+        text = _error_text(exc.body, f"Runway answered {status}.")
+        if status == 404:
+            return TaskNotFound(text, status=status, body=exc.body)
+        if status == 429:
+            return RunwayError(text, status=status, retryable=True, retry_after=_retry_after(exc.response),
+                               body=exc.body)
+        if status in (502, 503):
+            # Load shedding at the gateway: the request was not taken.
+            return RunwayError(text, status=status, retryable=True, retry_after=_retry_after(exc.response),
+                               body=exc.body)
+        if status >= 500:
+            return RunwayError(text, status=status, retryable=True, uncertain=creating,
+                               retry_after=_retry_after(exc.response), body=exc.body)
+        return RunwayError(text, status=status, body=exc.body)
+    return RunwayError(str(exc))
+
+
+def upload_file(*, fileobj: BinaryIO, filename: str) -> tuple[str, datetime]:
+    """Upload one local file as an ephemeral Runway upload; returns its runway:// URI and expiry."""
+    started = timezone.now()
+    try:
+        # A (name, open file) tuple streams; a Path would be read whole into memory.
+        result = client().uploads.create_ephemeral(file=(filename, fileobj))
+    except runwayml.APIError as exc:
+        raise _translate(exc) from exc
+    except httpx.HTTPError as exc:  # the storage POST is not wrapped by the SDK
+        raise RunwayError(f"The upload to Runway's storage failed: {exc}", retryable=True) from exc
+    return result.uri, started + UPLOAD_LIFETIME
+
+
+def build_arguments(*, model: catalog.Model, params: Mapping[str, Any],
+                    uri_for: Callable[[Any], tuple[str, str]]) -> dict[str, Any]:
+    """SDK keyword arguments for a create call; `uri_for(asset_id)` gives (uri, media kind)."""
+    kwargs: dict[str, Any] = {}
+    for f in model.fields:
+        if f.name not in params or params[f.name] in (None, "", []):
+            continue
+        value = params[f.name]
+        if f.kind == "asset":
+            uri, kind = uri_for(value)
+            if f.wire == "first_frame":
+                kwargs.setdefault(f.name, []).insert(0, {"uri": uri, "position": "first"})
+            elif f.wire == "last_frame":
+                kwargs.setdefault("prompt_image", []).append({"uri": uri, "position": "last"})
+            elif f.wire == "typed_media":
+                kwargs[f.name] = {"type": kind, "uri": uri}
+            else:
+                kwargs[f.name] = uri
+        elif f.kind == "assets":
+            uris = [uri_for(v)[0] for v in value]
+            if f.wire == "reference_images":
+                kwargs[f.name] = [{"uri": u, "tag": f"ref{i + 1}"} for i, u in enumerate(uris)]
+            else:
+                kwargs[f.name] = [{"uri": u} for u in uris]
+        elif f.wire == "preset_voice":
+            kwargs[f.name] = {"type": "runway-preset", "preset_id": value}
+        else:
+            kwargs[f.name] = value
+    return kwargs
+
+
+def create_task(*, endpoint: str, model: str, arguments: Mapping[str, Any]) -> Created:
+    """Start a generation. Automatic retries are off: a retried POST could create and bill a second task."""
+    resource = getattr(client(max_retries=0), endpoint)
+    try:
+        raw = resource.with_raw_response.create(model=model, **arguments)
+    except runwayml.APIError as exc:
+        raise _translate(exc, creating=True) from exc
+    body = raw.http_response.json()
+    estimated = (body.get("estimatedCost") or {}).get("credits")
+    return Created(
+        task_id=str(body["id"]),
+        estimated_cost=estimated,
+        request=json.loads(raw.http_request.content or b"{}"),
+        response=body,
+    )
+
+
+def parse_task(data: Mapping[str, Any]) -> TaskState:
+    """A TaskState from Runway's task JSON (CONTRACT §3.1)."""
+    cost = (data.get("cost") or {}).get("credits")
+    return TaskState(
+        id=str(data.get("id", "")),
+        status=str(data.get("status", "")),
+        progress=float(data.get("progress") or 0),
+        output=tuple(data.get("output") or ()),
+        failure=str(data.get("failure") or ""),
+        failure_code=str(data.get("failureCode") or ""),
+        cost=int(cost) if cost is not None else None,
+        estimated_cost=(data.get("estimatedCost") or {}).get("credits"),
+        raw=dict(data),
+    )
+
+
+def retrieve_task(task_id: str) -> TaskState:
+    """The task's current state; raises TaskNotFound once Runway has forgotten it."""
+    try:
+        # One quick attempt: the poll sweep has its own backoff and will come back.
+        raw = client(max_retries=0).tasks.with_raw_response.retrieve(task_id)
+    except runwayml.APIError as exc:
+        raise _translate(exc) from exc
+    return parse_task(raw.http_response.json())
+
+
+def delete_task(task_id: str) -> bool:
+    """Cancel (or delete) a task; False when Runway no longer had it."""
+    try:
+        client().tasks.delete(task_id)
+    except runwayml.NotFoundError:
+        return False
+    except runwayml.APIError as exc:
+        raise _translate(exc) from exc
+    return True
+
+
+def retrieve_organization() -> dict:
+    """`GET /v1/organization` as Runway's JSON (CONTRACT §6.1)."""
+    try:
+        raw = client().organization.with_raw_response.retrieve()
+    except runwayml.APIError as exc:
+        raise _translate(exc) from exc
+    return raw.http_response.json()
+
+
+def retrieve_usage(start_date: date, before_date: date) -> dict:
+    """`POST /v1/organization/usage` for [start_date, before_date) as Runway's JSON (CONTRACT §6.2)."""
+    try:
+        raw = client().organization.with_raw_response.retrieve_usage(
+            start_date=start_date.isoformat(), before_date=before_date.isoformat()
+        )
+    except runwayml.APIError as exc:
+        raise _translate(exc) from exc
+    return raw.http_response.json()
