@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.access import project_view
+from core.http import confirm_page
 
 from .actions import (
     ProjectError,
@@ -128,17 +129,11 @@ def member_remove(request, membership, member_id):
         if target.user_id == request.user.id:
             return redirect("home")
         return redirect("projects:members", slug=membership.project.slug)
-    return TemplateResponse(
-        request,
-        "projects/confirm.html",
-        {
-            "project": membership.project,
-            "title": f"Remove {target.user} from {membership.project}?",
-            "body": "They will lose access to its assets, generations and gallery at once. "
-            "What they made stays in the project.",
-            "action": "Remove member",
-            "cancel_url": reverse("projects:members", args=[membership.project.slug]),
-        },
+    return confirm_page(
+        request, project=membership.project, title=f"Remove {target.user} from {membership.project}?",
+        body="They will lose access to its assets, generations and gallery at once. "
+             "What they made stays in the project.",
+        action="Remove member", cancel_url=reverse("projects:members", args=[membership.project.slug]),
     )
 
 
@@ -153,16 +148,10 @@ def project_leave(request, membership):
         messages.success(request, f"You left {membership.project}.")
         request.session.pop("last_project", None)
         return redirect("home")
-    return TemplateResponse(
-        request,
-        "projects/confirm.html",
-        {
-            "project": membership.project,
-            "title": f"Leave {membership.project}?",
-            "body": "You will need a new invitation to come back.",
-            "action": "Leave project",
-            "cancel_url": membership.project.get_absolute_url(),
-        },
+    return confirm_page(
+        request, project=membership.project, title=f"Leave {membership.project}?",
+        body="You will need a new invitation to come back.", action="Leave project",
+        cancel_url=membership.project.get_absolute_url(),
     )
 
 

@@ -18,7 +18,7 @@ from assets.forms import AssetUploadForm
 from assets.models import Asset, MediaKind
 from assets.uploads import ByteCountingUploadHandler
 from core.access import ROLE_NEEDED_MESSAGE, project_view
-from core.http import THUMB_TYPE, redirect_after_post, safe_next, serve_file
+from core.http import THUMB_TYPE, confirm_page, redirect_after_post, safe_next, serve_file
 
 ASSETS_PER_PAGE = 24
 
@@ -99,10 +99,17 @@ def asset_delete(request, membership, asset_id: int):
             messages.success(request, f"“{asset.name}” was deleted.")
             return redirect_after_post(request, reverse("assets:list", args=[project.slug]))
     in_use = asset.used_by.count()
-    context = {"project": project, "membership": membership, "asset": asset, "error": error,
-               "in_use": in_use}
-    return TemplateResponse(request, "assets/delete.html", context,
-                            status=409 if error else 200)
+    body = "The file is removed for good."
+    if in_use:
+        body += (f" It was an input of {in_use} generation{'s' if in_use != 1 else ''}; their outputs stay, "
+                 "but they can't be retried.")
+    return confirm_page(
+        request, project=project, membership=membership, title=f"Delete “{asset.name}”?", body=body,
+        action="Delete asset", cancel_url=reverse("assets:list", args=[project.slug]), error=error,
+        preview_url=reverse("assets:thumb", args=[project.slug, asset.pk]) if asset.thumbnail else "",
+        preview_alt=f"Preview of {asset.name}", stylesheets=["css/generations.css"],
+        status=409 if error else 200,
+    )
 
 
 def _asset(membership, asset_id: int) -> Asset:

@@ -19,6 +19,7 @@ from django.http import (
     StreamingHttpResponse,
 )
 from django.shortcuts import redirect
+from django.template.response import TemplateResponse
 from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -30,6 +31,13 @@ def safe_next(request, *, within: str = "") -> str | None:
             target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         return target
     return None
+
+
+def confirm_page(request, *, title: str, body: str, action: str, cancel_url: str, status: int = 200,
+                 **extra) -> TemplateResponse:
+    """The one "are you sure?" page; `extra` may add project, error, preview_url, items, hidden, action_url."""
+    context = {"title": title, "body": body, "action": action, "cancel_url": cancel_url, **extra}
+    return TemplateResponse(request, "confirm.html", context, status=status)
 
 
 def redirect_after_post(request, url: str) -> HttpResponse:

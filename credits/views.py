@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.models import Role
 from core.access import project_view, staff_view
-from core.http import safe_next
+from core.http import confirm_page, safe_next
 from runway import client
 
 from . import actions, ledger, organization
@@ -146,14 +146,12 @@ def project_budget_remove(request, membership):
         actions.set_project_budget(project=project, amount=None, by=request.user)
         messages.success(request, "Budget removed: only each person's own credits limit this project now.")
         return redirect("credits:project", slug=project.slug)
-    return TemplateResponse(request, "projects/confirm.html", {
-        "project": project,
-        "title": f"Remove the budget of {project}?",
-        "body": "Members will be limited only by their own credits. Generations in flight still settle "
-                "against it. You can set a new budget at any time.",
-        "action": "Remove budget",
-        "cancel_url": reverse("credits:project", args=[project.slug]),
-    })
+    return confirm_page(
+        request, project=project, title=f"Remove the budget of {project}?",
+        body="Members will be limited only by their own credits. Generations in flight still settle "
+             "against it. You can set a new budget at any time.",
+        action="Remove budget", cancel_url=reverse("credits:project", args=[project.slug]),
+    )
 
 
 @require_POST

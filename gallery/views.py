@@ -11,12 +11,15 @@ from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.formats import date_format
+from django.utils.text import Truncator
+from django.utils.timezone import localtime
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import Membership, Role
 from assets.models import Asset, MediaKind
 from core.access import project_view
-from core.http import redirect_after_post, safe_next
+from core.http import confirm_page, redirect_after_post, safe_next
 from gallery import actions, search, zips
 from gallery.models import ShareLink, Tag
 from generations.models import Generation, Output
@@ -309,8 +312,20 @@ def outputs_delete(request, membership):
         count = actions.delete_outputs(outputs=outputs)
         messages.success(request, f"Deleted {count} output{'s' if count != 1 else ''}.")
         return redirect_after_post(request, reverse("gallery:index", args=[project.slug]))
-    return TemplateResponse(request, "gallery/delete.html",
-                            {"project": project, "membership": membership, "outputs": outputs})
+    n = len(outputs)
+    noun = f"{n} output{'s' if n != 1 else ''}"
+    items = [{"thumb_url": reverse("generations:output_thumb", args=[project.slug, o.pk]) if o.thumbnail else "",
+              "text": Truncator(o.generation.prompt or "(no prompt)").chars(60),
+              "detail": f"{o.get_kind_display()} · {date_format(localtime(o.created_at), 'j M Y')}"}
+             for o in outputs]
+    return confirm_page(
+        request, project=project, membership=membership, title=f"Delete {noun}?",
+        body="The files are removed from storage for good, with their share links. "
+             "Assets already made from them stay.",
+        items=items, hidden=[("ids", o.pk) for o in outputs], action_url=reverse("gallery:delete", args=[project.slug]),
+        action=f"Delete {noun}", cancel_url=reverse("gallery:index", args=[project.slug]),
+        stylesheets=["css/gallery.css"],
+    )
 
 
 # --- share links ------------------------------------------------------------------------
