@@ -1,9 +1,16 @@
-"""`make run`: the web server, one qcluster worker and (without a Runway key) the emulator.
+"""`make run`: the web server, a qcluster worker, the poller and (without a Runway key) the emulator.
 
-One foreground command: Ctrl-C stops them all. A worker that dies is started again;
-the web server or the emulator exiting stops everything.
+One foreground command: Ctrl-C stops them all. A worker or poller that dies is started
+again; the web server or the emulator exiting stops everything.
+
+Stopping is graceful: each process's own leader gets SIGTERM (never its whole group —
+django-q2's children handle the signal themselves and a group-wide SIGTERM leaves the
+cluster hanging), so the worker finishes the steps in hand and the poller its pass and
+hands back its lease; whatever is still running after `STOP_GRACE` seconds is killed, and
+the next start carries on from the database (claimed steps are taken over when stale).
 """
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -11,6 +18,7 @@ import sys
 import time
 
 PYTHON = sys.executable
+RESTARTED = ("worker", "poller")
 
 
 def _commands() -> list[tuple[str, list[str]]]:
@@ -23,6 +31,7 @@ def _commands() -> list[tuple[str, list[str]]]:
              "--threads", "4", "--worker-class", "gthread", "--timeout", "300", "--access-logfile", "-"],
         ),
         ("worker", [PYTHON, "manage.py", "qcluster"]),
+        ("poller", [PYTHON, "manage.py", "poller"]),
     ]
     if not os.environ.get("RUNWAYML_API_SECRET"):
         emulator_port = os.environ.get("EMULATOR_PORT", "8765")
@@ -57,8 +66,8 @@ def main() -> int:
         for index, (name, proc) in enumerate(procs):
             if proc.poll() is None:
                 continue
-            if name == "worker":
-                # A worker that dies (or is killed) comes back: in-flight generations resume.
+            if name in RESTARTED:
+                # A worker or poller that dies (or is killed) comes back: in-flight generations resume.
                 print(f"[takes] worker exited with {proc.returncode}; starting a new one", flush=True)
                 time.sleep(1)
                 procs[index] = (name, subprocess.Popen(commands[name], start_new_session=True))
@@ -69,13 +78,13 @@ def main() -> int:
         time.sleep(0.5)
     for _name, proc in procs:
         if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-    deadline = time.monotonic() + 10
+            proc.send_signal(signal.SIGTERM)  # the leader only: it stops its own children
+    deadline = time.monotonic() + float(os.environ.get("STOP_GRACE", "30"))
     for _name, proc in procs:
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             proc.wait(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)  # whatever is left of the group
     print("[takes] stopped", flush=True)
     return code
 

@@ -115,23 +115,23 @@ TEMPLATES = [
 
 # --- Database -----------------------------------------------------------------
 DATABASE_URL = env("DATABASE_URL")
+# SQLite, wherever it is named from: WAL lets the web process read while a worker writes;
+# IMMEDIATE takes the write lock up front so two writers queue on the busy timeout instead
+# of failing with "database is locked" (and the ledger's serialisation relies on it).
+SQLITE_OPTIONS = {
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    "transaction_mode": "IMMEDIATE",
+    "timeout": 20,
+}
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    # Persistent connections, checked before reuse so a restarted server costs no failed request.
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
 else:
-    DATABASES = {
-        "default": {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": env("SQLITE_PATH", str(DATA_DIR / "takes.sqlite3")),
-            "OPTIONS": {
-                # WAL lets the web process read while a worker writes; IMMEDIATE
-                # takes the write lock up front so two writers queue on the busy
-                # timeout instead of failing with "database is locked".
-                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-                "transaction_mode": "IMMEDIATE",
-                "timeout": 20,
-            },
-        }
-    }
+    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3",
+                             "NAME": env("SQLITE_PATH", str(DATA_DIR / "takes.sqlite3"))}}
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    DATABASES["default"]["OPTIONS"] = {**SQLITE_OPTIONS, **DATABASES["default"].get("OPTIONS", {})}
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # SQLite connections are cheap; one per request
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and queue ----------------------------------------------------------

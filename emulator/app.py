@@ -20,6 +20,8 @@ from .models import API_VERSION
 from .routes import api, control, files
 from .runtime import Emulator, EmulatorConfig
 
+DEFAULT_RETRY_AFTER = 2.0  # seconds, on a 429 fault that names none
+
 
 class DroppedConnection(Exception):
     """Raised mid-response to cut the connection, as an injected fault."""
@@ -102,11 +104,14 @@ class GatewayMiddleware:
             await send({"type": "http.response.body", "body": start, "more_body": True})
             raise DroppedConnection("connection dropped by an injected fault")
         headers: dict[str, str] = {}
-        if fault.retry_after is not None:
-            headers["Retry-After"] = f"{fault.retry_after:g}"
+        status = int(fault.status or 500)
+        retry_after = fault.retry_after
+        if retry_after is None and status == 429:
+            retry_after = DEFAULT_RETRY_AFTER  # Runway's rate limits always say when to come back
+        if retry_after is not None:
+            headers["Retry-After"] = f"{retry_after:g}"
         if fault.should_retry is not None:
             headers["x-should-retry"] = "true" if fault.should_retry else "false"
-        status = int(fault.status or 500)
         body = {"error": fault.error if status != 429 else "Too many requests. Try again later."}
         await JSONResponse(body, status_code=status, headers=headers)(scope, receive, send)
 

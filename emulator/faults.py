@@ -47,15 +47,34 @@ class HttpFault:
 
 @dataclass
 class TaskFault:
-    """A behaviour given to the next ``count`` tasks created (of one model, or any)."""
+    """A behaviour given to the next ``count`` tasks created (of one model, or any).
+
+    Beyond failing, hanging and bad output URLs, a task can misbehave on the wire:
+    ``reply`` overrides fields of every ``GET /v1/tasks/{id}`` answer (malformed values,
+    ``null``, unknown statuses), ``reply_body`` replaces that answer's whole body with the
+    given text, ``create_reply`` overrides fields of the create call's answer,
+    ``outputs`` reports that many output URLs, ``output_bytes`` pads each output file
+    to that size and ``bytes_per_second`` serves output files no faster than that.
+    """
 
     fail_code: str | None = None
     hang: bool = False
     output: str | None = None
     redirect_to: str = DEFAULT_REDIRECT
+    reply: dict[str, Any] | None = None
+    reply_body: str | None = None
+    create_reply: dict[str, Any] | None = None
+    outputs: int | None = None
+    output_bytes: int | None = None
+    bytes_per_second: int | None = None
     model: str = "*"
     count: int | None = 1
     id: int = field(default_factory=lambda: next(_ids))
+
+    def wire(self) -> dict[str, Any]:
+        """The wire misbehaviours to keep on the task (only those that are set)."""
+        names = ("reply", "reply_body", "outputs", "output_bytes", "bytes_per_second")
+        return {name: getattr(self, name) for name in names if getattr(self, name) is not None}
 
 
 HTTP_FIELDS = set(HttpFault.__dataclass_fields__) - {"id"}

@@ -11,8 +11,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from assets import media
+from runway import catalog, downloads
 from runway import client as runway
-from runway import downloads
 
 from .jobs import backoff
 from .models import Generation, Output, Status
@@ -65,7 +65,12 @@ def copy_outputs(*, generation_id: int) -> None:
     generation = Generation.objects.select_related("project").filter(pk=generation_id).first()
     if generation is None or generation.status != Status.COPYING:
         return
-    urls = list((generation.task_json or {}).get("output") or [])
+    # Never more files than the model can make, whatever the reply lists.
+    try:
+        most = catalog.max_outputs(catalog.get_model(generation.endpoint, generation.model), generation.params)
+    except catalog.CatalogError:
+        most = 1
+    urls = list((generation.task_json or {}).get("output") or [])[:most]
     done = set(generation.outputs.values_list("index", flat=True))
     refreshed = False
     index = 0
@@ -83,7 +88,7 @@ def copy_outputs(*, generation_id: int) -> None:
                 except runway.RunwayError as exc:
                     _copy_problem(generation, f"Could not refresh the output links: {exc.message}", transient=True)
                     return
-                urls = list(state.output) or urls
+                urls = list(state.output)[:most] or urls
                 Generation.objects.filter(pk=generation.pk).update(task_json=state.raw)
                 continue
             _copy_problem(generation, str(error), transient=error.transient)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import models
+from django.db import IntegrityError, models, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
@@ -72,6 +72,7 @@ class Generation(models.Model):
 
     next_poll_at = models.DateTimeField(null=True, blank=True, db_index=True)
     poll_errors = models.PositiveIntegerField(default=0)
+    bad_replies = models.PositiveSmallIntegerField(default=0, help_text="Replies in a row that were not a task")
     step_errors = models.PositiveIntegerField(default=0)
 
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
@@ -121,8 +122,14 @@ class Generation(models.Model):
         return self.status in IN_FLIGHT
 
     @property
+    def is_flagged(self) -> bool:
+        """A submission whose outcome is unknown, waiting for ops to check with Runway."""
+        return self.status == Status.SUBMITTING and self.needs_attention and not self.runway_task_id
+
+    @property
     def can_cancel(self) -> bool:
-        return self.status in IN_FLIGHT and self.status != Status.COPYING
+        # Not while copying (Runway has finished and billed) nor while flagged (Runway may have it).
+        return self.status in IN_FLIGHT and self.status != Status.COPYING and not self.is_flagged
 
     @property
     def failure_family(self) -> str:
@@ -144,15 +151,18 @@ class Generation(models.Model):
     def elapsed(self) -> timedelta:
         return (self.finished_at or timezone.now()) - self.created_at
 
-    def transition(self, from_statuses, to_status: str, **fields) -> bool:
-        """Compare-and-set: move to `to_status` only if still in one of `from_statuses`."""
+    def transition(self, from_statuses, to_status: str, *, only_if: Q | None = None, **fields) -> bool:
+        """Compare-and-set: move to `to_status` only if still in one of `from_statuses` (and `only_if`)."""
         if isinstance(from_statuses, str):
             from_statuses = (from_statuses,)
         transitions.check(from_statuses, to_status)
         fields.setdefault("updated_at", timezone.now())
         if to_status in FINISHED:
             fields.setdefault("finished_at", timezone.now())
-        changed = Generation.objects.filter(pk=self.pk, status__in=from_statuses).update(status=to_status, **fields)
+        rows = Generation.objects.filter(pk=self.pk, status__in=from_statuses)
+        if only_if is not None:
+            rows = rows.filter(only_if)
+        changed = rows.update(status=to_status, **fields)
         if changed:
             self.status = to_status
             for name, value in fields.items():
@@ -204,24 +214,32 @@ class Output(MediaFields):
 
 
 class Lease(models.Model):
-    """A named, expiring lock held by one worker (e.g. the single poll sweep)."""
+    """A named, expiring lock held by one process (the poller), with that holder's heartbeat."""
 
     name = models.CharField(max_length=40, primary_key=True)
     holder = models.CharField(max_length=64, blank=True)
     expires_at = models.DateTimeField(default=timezone.now)
+    beat_at = models.DateTimeField(null=True, blank=True, help_text="When the holder last renewed it")
+    detail = models.JSONField(default=dict, blank=True, help_text="What the holder last reported")
 
     def __str__(self) -> str:
         return self.name
 
     @classmethod
-    def acquire(cls, name: str, holder: str, seconds: float) -> bool:
+    def acquire(cls, name: str, holder: str, seconds: float, *, detail: dict | None = None) -> bool:
         """Take or renew the lease with one conditional update; True if `holder` now has it."""
-        cls.objects.get_or_create(name=name, defaults={"expires_at": timezone.now() - timedelta(seconds=1)})
         now = timezone.now()
-        taken = cls.objects.filter(Q(expires_at__lte=now) | Q(holder=holder), name=name).update(
-            holder=holder, expires_at=now + timedelta(seconds=seconds)
-        )
-        return bool(taken)
+        fields = {"holder": holder, "expires_at": now + timedelta(seconds=seconds), "beat_at": now}
+        if detail is not None:
+            fields["detail"] = detail
+        if cls.objects.filter(Q(expires_at__lte=now) | Q(holder=holder), name=name).update(**fields):
+            return True
+        try:
+            with transaction.atomic():
+                cls.objects.create(name=name, **fields)
+        except IntegrityError:
+            return False  # somebody else holds it
+        return True
 
     @classmethod
     def release(cls, name: str, holder: str) -> None:

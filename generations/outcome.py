@@ -57,8 +57,9 @@ def close_finished_holds(*, limit: int = 500) -> int:
     return sum(1 for generation in finished if settle_credits(generation))
 
 
-def flag_for_ops(*, generation: Generation, reason: str) -> bool:
-    """Mark a generation stuck after an uncertain submission; only ops resolve it."""
+def flag_for_ops(*, generation: Generation, reason: str, payload: dict | None = None) -> bool:
+    """Mark a generation stuck after an uncertain submission (with the request sent); only ops resolve it."""
+    fields = {"request_payload": payload} if payload is not None else {}
     return bool(Generation.objects.filter(pk=generation.pk, status=Status.SUBMITTING, runway_task_id="").update(
-        needs_attention=True, attention_reason=reason[:300], updated_at=timezone.now()
+        needs_attention=True, attention_reason=reason[:300], updated_at=timezone.now(), **fields
     ))

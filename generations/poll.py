@@ -1,35 +1,36 @@
-"""Following generations at Runway: one sweep polls every task that is due, concurrently.
+"""Following generations at Runway: one pass polls every task that is due, concurrently.
 
-The sweep runs under a lease so that one worker polls at a time; it records each
-reply with a compare-and-set move, and brings back work whose job was lost.
+`sweep_once` is one pass of the poller (`generations.poller`, which holds the lease
+so that one process polls at a time): it records each reply with a compare-and-set
+move, brings back work whose job was lost, and deletes tasks nobody wants.
 """
 
 from __future__ import annotations
 
-import secrets
-import time
+import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import IntegrityError
 from django.db.models import Q
 from django.utils import timezone
 
 from runway import client as runway
 
-from . import jobs
+from . import cancel, jobs
 from .failures import human_failure
 from .jobs import backoff
-from .models import AT_RUNWAY, Generation, Lease, Status
+from .models import AT_RUNWAY, Generation, Status
 from .outcome import fail, flag_for_ops, settle_credits
+
+log = logging.getLogger(__name__)
 
 POLL_INTERVAL = timedelta(seconds=5)  # Runway updates a task about every 5 s
 THROTTLED_MAX_INTERVAL = timedelta(seconds=30)
 STALE_STEP = timedelta(minutes=3)  # longer than any single step's outside call
-SWEEP_LEASE = "poll-sweep"
 POLL_THREADS = 16
+MALFORMED_LIMIT = 3  # replies in a row that are not a task before the generation fails
 STALLED_SUBMISSION = "A worker stopped during submission; Runway may or may not have the task."
 
 
@@ -41,6 +42,7 @@ class SweepStats:
     errors: int = 0
     resumed: int = 0
     flagged: int = 0
+    deleted: int = 0
     statuses: dict[str, int] = field(default_factory=dict)
 
 
@@ -60,6 +62,8 @@ def apply_task_state(*, generation: Generation, state: runway.TaskState | runway
         fail(generation, AT_RUNWAY, message="Runway no longer has this task (it was deleted or lost). "
              "Nothing was charged for it.", code="TASK.LOST", raw=state.message)
         return "finished"
+    if isinstance(state, runway.MalformedReply):
+        return _malformed(generation, state, now)
     if isinstance(state, runway.RunwayError):
         errors = generation.poll_errors + 1
         Generation.objects.filter(pk=generation.pk, status__in=AT_RUNWAY).update(
@@ -67,7 +71,7 @@ def apply_task_state(*, generation: Generation, state: runway.TaskState | runway
         )
         return "error"
     if state.status in AT_RUNWAY:
-        fields: dict[str, Any] = {"progress": min(1.0, max(0.0, state.progress)), "poll_errors": 0,
+        fields: dict[str, Any] = {"progress": min(1.0, max(0.0, state.progress)), "poll_errors": 0, "bad_replies": 0,
                                   "next_poll_at": _next_poll(generation, state.status, now), "task_json": state.raw}
         if state.status == Status.RUNNING and not generation.started_at:
             fields["started_at"] = now
@@ -87,6 +91,19 @@ def apply_task_state(*, generation: Generation, state: runway.TaskState | runway
                                  next_poll_at=None):
             settle_credits(generation)
         return "finished"
+    return "error"
+
+
+def _malformed(generation: Generation, error: runway.RunwayError, now: datetime) -> str:
+    """Count a reply that is not a task; after a few in a row the generation fails, with the reason."""
+    count = generation.bad_replies + 1
+    if count >= MALFORMED_LIMIT:
+        fail(generation, AT_RUNWAY, message=f"Runway kept answering about this task with something that is not "
+             f"a task ({error.message}) — {count} times in a row, so Takes stopped following it.",
+             code="TASK.MALFORMED", raw=error.message, bad_replies=count)
+        return "finished"
+    Generation.objects.filter(pk=generation.pk, status__in=AT_RUNWAY).update(
+        bad_replies=count, next_poll_at=now + backoff(count))
     return "error"
 
 
@@ -136,56 +153,30 @@ def sweep_once(*, now: datetime | None = None, limit: int = 2000) -> SweepStats:
     now = now or timezone.now()
     stats = SweepStats()
     due = list(Generation.objects.due_for_poll(now).only(
-        "pk", "status", "runway_task_id", "submitted_at", "started_at", "poll_errors", "estimated_credits",
+        "pk", "status", "runway_task_id", "submitted_at", "started_at", "poll_errors", "bad_replies",
+        "estimated_credits",
         "created_by_id", "project_id",
     ).order_by("next_poll_at")[:limit])
     states = _fetch_states(due)
     stats.polled = stats.http_calls = len(due)
     for generation, state in zip(due, states, strict=True):
-        outcome = apply_task_state(generation=generation, state=state, now=now)
+        try:
+            outcome = apply_task_state(generation=generation, state=state, now=now)
+        except Exception:  # one generation's trouble never stops the others being polled
+            log.exception("Recording Runway's reply for generation %s failed", generation.pk)
+            Generation.objects.filter(pk=generation.pk, status__in=AT_RUNWAY).update(
+                poll_errors=generation.poll_errors + 1, next_poll_at=now + backoff(generation.poll_errors + 1))
+            outcome = "error"
         stats.statuses[outcome] = stats.statuses.get(outcome, 0) + 1
         stats.errors += outcome == "error"
         stats.finished += outcome in ("finished", "copying")
     stats.resumed, stats.flagged = resume_stalled(now=now)
+    stats.deleted = delete_unwanted_tasks(now=now)
     return stats
 
 
-def work_remains() -> bool:
-    """True while anything is in flight that a sweep should look after."""
-    return Generation.objects.in_flight().filter(needs_attention=False).exists()
-
-
-def ensure_sweep() -> None:
-    """Queue the poll sweep unless one is already running."""
-    if not Lease.is_held(SWEEP_LEASE):
-        jobs.enqueue("generations.tasks.poll_sweep")
-
-
-def run_sweep(*, max_seconds: float = 50.0, sleep=None) -> int:
-    """The poll loop a worker runs under a lease; re-arms itself while work remains. Returns passes."""
-    sleep = sleep or time.sleep
-    holder = secrets.token_hex(8)
-    lease_seconds = max_seconds + 30
-    try:
-        if not Lease.acquire(SWEEP_LEASE, holder, lease_seconds):
-            return 0
-    except IntegrityError:
-        return 0
-    passes = 0
-    started = time.monotonic()
-    try:
-        while time.monotonic() - started < max_seconds:
-            sweep_once()
-            passes += 1
-            if not Generation.objects.at_runway().filter(needs_attention=False).exists():
-                break  # the rest (queued, copying) is resumed by its own jobs and the watchdog
-            upcoming = Generation.objects.in_flight().exclude(next_poll_at=None).order_by("next_poll_at").values_list(
-                "next_poll_at", flat=True).first()
-            wait = 1.0 if upcoming is None else (upcoming - timezone.now()).total_seconds()
-            sleep(min(5.0, max(0.2, wait)))
-            Lease.acquire(SWEEP_LEASE, holder, lease_seconds)
-    finally:
-        Lease.release(SWEEP_LEASE, holder)
-    if work_remains():
-        jobs.enqueue("generations.tasks.poll_sweep")
-    return passes
+def delete_unwanted_tasks(*, now: datetime | None = None, limit: int = 50) -> int:
+    """Try again to delete the Runway tasks of generations cancelled while their create call ran."""
+    unwanted = Generation.objects.filter(status=Status.CANCELLED, needs_attention=True, next_poll_at__lte=now or timezone.now(),
+                                         attention_reason=cancel.CREATED_AFTER_CANCEL).exclude(runway_task_id="")
+    return sum(1 for generation in unwanted[:limit] if cancel.delete_unwanted_task(generation))

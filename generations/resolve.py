@@ -7,7 +7,8 @@ from collections.abc import Callable
 from django.db import transaction
 from django.utils import timezone
 
-from . import poll
+from runway import client as runway
+
 from .models import Generation, Status
 from .outcome import fail
 from .submit import SubmissionError
@@ -22,6 +23,20 @@ def resolve_as_submitted(*, generation: Generation, task_id: str, on_change: OnC
     task_id = task_id.strip()
     if not task_id:
         raise SubmissionError("Give the Runway task id.")
+    owner = Generation.objects.filter(runway_task_id=task_id).exclude(pk=generation.pk).first()
+    if owner is not None:
+        raise SubmissionError(f"Runway task {task_id} already belongs to generation #{owner.pk}; "
+                              "one task is never followed (or charged) twice.")
+    try:
+        state = runway.retrieve_task(task_id)
+    except runway.TaskNotFound:
+        raise SubmissionError(f"Runway has no task {task_id}. Check the id, or resolve it as not submitted.") from None
+    except runway.RunwayError as error:
+        raise SubmissionError(f"Runway could not confirm task {task_id}: {error.message} Try again.") from error
+    reported = state.raw.get("model")
+    if reported and reported != generation.model:
+        raise SubmissionError(f"Runway task {task_id} is a {reported} task, but this generation asked for "
+                              f"{generation.model}.")
     now = timezone.now()
     with transaction.atomic():
         recorded = Generation.objects.filter(pk=generation.pk, status=Status.SUBMITTING, runway_task_id="").update(
@@ -32,8 +47,6 @@ def resolve_as_submitted(*, generation: Generation, task_id: str, on_change: OnC
             generation.refresh_from_db()
             if on_change:
                 on_change(generation)
-    if recorded:
-        poll.ensure_sweep()
     return bool(recorded)
 
 

@@ -12,13 +12,15 @@ import math
 from datetime import datetime
 from pathlib import Path
 
+from django.db import DatabaseError
+from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 
 from credits import ledger
 from runway import catalog
 from runway import client as runway
 
-from . import copy, poll
+from . import cancel, copy, poll
 from .jobs import backoff
 from .models import Asset, Generation, Status
 from .outcome import fail, flag_for_ops
@@ -72,32 +74,33 @@ def submit_to_runway(*, generation: Generation) -> None:
     except runway.RunwayError as error:
         if error.uncertain:
             flag_for_ops(generation=generation, reason=f"Submission outcome unknown ({error.message}); "
-                         "check Runway for a task before retrying or releasing.")
+                         "check Runway for a task before retrying or releasing.", payload=arguments)
         elif error.retryable:
             _retry_later(generation, Status.SUBMITTING, error, what="accept the request")
         else:
             fail(generation, Status.SUBMITTING, message=f"Runway refused the request: {error.message}",
                   code="REQUEST.REJECTED", raw=error.message)
         return
-    estimate = _hold_runways_estimate(generation, created.estimated_cost)
     now = timezone.now()
+    # The fence: the task id and PENDING, in one statement straight after the call. Whatever
+    # fails from here on, the poller follows the task Runway is running (and billing).
     recorded = Generation.objects.filter(pk=generation.pk, status=Status.SUBMITTING, runway_task_id="").update(
-        estimated_credits=estimate,
-        runway_task_id=created.task_id, status=Status.PENDING, submitted_at=now,
-        request_payload=created.request, create_response=created.response, next_poll_at=now,
+        runway_task_id=created.task_id, status=Status.PENDING, submitted_at=now, next_poll_at=now,
         needs_attention=False, attention_reason="", step_errors=0, updated_at=now,
     )
     if not recorded:
-        # Cancelled while the call was in flight: don't leave a task running that nobody wants.
-        generation.refresh_from_db()
-        Generation.objects.filter(pk=generation.pk, runway_task_id="").update(runway_task_id=created.task_id)
-        if generation.status == Status.CANCELLED:
-            try:
-                runway.delete_task(created.task_id)
-            except runway.RunwayError:
-                log.warning("Could not delete task %s of cancelled generation %s", created.task_id, generation.pk)
+        cancel.created_after_cancel(generation, created.task_id)
         return
-    poll.ensure_sweep()
+    Generation.objects.filter(pk=generation.pk).update(request_payload=created.request,
+                                                       create_response=created.response)
+    generation.refresh_from_db()
+    try:
+        estimate = _hold_runways_estimate(generation, created.estimated_cost)
+    except (ValueError, DatabaseError, TransactionManagementError):
+        log.exception("Could not follow Runway's estimate for generation %s; our own stays held", generation.pk)
+        return
+    if estimate != generation.estimated_credits:
+        Generation.objects.filter(pk=generation.pk).update(estimated_credits=estimate)
 
 
 def run_generation(*, generation_id: int, now: datetime | None = None) -> None:
@@ -108,7 +111,7 @@ def run_generation(*, generation_id: int, now: datetime | None = None) -> None:
     now = now or timezone.now()
     if generation.status == Status.QUEUED:
         if generation.next_poll_at and generation.next_poll_at > now:
-            return  # backing off after a refusal; the sweep brings it back
+            return  # backing off after a refusal; the poller brings it back
         if not generation.transition(Status.QUEUED, Status.UPLOADING, next_poll_at=None):
             return  # another worker has it
     elif generation.status == Status.UPLOADING:

@@ -191,6 +191,8 @@ def generation_detail(request, membership, generation_id: int):
 @project_view(Role.EDITOR)
 def generation_cancel(request, membership, generation_id: int):
     generation = _generation(membership, generation_id)
+    if generation.is_flagged:
+        return _card(request, membership, generation, status=409, error=cancel.FLAGGED)
     try:
         cancelled = cancel.cancel_generation(generation=generation)
     except submit.SubmissionError as exc:

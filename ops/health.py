@@ -15,6 +15,7 @@ from django_q.brokers import get_broker
 from django_q.models import Failure
 
 from credits.models import LedgerEntry, OrgSnapshot
+from generations import poller
 from generations.models import IN_FLIGHT, Generation, Status
 from runway import client as runway
 
@@ -53,6 +54,7 @@ class QueueHealth:
     spenders: list[dict[str, Any]] = field(default_factory=list)
     uses_emulator: bool = True
     runway_host: str = ""
+    poller: dict[str, Any] | None = None
 
     @property
     def attention_url(self) -> str:
@@ -152,6 +154,7 @@ def queue_health(now: datetime | None = None) -> QueueHealth:
     _model_figures(health)
     _queue_figures(health)
     _spend_figures(health)
+    health.poller = poller.heartbeat()
     health.uses_emulator = runway.uses_emulator()
     health.runway_host = urlsplit(settings.RUNWAY_BASE_URL).netloc or settings.RUNWAY_BASE_URL
     return health

@@ -49,6 +49,13 @@ class TaskNotFound(RunwayError):
     """Runway no longer knows the task (deleted, cancelled, or never existed)."""
 
 
+class MalformedReply(RunwayError):
+    """Runway answered with something that is not a task as CONTRACT §3.1 describes it."""
+
+
+TASK_STATUSES = ("PENDING", "THROTTLED", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED")
+
+
 @dataclass(frozen=True)
 class TaskState:
     """A task as Runway reported it."""
@@ -124,14 +131,40 @@ def _error_text(body: Any, fallback: str) -> str:
     return fallback
 
 
+# What a failed call means, one table (CONTRACT §3, §8). "Sent" is whether the request
+# can have reached Runway; a create call that may have been taken is never repeated
+# automatically (it could start, and bill, a second task) but flagged for ops.
+#
+#   what happened                                   create call          other calls
+#   connection refused, DNS failure, connect timeout  not sent → retry     retry
+#   429 (rate limited)                              not created → retry  retry (Retry-After)
+#   400, 401, 403, 422 …                            not created → fail   fail
+#   404                                             —                    task not found
+#   5xx, read timeout, connection dropped after sending
+#                                                   uncertain → ops      retry
+NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.UnsupportedProtocol)
+
+
+def _not_sent(exc: BaseException) -> bool:
+    """True when the request cannot have reached Runway (it failed while connecting)."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, NOT_SENT):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
 def _translate(exc: runwayml.APIError, *, creating: bool = False) -> RunwayError:
-    """Map an SDK exception onto RunwayError with our retry policy."""
+    """Map an SDK exception onto RunwayError by the table above."""
     if isinstance(exc, runwayml.APIConnectionError):
+        if _not_sent(exc):
+            return RunwayError("Could not connect to Runway.", retryable=True)
         timeout = isinstance(exc, runwayml.APITimeoutError)
         return RunwayError(
-            "Runway did not answer in time." if timeout else "Could not reach Runway.",
-            retryable=True,
-            uncertain=creating,
+            "Runway did not answer in time." if timeout else "The connection to Runway broke off.",
+            retryable=not creating, uncertain=creating,
         )
     if isinstance(exc, runwayml.APIStatusError):
         status = exc.status_code
@@ -141,12 +174,9 @@ def _translate(exc: runwayml.APIError, *, creating: bool = False) -> RunwayError
         if status == 429:
             return RunwayError(text, status=status, retryable=True, retry_after=_retry_after(exc.response),
                                body=exc.body)
-        if status in (502, 503):
-            # Load shedding at the gateway: the request was not taken.
-            return RunwayError(text, status=status, retryable=True, retry_after=_retry_after(exc.response),
-                               body=exc.body)
         if status >= 500:
-            return RunwayError(text, status=status, retryable=True, uncertain=creating,
+            # A gateway error can come after the task was created (seen: 3 generations, 6 tasks).
+            return RunwayError(text, status=status, retryable=not creating, uncertain=creating,
                                retry_after=_retry_after(exc.response), body=exc.body)
         return RunwayError(text, status=status, body=exc.body)
     return RunwayError(str(exc))
@@ -196,35 +226,74 @@ def build_arguments(*, model: catalog.Model, params: Mapping[str, Any],
     return kwargs
 
 
+def _credits(value: Any, what: str) -> int | None:
+    """A credits figure from a reply: None when absent, MalformedReply when not a whole number ≥ 0."""
+    if value is None:
+        return None
+    if isinstance(value, Mapping):
+        value = value.get("credits")
+        if value is None:
+            return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0 or value != value:
+        raise MalformedReply(f"Runway reported an impossible {what}: {value!r}.")
+    return int(-(-value // 1))  # whole credits, rounded up
+
+
 def create_task(*, endpoint: str, model: str, arguments: Mapping[str, Any]) -> Created:
-    """Start a generation. Automatic retries are off: a retried POST could create and bill a second task."""
+    """Start a generation. Automatic retries are off: a retried POST could create and bill a second task.
+
+    Only the task id must be sound: anything else wrong in the answer (a bad estimate)
+    is dropped, because the task exists and is billed whatever the rest of the body says.
+    """
     resource = getattr(client(max_retries=0), endpoint)
     try:
         raw = resource.with_raw_response.create(model=model, **arguments)
     except runwayml.APIError as exc:
         raise _translate(exc, creating=True) from exc
-    body = raw.http_response.json()
-    estimated = (body.get("estimatedCost") or {}).get("credits")
+    try:
+        body = raw.http_response.json()
+    except ValueError:
+        body = None
+    task_id = body.get("id") if isinstance(body, Mapping) else None
+    if not isinstance(task_id, str) or not task_id:
+        raise RunwayError(f"Runway's answer to the create call had no task id: {str(body)[:200]}",
+                          uncertain=True, body=body)
+    try:
+        estimated = _credits(body.get("estimatedCost"), "estimate")
+    except MalformedReply:
+        estimated = None
     return Created(
-        task_id=str(body["id"]),
+        task_id=task_id,
         estimated_cost=estimated,
         request=json.loads(raw.http_request.content or b"{}"),
-        response=body,
+        response=dict(body),
     )
 
 
-def parse_task(data: Mapping[str, Any]) -> TaskState:
-    """A TaskState from Runway's task JSON (CONTRACT §3.1)."""
-    cost = (data.get("cost") or {}).get("credits")
+def parse_task(data: Any, *, task_id: str = "") -> TaskState:
+    """A TaskState from Runway's task JSON (CONTRACT §3.1); MalformedReply for anything else."""
+    if not isinstance(data, Mapping):
+        raise MalformedReply(f"Runway's task reply is not an object: {str(data)[:120]!r}.")
+    status = data.get("status")
+    if status not in TASK_STATUSES:
+        raise MalformedReply(f"Runway reported an unknown task status: {str(status)[:60]!r}.")
+    if task_id and data.get("id") not in (None, task_id):
+        raise MalformedReply(f"Runway answered for another task ({str(data.get('id'))[:60]}).")
+    progress = data.get("progress") or 0
+    if isinstance(progress, bool) or not isinstance(progress, int | float) or not 0 <= progress <= 1:
+        raise MalformedReply(f"Runway reported an impossible progress: {progress!r}.")
+    output = data.get("output") or []
+    if not isinstance(output, list) or not all(isinstance(u, str) for u in output):
+        raise MalformedReply("Runway's output list is not a list of links.")
     return TaskState(
-        id=str(data.get("id", "")),
-        status=str(data.get("status", "")),
-        progress=float(data.get("progress") or 0),
-        output=tuple(data.get("output") or ()),
+        id=str(data.get("id") or task_id),
+        status=str(status),
+        progress=float(progress),
+        output=tuple(output),
         failure=str(data.get("failure") or ""),
         failure_code=str(data.get("failureCode") or ""),
-        cost=int(cost) if cost is not None else None,
-        estimated_cost=(data.get("estimatedCost") or {}).get("credits"),
+        cost=_credits(data.get("cost"), "cost"),
+        estimated_cost=_credits(data.get("estimatedCost"), "estimate"),
         raw=dict(data),
     )
 
@@ -236,7 +305,11 @@ def retrieve_task(task_id: str) -> TaskState:
         raw = client(max_retries=0).tasks.with_raw_response.retrieve(task_id)
     except runwayml.APIError as exc:
         raise _translate(exc) from exc
-    return parse_task(raw.http_response.json())
+    try:
+        data = raw.http_response.json()
+    except ValueError as exc:
+        raise MalformedReply("Runway's task reply is not JSON.") from exc
+    return parse_task(data, task_id=task_id)
 
 
 def delete_task(task_id: str) -> bool:

@@ -232,13 +232,18 @@ async def generate(request: Request) -> Response:
     except LimitError as exc:
         return error(exc.status, str(exc))
     fault = _task_fault(em, model, _prompt(body))
+    task.meta = {"sources": sources, "router_endpoint": endpoint if routing else None}
     if fault is not None:
         task.fail_code, task.hang = fault.fail_code, fault.hang
         task.output_fault, task.redirect_to = fault.output, fault.redirect_to
-    task.meta = {"sources": sources, "router_endpoint": endpoint if routing else None}
+        if fault.wire():
+            task.meta["wire"] = fault.wire()
     em.store.save_task(task)
     if routing is None:
-        return JSONResponse({"id": task.id, "estimatedCost": {"credits": estimate}})
+        created = {"id": task.id, "estimatedCost": {"credits": estimate}}
+        if fault is not None and fault.create_reply:
+            created.update(fault.create_reply)
+        return JSONResponse(created)
     return JSONResponse({"id": task.id, "routing": {
         "configId": routing["configId"], "model": model, "provider": "runway",
         "estimatedCost": {"credits": estimate},
@@ -263,8 +268,14 @@ async def task_detail(request: Request) -> Response:
     task = em.engine.get(task_id)
     if task is None:
         return error(404, "Task not found.")
-    outputs = [files.sign_output(em, task, name) for name in task.output_names()]
-    return JSONResponse(em.engine.task_json(task, outputs))
+    wire = task.meta.get("wire") or {}
+    names = task.output_names()
+    if wire.get("outputs"):
+        names = [names[i % len(names)] for i in range(int(wire["outputs"]))]
+    outputs = [files.sign_output(em, task, name) for name in names]
+    if wire.get("reply_body") is not None:
+        return Response(str(wire["reply_body"]), media_type="application/json")
+    return JSONResponse({**em.engine.task_json(task, outputs), **(wire.get("reply") or {})})
 
 
 # --- uploads --------------------------------------------------------------------------------

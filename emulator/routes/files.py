@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -16,7 +17,7 @@ from urllib.parse import urlsplit
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import FileResponse, RedirectResponse, Response
+from starlette.responses import FileResponse, RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from .. import media
@@ -246,11 +247,36 @@ async def serve_output(request: Request) -> Response:
     if task.output_fault == "redirect":
         return RedirectResponse(task.redirect_to or "", status_code=302)
     path = em.store.output_path(task_id, name)
+    wire = task.meta.get("wire") or {}
     async with em.render_locks[f"{task_id}/{name}"]:
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
             await run_in_threadpool(_render, em, task, name, path)
+            if wire.get("output_bytes"):
+                await run_in_threadpool(_pad, path, int(wire["output_bytes"]))
+    if wire.get("bytes_per_second") and request.method == "GET":
+        return StreamingResponse(_trickle(path, int(wire["bytes_per_second"])), media_type=_media_type(name),
+                                 headers={"content-length": str(path.stat().st_size)})
     return FileResponse(path, media_type=_media_type(name))
+
+
+def _pad(path: Path, size: int) -> None:
+    """Grow a rendered file to `size` bytes; trailing bytes after PNG's end are ignored by readers."""
+    missing = size - path.stat().st_size
+    if missing > 0:
+        with path.open("ab") as handle:
+            handle.truncate(size)
+
+
+TRICKLE_CHUNK = 8192
+
+
+async def _trickle(path: Path, bytes_per_second: int):
+    """The file's bytes no faster than `bytes_per_second`, as a slow CDN edge would send them."""
+    with path.open("rb") as handle:
+        while chunk := handle.read(min(TRICKLE_CHUNK, bytes_per_second)):
+            yield chunk
+            await asyncio.sleep(len(chunk) / bytes_per_second)
 
 
 def _media_type(name: str) -> str:

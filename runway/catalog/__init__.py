@@ -373,3 +373,20 @@ def estimate_credits(model: Model, params: Mapping[str, Any],
     else:
         raise ValueError(f"unknown price unit {price.unit!r}")
     return math.ceil(total)
+
+
+def max_outputs(model: Model, params: Mapping[str, Any]) -> int:
+    """How many files one task of `model` with `params` can produce: the count asked for, else one.
+
+    A reply listing more output links than this is not believed beyond it.
+    """
+    count_field = model.price.count_field
+    if not count_field or count_field not in model.field_names:
+        return 1
+    merged = {**default_params(model), **{k: v for k, v in params.items() if not _missing(v)}}
+    count = merged.get(count_field)
+    field = model.field(count_field)
+    most = int(field.max) if field.max is not None else None
+    if isinstance(count, int) and not isinstance(count, bool) and count > 0:
+        return count if most is None else min(count, most)
+    return most or 1

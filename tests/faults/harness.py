@@ -120,11 +120,16 @@ def _database_env() -> dict[str, str]:
 
 
 class Cluster:
-    """`manage.py qcluster` in its own process group; `kill()` is SIGKILL to the whole group."""
+    """`manage.py qcluster` and `manage.py poller`, each in its own process group, as `make run` starts them.
+
+    `kill()` is SIGKILL to both groups at once; `worker_pids()` lists the cluster's workers and the poller.
+    """
 
     def __init__(self, directory: Path, *, queue: str, emulator_url: str, media_root: Path, workers: int = 2):
         self.log = directory / "qcluster.log"
+        self.poller_log = directory / "poller.log"
         self.process: subprocess.Popen | None = None
+        self.poller: subprocess.Popen | None = None
         self.env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "RUNWAYML_API_SECRET"))}
         self.env.update(_database_env())
         self.env.update({
@@ -144,6 +149,10 @@ class Cluster:
         with self.log.open("ab") as log:
             self.process = subprocess.Popen([sys.executable, "manage.py", "qcluster"], cwd=ROOT, env=self.env,
                                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        with self.poller_log.open("ab") as log:
+            self.poller = subprocess.Popen([sys.executable, "manage.py", "poller", "--max-wait", "1"], cwd=ROOT,
+                                           env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                                           start_new_session=True)
         self.starts += 1
 
     @property
@@ -154,7 +163,7 @@ class Cluster:
         """Every process of the cluster's group except its parent (sentinel, pusher, workers…)."""
         if not self.running:
             return []
-        pids = []
+        pids = [self.poller.pid] if self.poller is not None and self.poller.poll() is None else []
         for entry in Path("/proc").iterdir():
             if entry.name.isdigit():
                 try:
@@ -165,22 +174,24 @@ class Cluster:
         return pids
 
     def kill(self) -> None:
-        """SIGKILL every process of the cluster at once, as a machine losing power would."""
-        if self.process is None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait(timeout=10)
-        # Forked workers are reaped by init; wait until none is left holding a connection.
-        wait_for(lambda: not _group_alive(self.process.pid), timeout=10, interval=0.05,
-                 what="the cluster's processes to exit")
-        self.process = None
+        """SIGKILL every process of the cluster and the poller at once, as a machine losing power would."""
+        procs = [p for p in (self.process, self.poller) if p is not None]
+        for proc in procs:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+        for proc in procs:
+            proc.wait(timeout=10)
+            # Forked workers are reaped by init; wait until none is left holding a connection.
+            wait_for(lambda proc=proc: not _group_alive(proc.pid), timeout=10, interval=0.05,
+                     what="the cluster's processes to exit")
+        self.process = self.poller = None
 
     def stop(self) -> None:
         self.kill()
 
     def tail(self, chars: int = 3000) -> str:
-        return self.log.read_text(errors="replace")[-chars:] if self.log.exists() else ""
+        logs = [path.read_text(errors="replace")[-chars:] for path in (self.log, self.poller_log) if path.exists()]
+        return "\n--- poller ---\n".join(logs)
 
 
 def _group_alive(pgid: int) -> bool:
@@ -196,20 +207,17 @@ def _group_alive(pgid: int) -> bool:
     return False
 
 
-def watchdog_after_crash() -> tuple[int, int]:
-    """What the one-minute watchdog does once the dead cluster's steps and sweep lease have gone stale.
+def resume_after_crash() -> tuple[int, int]:
+    """What the poller does once the dead cluster's steps and lease have gone stale.
 
-    The scheduled `generations.tasks.watchdog` runs every minute and acts on work idle
-    for `STALE_STEP` (3 minutes); a test can't wait that long, so it runs the same
-    workflow with the clock moved past those limits, and expires the sweep lease the
-    killed worker held (it would expire by itself after `max_seconds + 30`). Only ever
-    called while no cluster runs, so nothing it resumes is still in progress.
+    The poller resumes work idle for `STALE_STEP` (3 minutes) and takes over a lease
+    only once it expires; a test can't wait that long, so it runs the same workflow
+    with the clock moved past those limits, and expires the lease the killed poller
+    held. Only ever called while no cluster runs, so nothing it resumes is still in progress.
     """
-    from generations import poll
+    from generations import poll, poller
     from generations.models import Lease
 
     later = timezone.now() + FAR_FUTURE
-    Lease.objects.filter(name=poll.SWEEP_LEASE).update(holder="", expires_at=timezone.now())
-    resumed, flagged = poll.resume_stalled(now=later)
-    poll.ensure_sweep()
-    return resumed, flagged
+    Lease.objects.filter(name=poller.LEASE).update(holder="", expires_at=timezone.now())
+    return poll.resume_stalled(now=later)

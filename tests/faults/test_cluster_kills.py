@@ -4,8 +4,8 @@ Generations run through a real `manage.py qcluster` (ORM broker on SQLite, Redis
 on PostgreSQL — whichever shape the suite runs in) against the emulator as a real
 process. The emulator is slowed down on every route a step calls, so each kill
 lands while a worker is inside an upload, a create call, a poll or a download.
-After each kill the test does what the minute watchdog would do once the dead
-work went stale (`harness.watchdog_after_crash`) and starts the cluster again.
+After each kill the test does what the poller would do once the dead
+work went stale (`harness.resume_after_crash`) and starts the cluster again.
 
 In the end every generation must be finished or flagged for ops, Runway must
 hold no task we don't know of beyond the flagged ones, every hold must be
@@ -22,7 +22,7 @@ from assets.models import Asset
 from generations import submit
 from generations.models import FINISHED, Generation, Status
 from tests.faults.audit import audit, settled
-from tests.faults.harness import wait_for, watchdog_after_crash
+from tests.faults.harness import resume_after_crash, wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -106,7 +106,7 @@ def test_sigkill_in_every_step_loses_nothing(project, funded, still, cluster, em
         chaos_report.add("kills_survived")
         chaos_report.note(f"kill {sum(kills.values())} inside {target}: " +
                           ", ".join(f"{n} {s}" for s, n in sorted(states.items())))
-        watchdog_after_crash()
+        resume_after_crash()
 
     ids = [g.pk for g in generations]
     cluster.start()

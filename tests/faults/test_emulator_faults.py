@@ -95,9 +95,10 @@ def test_runway_faults_end_finished_or_flagged_with_messages_and_credits_back(
 
     for g in everything:
         g.refresh_from_db()
-    # Two create calls whose answers were lost: flagged, never sent again.
+    # Four create calls that may have made a task — two gateway errors and two lost answers —
+    # are flagged for ops and never sent again.
     flagged = [g for g in everything if g.needs_attention]
-    assert len(flagged) <= 2
+    assert len(flagged) <= 4
     assert all("unknown" in g.attention_reason for g in flagged)
     for g in expired:
         if not g.needs_attention:
