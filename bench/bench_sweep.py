@@ -2,8 +2,8 @@
 
 Each size gets fresh rows: generations in RUNNING with real task ids that the emulator
 (`python -m emulator --speed 0`) was seeded with as RUNNING, so they stay in flight, all due
-for a poll. We then time `poll.sweep_once()` — the function the single poll worker runs
-in its loop — counting its database queries (CaptureQueriesContext on the worker's
+for a poll. We then time `poll.sweep_once()` — one pass of the poller — counting its database
+queries (progress is written in bulk, so they do not grow with the rows) (CaptureQueriesContext on the worker's
 connection) and the HTTP calls it reports. Each size is swept three times (the clock moved
 past the poll interval in between, so every row is due again); the slowest sweep is the
 figure, since the target is about every sweep.
@@ -102,10 +102,9 @@ def main() -> int:
     figures = []
     for n in SIZES:
         r = results[n]
-        target = 2.0 if n >= 500 else None
         figures += [
-            Figure(f"sweep_{n}_seconds", r["seconds"], "s", target),
-            Figure(f"sweep_{n}_queries", r["queries"], "queries"),
+            Figure(f"sweep_{n}_seconds", r["seconds"], "s", 1.0 if n == 1000 else None),
+            Figure(f"sweep_{n}_queries", r["queries"], "queries", 20 if n == 1000 else None),
             Figure(f"sweep_{n}_http_calls", r["http"], "calls"),
         ]
     small, large = results[SIZES[0]], results[SIZES[-1]]
@@ -115,7 +114,8 @@ def main() -> int:
         Figure("sweep_queries_per_generation_1000", large["queries"] / SIZES[-1], "queries"),
         # time(1000)/time(100) divided by 10: 1 is linear, below 1 better than linear.
         Figure("sweep_growth_ratio", large["median"] / small["median"] / scale, "x", 1.0),
-        Figure("sweep_query_growth_ratio", large["queries"] / small["queries"] / scale, "x", 1.0),
+        # Bulk writes: queries stay flat as the work grows (1 would be one query per generation).
+        Figure("sweep_query_growth_ratio", large["queries"] / small["queries"] / scale, "x", 0.2),
     ]
     report(figures)
     return 0

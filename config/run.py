@@ -68,7 +68,7 @@ def main() -> int:
                 continue
             if name in RESTARTED:
                 # A worker or poller that dies (or is killed) comes back: in-flight generations resume.
-                print(f"[takes] worker exited with {proc.returncode}; starting a new one", flush=True)
+                print(f"[takes] {name} exited with {proc.returncode}; starting a new one", flush=True)
                 time.sleep(1)
                 procs[index] = (name, subprocess.Popen(commands[name], start_new_session=True))
                 continue
@@ -76,17 +76,26 @@ def main() -> int:
             code = proc.returncode or 1
             stopping = True
         time.sleep(0.5)
-    for _name, proc in procs:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)  # the leader only: it stops its own children
-    deadline = time.monotonic() + float(os.environ.get("STOP_GRACE", "30"))
-    for _name, proc in procs:
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(timeout=max(0.1, deadline - time.monotonic()))
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)  # whatever is left of the group
+    stop_all([proc for _name, proc in procs], grace=float(os.environ.get("STOP_GRACE", "30")))
     print("[takes] stopped", flush=True)
     return code
+
+
+def stop_all(procs: list[subprocess.Popen], *, grace: float) -> list[subprocess.Popen]:
+    """SIGTERM each leader, wait up to `grace` seconds, then kill what is left; returns those that had to be killed."""
+    for proc in procs:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)  # the leader only: it stops its own children
+    deadline = time.monotonic() + grace
+    killed = []
+    for proc in procs:
+        try:
+            proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            killed.append(proc)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)  # whatever is left of the group
+    return killed
 
 
 if __name__ == "__main__":

@@ -149,8 +149,10 @@ Q_CLUSTER = {
     "workers": env_int("Q_WORKERS", 2),
     # A task that runs past `timeout` is killed; it is offered again only after
     # `retry`, so timeout must stay below retry or a slow task runs twice at once.
-    "timeout": env_int("Q_TIMEOUT", 120),
-    "retry": env_int("Q_RETRY", 180),
+    # Every step's own deadline sits below `timeout` (see COPY_DEADLINE): a step gives
+    # up by itself, with its claim handed back, before the queue would kill it.
+    "timeout": env_int("Q_TIMEOUT", 600),
+    "retry": env_int("Q_RETRY", 660),
     "max_attempts": env_int("Q_MAX_ATTEMPTS", 3),
     "ack_failures": True,
     "save_limit": 500,
@@ -165,6 +167,12 @@ else:
 
 # --- Storage ------------------------------------------------------------------
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(DATA_DIR / "media")))
+# Outputs stream here before they are stored; a copy clears what a dead attempt left.
+DOWNLOADS_DIR = Path(env("DOWNLOADS_DIR", str(DATA_DIR / "downloads")))
+DOWNLOADS_DIR.mkdir(parents=True, exist_ok=True)
+# The longest one copy attempt may take (every output of a generation), kept below the
+# queue's job timeout with room to store what was fetched and hand the claim back.
+COPY_DEADLINE = env_int("COPY_DEADLINE", max(30, int(Q_CLUSTER["timeout"] * 0.7)))
 MEDIA_URL = "/media-not-public/"  # media is only ever served through checked views
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import time
+from datetime import timedelta
 from pathlib import Path
 
+from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
@@ -21,6 +25,8 @@ from .outcome import fail, settle_credits
 log = logging.getLogger(__name__)
 
 COPY_ATTEMPTS = 6
+CLAIM_RENEW = 10.0  # seconds between a working copy's claim renewals
+CLAIM_STALE = 90.0  # unrenewed this long, a claim is a dead worker's (probing and thumbnails fit well within)
 
 
 def output_name(generation: Generation, index: int, extension: str) -> str:
@@ -31,7 +37,9 @@ def output_name(generation: Generation, index: int, extension: str) -> str:
 def _store_output(generation: Generation, index: int, path: Path) -> None:
     info = media.probe(str(path), max_side=None, min_bytes=1)
     name = output_name(generation, index, info.extension)
-    if default_storage.exists(name):
+    if Output.objects.filter(generation=generation, index=index).exists():
+        return  # recorded already (by an attempt that was taken over)
+    if default_storage.exists(name) and not Output.objects.filter(file=name).exists():
         default_storage.delete(name)  # left by a worker that died before recording it
     with path.open("rb") as fp:
         stored = default_storage.save(name, File(fp, name=Path(name).name))
@@ -60,11 +68,57 @@ def _store_output(generation: Generation, index: int, path: Path) -> None:
             default_storage.delete(thumb_name)
 
 
+def claim_stale_after() -> timedelta:
+    """How long a copy's claim may go unrenewed before another worker takes it over.
+
+    A working copy renews its claim every `CLAIM_RENEW` seconds while bytes arrive and
+    before it stores them, so only a dead or stuck worker's claim grows this old.
+    """
+    return timedelta(seconds=CLAIM_STALE)
+
+
+def _clear_leftovers(generation: Generation) -> None:
+    """Remove temporary files a dead attempt at this generation's copy left behind.
+
+    Only files nobody has written to for `CLAIM_STALE` seconds: a live download writes all
+    the time, so another process's work in progress is never touched.
+    """
+    cutoff = time.time() - CLAIM_STALE
+    for leftover in Path(settings.DOWNLOADS_DIR).glob(f"{temp_prefix(generation)}*"):
+        with contextlib.suppress(FileNotFoundError):
+            if leftover.stat().st_mtime < cutoff:
+                leftover.unlink(missing_ok=True)
+
+
+def temp_prefix(generation: Generation) -> str:
+    return f"takes-gen{generation.pk}-"
+
+
 def copy_outputs(*, generation_id: int) -> None:
-    """Stream each output into our storage once, then finish the generation and settle its credits."""
+    """Stream each output into our storage once, then finish the generation and settle its credits.
+
+    One worker at a time: the copy claims the row first (a second job for it returns at
+    once), counts the attempt as it starts (an attempt killed mid-way counts too), keeps
+    to `COPY_DEADLINE`, below the queue's job timeout, and removes its temporary files
+    on every path — and a dead attempt's on the next one.
+    """
     generation = Generation.objects.select_related("project").filter(pk=generation_id).first()
     if generation is None or generation.status != Status.COPYING:
         return
+    token = generation.claim(Status.COPYING, stale_after=claim_stale_after())
+    if token is None:
+        return  # another worker is copying it
+    try:
+        _clear_leftovers(generation)
+        if generation.step_errors > COPY_ATTEMPTS:
+            _copy_problem(generation, f"{COPY_ATTEMPTS} attempts did not finish", transient=False)
+            return
+        _copy(generation, token, deadline=time.monotonic() + settings.COPY_DEADLINE)
+    finally:
+        generation.release_claim(token)
+
+
+def _copy(generation: Generation, token: str, *, deadline: float) -> None:
     # Never more files than the model can make, whatever the reply lists.
     try:
         most = catalog.max_outputs(catalog.get_model(generation.endpoint, generation.model), generation.params)
@@ -79,7 +133,9 @@ def copy_outputs(*, generation_id: int) -> None:
             index += 1
             continue
         try:
-            path = downloads.fetch_to_temp(urls[index])
+            path = downloads.fetch_to_temp(urls[index], deadline_seconds=max(1.0, deadline - time.monotonic()),
+                                           directory=str(settings.DOWNLOADS_DIR), prefix=temp_prefix(generation),
+                                           alive=lambda: generation.renew_claim(token), alive_every=CLAIM_RENEW)
         except downloads.DownloadError as error:
             if error.expired and not refreshed:
                 refreshed = True
@@ -94,6 +150,7 @@ def copy_outputs(*, generation_id: int) -> None:
             _copy_problem(generation, str(error), transient=error.transient)
             return
         try:
+            generation.renew_claim(token)
             _store_output(generation, index, path)
         except media.MediaError as error:
             _copy_problem(generation, f"Runway's output is not usable media: {error}", transient=False)
@@ -106,10 +163,10 @@ def copy_outputs(*, generation_id: int) -> None:
 
 
 def _copy_problem(generation: Generation, message: str, *, transient: bool) -> None:
-    attempts = generation.step_errors + 1
+    attempts = generation.step_errors  # this attempt was counted when it claimed the row
     if transient and attempts < COPY_ATTEMPTS:
         Generation.objects.filter(pk=generation.pk, status=Status.COPYING).update(
-            step_errors=attempts, next_poll_at=timezone.now() + backoff(attempts), attention_reason=message[:300]
+            next_poll_at=timezone.now() + backoff(attempts), attention_reason=message[:300]
         )
         return
     # Runway made (and billed) the output, but we could not keep it: the settlement charges it,

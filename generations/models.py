@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import timedelta
 
 from django.conf import settings
@@ -73,6 +74,8 @@ class Generation(models.Model):
     next_poll_at = models.DateTimeField(null=True, blank=True, db_index=True)
     poll_errors = models.PositiveIntegerField(default=0)
     bad_replies = models.PositiveSmallIntegerField(default=0, help_text="Replies in a row that were not a task")
+    claim_token = models.CharField(max_length=32, blank=True, help_text="The worker doing the current step")
+    claimed_at = models.DateTimeField(null=True, blank=True)
     step_errors = models.PositiveIntegerField(default=0)
 
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
@@ -169,6 +172,30 @@ class Generation(models.Model):
                 if not hasattr(value, "resolve_expression"):
                     setattr(self, name, value)
         return bool(changed)
+
+    def claim(self, status: str, *, stale_after: timedelta) -> str | None:
+        """Claim the step of `status` for this worker (compare-and-set); its token, or None if another has it.
+
+        A claim not renewed for `stale_after` belongs to a worker that died or stalled and may
+        be taken over (a long step renews it as it goes, `renew_claim`). Taking a claim counts an attempt (`step_errors`): a killed attempt counts too.
+        """
+        now = timezone.now()
+        token = secrets.token_hex(16)
+        taken = Generation.objects.filter(
+            Q(claim_token="") | Q(claimed_at__lte=now - stale_after), pk=self.pk, status=status,
+        ).update(claim_token=token, claimed_at=now, step_errors=models.F("step_errors") + 1, updated_at=now)
+        if not taken:
+            return None
+        self.refresh_from_db(fields=["claim_token", "claimed_at", "step_errors", "updated_at"])
+        return token
+
+    def renew_claim(self, token: str) -> bool:
+        """Keep a claim fresh while the step is still working; False if another worker took it over."""
+        return bool(Generation.objects.filter(pk=self.pk, claim_token=token).update(claimed_at=timezone.now()))
+
+    def release_claim(self, token: str) -> None:
+        """Hand a claim back (only if it is still this worker's)."""
+        Generation.objects.filter(pk=self.pk, claim_token=token).update(claim_token="", claimed_at=None)
 
     def queue_position(self) -> int | None:
         """Place among this organisation's throttled tasks of the same model (1 = next)."""

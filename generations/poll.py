@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from runway import client as runway
 
-from . import cancel, jobs
+from . import cancel, copy, jobs
 from .failures import human_failure
 from .jobs import backoff
 from .models import AT_RUNWAY, Generation, Status
@@ -78,8 +78,10 @@ def apply_task_state(*, generation: Generation, state: runway.TaskState | runway
         generation.transition(AT_RUNWAY, state.status, **fields)
         return "progress"
     if state.status == "SUCCEEDED":
+        # The copy job is queued now; the poller looks again only if it never ran (a lost job).
         if generation.transition(AT_RUNWAY, Status.COPYING, task_json=state.raw, progress=1.0, cost_credits=state.cost,
-                                 next_poll_at=now + backoff(1), poll_errors=0, step_errors=0):
+                                 next_poll_at=now + copy.claim_stale_after(), poll_errors=0, step_errors=0,
+                                 claim_token="", claimed_at=None):
             jobs.enqueue("generations.tasks.copy_outputs", generation.pk)
         return "copying"
     if state.status == "FAILED":
@@ -141,8 +143,12 @@ def resume_stalled(*, now: datetime | None = None) -> tuple[int, int]:
         Generation.objects.filter(pk=pk).update(updated_at=timezone.now(), next_poll_at=None)
         jobs.enqueue("generations.tasks.run_generation", pk)
         resumed += 1
-    for pk in Generation.objects.filter(status=Status.COPYING, next_poll_at__lte=now).values_list("pk", flat=True):
-        Generation.objects.filter(pk=pk).update(next_poll_at=timezone.now() + STALE_STEP)
+    # A copy whose job was lost, whose attempt is due again, or whose worker died (a stale claim).
+    stale_claim = now - copy.claim_stale_after()
+    copies = Generation.objects.filter(Q(claim_token="") | Q(claimed_at__lte=stale_claim), status=Status.COPYING,
+                                       next_poll_at__lte=now).values_list("pk", flat=True)
+    for pk in copies:
+        Generation.objects.filter(pk=pk).update(next_poll_at=timezone.now() + copy.claim_stale_after())
         jobs.enqueue("generations.tasks.copy_outputs", pk)
         resumed += 1
     return resumed, flagged
@@ -159,20 +165,53 @@ def sweep_once(*, now: datetime | None = None, limit: int = 2000) -> SweepStats:
     ).order_by("next_poll_at")[:limit])
     states = _fetch_states(due)
     stats.polled = stats.http_calls = len(due)
+    unchanged: list[Generation] = []
     for generation, state in zip(due, states, strict=True):
-        try:
-            outcome = apply_task_state(generation=generation, state=state, now=now)
-        except Exception:  # one generation's trouble never stops the others being polled
-            log.exception("Recording Runway's reply for generation %s failed", generation.pk)
-            Generation.objects.filter(pk=generation.pk, status__in=AT_RUNWAY).update(
-                poll_errors=generation.poll_errors + 1, next_poll_at=now + backoff(generation.poll_errors + 1))
-            outcome = "error"
+        if _still_going(generation, state):
+            # The common case — still at Runway, same status, new progress: written in bulk below.
+            _record_progress(generation, state, now)
+            unchanged.append(generation)
+            outcome = "progress"
+        else:
+            outcome = _apply_one(generation, state, now)
         stats.statuses[outcome] = stats.statuses.get(outcome, 0) + 1
         stats.errors += outcome == "error"
         stats.finished += outcome in ("finished", "copying")
+    if unchanged:
+        # One statement per batch instead of one per generation. It never touches `status`,
+        # so a cancel or a finish that landed meanwhile keeps its own.
+        Generation.objects.bulk_update(unchanged, PROGRESS_FIELDS, batch_size=BULK_BATCH)
     stats.resumed, stats.flagged = resume_stalled(now=now)
     stats.deleted = delete_unwanted_tasks(now=now)
     return stats
+
+
+PROGRESS_FIELDS = ["progress", "poll_errors", "bad_replies", "next_poll_at", "task_json", "started_at", "updated_at"]
+BULK_BATCH = 500
+
+
+def _still_going(generation: Generation, state) -> bool:
+    return isinstance(state, runway.TaskState) and state.status == generation.status and state.status in AT_RUNWAY
+
+
+def _record_progress(generation: Generation, state: runway.TaskState, now: datetime) -> None:
+    generation.progress = min(1.0, max(0.0, state.progress))
+    generation.poll_errors = generation.bad_replies = 0
+    generation.next_poll_at = _next_poll(generation, state.status, now)
+    generation.task_json = state.raw
+    if state.status == Status.RUNNING and not generation.started_at:
+        generation.started_at = now
+    generation.updated_at = timezone.now()
+
+
+def _apply_one(generation: Generation, state, now: datetime) -> str:
+    try:
+        return apply_task_state(generation=generation, state=state, now=now)
+    except Exception:  # one generation's trouble never stops the others being polled
+        log.exception("Recording Runway's reply for generation %s failed", generation.pk)
+        Generation.objects.filter(pk=generation.pk, status__in=AT_RUNWAY).update(
+            poll_errors=generation.poll_errors + 1, next_poll_at=now + backoff(generation.poll_errors + 1))
+        return "error"
 
 
 def delete_unwanted_tasks(*, now: datetime | None = None, limit: int = 50) -> int:

@@ -12,6 +12,7 @@ import socket
 import ssl
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -75,12 +76,17 @@ def check_url(url: str) -> None:
 
 
 def fetch_to_temp(url: str, *, max_bytes: int = MAX_MEDIA_BYTES, deadline_seconds: float = 300.0,
-                  directory: str | None = None) -> Path:
-    """Stream `url` into a temporary file and return its path; the caller deletes it."""
+                  directory: str | None = None, prefix: str = "takes-output-",
+                  alive: Callable[[], None] | None = None, alive_every: float = 10.0) -> Path:
+    """Stream `url` into a temporary file and return its path; the caller deletes it.
+
+    `alive`, if given, is called every `alive_every` seconds while bytes arrive (a long
+    download keeps its claim fresh that way).
+    """
     check_url(url)
     started = time.monotonic()
     timeout = httpx.Timeout(30.0, connect=5.0)
-    handle = tempfile.NamedTemporaryFile(prefix="takes-output-", dir=directory, delete=False)  # noqa: SIM115
+    handle = tempfile.NamedTemporaryFile(prefix=prefix, dir=directory, delete=False)  # noqa: SIM115
     path = Path(handle.name)
     try:
         with handle, httpx.stream("GET", url, timeout=timeout, follow_redirects=False, verify=_SSL_CONTEXT) as response:
@@ -99,7 +105,11 @@ def fetch_to_temp(url: str, *, max_bytes: int = MAX_MEDIA_BYTES, deadline_second
             if declared > max_bytes:
                 raise DownloadError(f"The output is {declared} bytes, over the {max_bytes} byte limit.")
             received = 0
+            beat = time.monotonic()
             for chunk in response.iter_bytes(CHUNK):
+                if alive is not None and time.monotonic() - beat >= alive_every:
+                    alive()
+                    beat = time.monotonic()
                 received += len(chunk)
                 if received > max_bytes:
                     raise DownloadError(f"The output passed the {max_bytes} byte limit.")

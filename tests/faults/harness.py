@@ -26,6 +26,7 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
+from config.run import stop_all
 from emulator.testing import Control
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -127,6 +128,7 @@ class Cluster:
 
     def __init__(self, directory: Path, *, queue: str, emulator_url: str, media_root: Path, workers: int = 2):
         self.log = directory / "qcluster.log"
+        self.downloads = directory / "downloads"
         self.poller_log = directory / "poller.log"
         self.process: subprocess.Popen | None = None
         self.poller: subprocess.Popen | None = None
@@ -137,6 +139,7 @@ class Cluster:
             "Q_NAME": queue,
             "Q_WORKERS": str(workers),
             "MEDIA_ROOT": str(media_root),
+            "DOWNLOADS_DIR": str(directory / "downloads"),
             "RUNWAYML_BASE_URL": emulator_url,
             "RUNWAY_EMULATOR_URL": emulator_url,
             "RUNWAYML_API_SECRET": "",
@@ -186,6 +189,11 @@ class Cluster:
                      what="the cluster's processes to exit")
         self.process = self.poller = None
 
+    def terminate(self, grace: float = 30.0) -> None:
+        """Stop as `make run` does on Ctrl-C (SIGTERM each leader, then SIGKILL whatever outlives `grace`)."""
+        stop_all([proc for proc in (self.process, self.poller) if proc is not None], grace=grace)
+        self.kill()
+
     def stop(self) -> None:
         self.kill()
 
@@ -211,13 +219,15 @@ def resume_after_crash() -> tuple[int, int]:
     """What the poller does once the dead cluster's steps and lease have gone stale.
 
     The poller resumes work idle for `STALE_STEP` (3 minutes) and takes over a lease
-    only once it expires; a test can't wait that long, so it runs the same workflow
-    with the clock moved past those limits, and expires the lease the killed poller
-    held. Only ever called while no cluster runs, so nothing it resumes is still in progress.
+    only once it expires, and a step's claim once it goes unrenewed; a test can't wait
+    that long, so it runs the same workflow with the clock moved past those limits, and
+    ages the lease and the claims the killed processes held. Only ever called while no cluster runs, so nothing it resumes is still in progress.
     """
     from generations import poll, poller
-    from generations.models import Lease
+    from generations.models import Generation, Lease
 
     later = timezone.now() + FAR_FUTURE
     Lease.objects.filter(name=poller.LEASE).update(holder="", expires_at=timezone.now())
+    # The dead workers' claims stop being renewed; by then they are long stale.
+    Generation.objects.exclude(claim_token="").update(claimed_at=timezone.now() - FAR_FUTURE)
     return poll.resume_stalled(now=later)

@@ -1,4 +1,4 @@
-"""SIGKILL a real qcluster in the middle of each pipeline step, again and again.
+"""SIGKILL (or SIGTERM) a real qcluster and poller in the middle of each pipeline step, again and again.
 
 Generations run through a real `manage.py qcluster` (ORM broker on SQLite, Redis
 on PostgreSQL — whichever shape the suite runs in) against the emulator as a real
@@ -76,7 +76,8 @@ def all_settled(ids: list[int]) -> bool:
     return all(settled(g) for g in Generation.objects.filter(pk__in=ids))
 
 
-def test_sigkill_in_every_step_loses_nothing(project, funded, still, cluster, emulator_process, media_root,
+@pytest.mark.parametrize("stop", ["sigkill", "sigterm"])
+def test_a_stop_in_every_step_loses_nothing(stop, project, funded, still, cluster, emulator_process, media_root,
                                               chaos_report):
     for path, ms in LATENCY.items():
         emulator_process.control.inject_fault(path=path, latency_ms=ms, count=None)
@@ -101,7 +102,10 @@ def test_sigkill_in_every_step_loses_nothing(project, funded, still, cluster, em
         except AssertionError:
             target = f"{target} (not reached; killed where the work was)"
         states = Counter(Generation.objects.filter(pk__in=ids).values_list("status", flat=True))
-        cluster.kill()
+        if stop == "sigkill":
+            cluster.kill()  # a machine losing power
+        else:
+            cluster.terminate()  # Ctrl-C on make run: steps in hand finish or hand their claims back
         kills[target] += 1
         chaos_report.add("kills_survived")
         chaos_report.note(f"kill {sum(kills.values())} inside {target}: " +

@@ -135,3 +135,18 @@ def test_sigterm_stops_the_poller_cleanly_and_hands_its_lease_back(project, fund
     assert time.monotonic() - started < 15
     assert not Lease.is_held(poller.LEASE)
     assert os.path.exists(cluster.log.parent / "stopping.log")
+
+
+def test_make_runs_stop_ends_the_worker_and_the_poller_within_the_grace_period(cluster, emulator_process):
+    from config.run import stop_all
+
+    cluster.start()
+    wait_for(lambda: len(cluster.worker_pids()) >= 3, timeout=30, what="the cluster's processes to start")
+    wait_for(lambda: Lease.objects.filter(name=poller.LEASE).exclude(holder="").exists(), timeout=30,
+             what="the poller to take its lease")
+    started = time.monotonic()
+    killed = stop_all([cluster.process, cluster.poller], grace=30)
+    assert killed == []  # both stopped by themselves: no hang, nothing had to be killed
+    assert time.monotonic() - started < 30
+    assert cluster.process.returncode == 0 and cluster.poller.returncode == 0
+    assert not Lease.is_held(poller.LEASE)

@@ -7,6 +7,8 @@ tasks it created is the truth for "how many tasks did Runway run".
 
 from __future__ import annotations
 
+import os
+import time
 from datetime import timedelta
 
 import pytest
@@ -202,3 +204,69 @@ def test_a_late_create_after_a_cancel_is_deleted_even_when_the_first_delete_fail
     assert not g.needs_attention and g.runway_task_id == task_id
     assert runway_emulator.state()["tasks_by_status"] == {"DELETED": 1}
     assert poll.sweep_once(now=timezone.now() + timedelta(minutes=10)).deleted == 0
+
+
+# --- copies -------------------------------------------------------------------------------------
+
+
+def test_a_copy_claims_its_generation_so_a_second_job_does_nothing(project, funded, runway_emulator):
+    g = text_to_image(project, funded)
+    run.run_generation(generation_id=g.pk)
+    poll.sweep_once(now=timezone.now() + timedelta(seconds=10))
+    g.refresh_from_db()
+    assert g.status == Status.COPYING
+    token = g.claim(Status.COPYING, stale_after=copy.claim_stale_after())  # a worker is copying it now
+    copy.copy_outputs(generation_id=g.pk)  # the same job, delivered again
+    g.refresh_from_db()
+    assert g.status == Status.COPYING and not g.outputs.exists()
+    assert runway_emulator.state()["requests"].get("GET /_files/{task_id}/{name}", 0) == 0
+    # The poller leaves it alone while the claim is fresh, and resumes it once the claim is stale.
+    assert poll.resume_stalled(now=timezone.now() + copy.claim_stale_after() / 2) == (0, 0)
+    Generation.objects.filter(pk=g.pk).update(claimed_at=timezone.now() - copy.claim_stale_after()
+                                              - timedelta(seconds=1))
+    assert token and poll.resume_stalled(now=timezone.now() + 2 * copy.claim_stale_after())[0] == 1
+    copy.copy_outputs(generation_id=g.pk)
+    g.refresh_from_db()
+    assert g.status == Status.SUCCEEDED and g.step_errors == 2  # the dead attempt counted
+
+
+def test_a_copy_attempt_counts_when_it_starts_and_clears_what_dead_attempts_left(
+        project, funded, runway_emulator, settings, tmp_path):
+    settings.DOWNLOADS_DIR = tmp_path / "downloads"
+    settings.DOWNLOADS_DIR.mkdir()
+    g = text_to_image(project, funded)
+    run.run_generation(generation_id=g.pk)
+    poll.sweep_once(now=timezone.now() + timedelta(seconds=10))
+    g.refresh_from_db()
+    leftover = settings.DOWNLOADS_DIR / f"{copy.temp_prefix(g)}dead-attempt"
+    leftover.write_bytes(b"half an output")
+    stale = time.time() - copy.CLAIM_STALE - 1
+    os.utime(leftover, (stale, stale))  # written to last by a worker that died a while ago
+    fresh = settings.DOWNLOADS_DIR / f"{copy.temp_prefix(g)}live-elsewhere"
+    fresh.write_bytes(b"another process is writing this right now")
+    # Every earlier attempt was killed mid-way: the next one is the last allowed, then it gives up.
+    Generation.objects.filter(pk=g.pk).update(step_errors=copy.COPY_ATTEMPTS)
+    copy.copy_outputs(generation_id=g.pk)
+    g.refresh_from_db()
+    assert g.status == Status.FAILED and g.failure_code == "COPY.FAILED" and "attempts" in g.failure_message
+    assert not leftover.exists() and fresh.exists()  # the dead attempt's file only
+    fresh.unlink()
+    assert not g.claim_token
+    # Runway made and billed it: the charge stands even though the copy failed.
+    assert Hold.objects.get(generation=g, account__user=funded).state == HoldState.SETTLED
+
+
+def test_a_failed_download_leaves_no_temporary_file(project, funded, runway_emulator, settings, tmp_path):
+    settings.DOWNLOADS_DIR = tmp_path / "downloads"
+    settings.DOWNLOADS_DIR.mkdir()
+    runway_emulator.inject_fault(path="/_files/*", method="GET", status=503, count=1)
+    g = text_to_image(project, funded)
+    run.run_generation(generation_id=g.pk)
+    poll.sweep_once(now=timezone.now() + timedelta(seconds=10))
+    copy.copy_outputs(generation_id=g.pk)
+    g.refresh_from_db()
+    assert g.status == Status.COPYING and g.step_errors == 1 and not g.claim_token
+    assert not list(settings.DOWNLOADS_DIR.iterdir())
+    copy.copy_outputs(generation_id=g.pk)
+    g.refresh_from_db()
+    assert g.status == Status.SUCCEEDED and not list(settings.DOWNLOADS_DIR.iterdir())
