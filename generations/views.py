@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, QueryDict
 from django.shortcuts import get_object_or_404, redirect
@@ -14,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.models import Role
 from assets.forms import AssetUploadForm
+from audit.log import record
 from core.access import project_view
 from core.http import redirect_after_post, safe_next
 from generations import cancel, quotes, submit
@@ -23,6 +25,12 @@ from generations.overview import overview
 from runway import catalog
 
 GENERATIONS_PER_PAGE = 20
+NOT_YOURS_TO_CANCEL = "Only the person who started this generation, or an owner of the project, can cancel it."
+
+
+def may_cancel(membership, generation: Generation) -> bool:
+    """The creator, or a project owner (whoever cancels, the charge stays the creator's)."""
+    return membership.is_owner or generation.created_by_id == membership.user_id
 
 # --- the project's home ---------------------------------------------------------------
 
@@ -142,7 +150,7 @@ def _elapsed_text(delta: timedelta) -> str:
     return f"{hours} h {minutes} min"
 
 
-def _prepare_cards(generations) -> list[Generation]:
+def _prepare_cards(generations, membership) -> list[Generation]:
     """Attach display facts to each card; one query for every throttled card's queue place."""
     generations = list(generations)
     throttled = [g for g in generations if g.status == Status.THROTTLED]
@@ -155,6 +163,7 @@ def _prepare_cards(generations) -> list[Generation]:
         g.elapsed_text = _elapsed_text(g.elapsed)
         g.position = None
         g.progress_percent = round(g.progress * 100)
+        g.may_cancel = g.can_cancel and may_cancel(membership, g)
         if g.status == Status.THROTTLED:
             # The same count as Generation.queue_position(), for a whole page in one query.
             cutoff = g.submitted_at
@@ -170,7 +179,7 @@ def _generation(membership, generation_id: int) -> Generation:
 
 
 def _card(request, membership, generation, *, status=None, error=""):
-    _prepare_cards([generation])
+    _prepare_cards([generation], membership)
     context = {"project": membership.project, "membership": membership, "generation": generation,
                "error": error}
     if request.htmx:
@@ -191,10 +200,19 @@ def generation_detail(request, membership, generation_id: int):
 @project_view(Role.EDITOR)
 def generation_cancel(request, membership, generation_id: int):
     generation = _generation(membership, generation_id)
+    if not may_cancel(membership, generation):
+        raise PermissionDenied(NOT_YOURS_TO_CANCEL)
     if generation.is_flagged:
         return _card(request, membership, generation, status=409, error=cancel.FLAGGED)
+    before = {"status": generation.status}
+
+    def audit(cancelled: Generation) -> None:
+        # Inside the cancel's own transaction; the charge stays on the creator's account.
+        record(actor=request.user, action="generation.cancel", obj=cancelled, before=before,
+               after={"status": cancelled.status}, note=f"made by {cancelled.created_by}")
+
     try:
-        cancelled = cancel.cancel_generation(generation=generation)
+        cancelled = cancel.cancel_generation(generation=generation, on_change=audit)
     except submit.SubmissionError as exc:
         # Runway did not take the cancellation; the generation goes on and can be cancelled again.
         generation.refresh_from_db()
@@ -245,7 +263,7 @@ def generation_queue(request, membership):
         error, status = f"There is no status “{wanted}”; showing every generation.", 400
         wanted = ""
     page = Paginator(generations, GENERATIONS_PER_PAGE).get_page(request.GET.get("page"))
-    page.object_list = _prepare_cards(page.object_list)
+    page.object_list = _prepare_cards(page.object_list, membership)
     context = {
         "project": project,
         "membership": membership,
