@@ -8,6 +8,7 @@ move, brings back work whose job was lost, and deletes tasks nobody wants.
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -178,16 +179,40 @@ def sweep_once(*, now: datetime | None = None, limit: int = 2000) -> SweepStats:
         stats.errors += outcome == "error"
         stats.finished += outcome in ("finished", "copying")
     if unchanged:
-        # One statement per batch instead of one per generation. It never touches `status`,
-        # so a cancel or a finish that landed meanwhile keeps its own.
-        Generation.objects.bulk_update(unchanged, PROGRESS_FIELDS, batch_size=BULK_BATCH)
+        # A few statements instead of one per generation, never touching `status`, so a cancel
+        # or a finish that landed meanwhile keeps its own. What every row shares is one plain
+        # UPDATE; only what differs goes through bulk_update's CASE expressions.
+        _write_progress(unchanged)
     stats.resumed, stats.flagged = resume_stalled(now=now)
     stats.deleted = delete_unwanted_tasks(now=now)
     return stats
 
 
-PROGRESS_FIELDS = ["progress", "poll_errors", "bad_replies", "next_poll_at", "task_json", "started_at", "updated_at"]
 BULK_BATCH = 500
+SHARED_NEXT_POLLS = 5  # distinct next-poll moments written as plain updates before bulk_update takes them
+
+
+def _write_progress(unchanged: list[Generation]) -> None:
+    """Progress of tasks still running, in a few statements.
+
+    Runway's reply itself (task_json) is kept at each change of status, not at every tick.
+    """
+    updated = timezone.now()
+    by_next: dict[datetime, list[int]] = defaultdict(list)
+    for g in unchanged:
+        by_next[g.next_poll_at].append(g.pk)
+    fields = ["progress"]
+    if len(by_next) <= SHARED_NEXT_POLLS:
+        for moment, pks in by_next.items():  # running and pending tasks share their next poll
+            Generation.objects.filter(pk__in=pks).update(next_poll_at=moment, poll_errors=0, bad_replies=0,
+                                                         updated_at=updated)
+    else:
+        Generation.objects.filter(pk__in=[g.pk for g in unchanged]).update(poll_errors=0, bad_replies=0,
+                                                                           updated_at=updated)
+        fields.append("next_poll_at")
+    if any(getattr(g, "newly_started", False) for g in unchanged):
+        fields.append("started_at")
+    Generation.objects.bulk_update(unchanged, fields, batch_size=BULK_BATCH)
 
 
 def _still_going(generation: Generation, state) -> bool:
@@ -196,12 +221,10 @@ def _still_going(generation: Generation, state) -> bool:
 
 def _record_progress(generation: Generation, state: runway.TaskState, now: datetime) -> None:
     generation.progress = min(1.0, max(0.0, state.progress))
-    generation.poll_errors = generation.bad_replies = 0
     generation.next_poll_at = _next_poll(generation, state.status, now)
-    generation.task_json = state.raw
-    if state.status == Status.RUNNING and not generation.started_at:
+    generation.newly_started = state.status == Status.RUNNING and not generation.started_at
+    if generation.newly_started:
         generation.started_at = now
-    generation.updated_at = timezone.now()
 
 
 def _apply_one(generation: Generation, state, now: datetime) -> str:
