@@ -23,12 +23,6 @@ pytestmark = pytest.mark.django_db(transaction=False)
 LATER = timedelta(minutes=10)
 
 
-@pytest.fixture
-def funded(owner, settings):
-    ledger.grant(user=owner, amount=10_000, note="test credits")
-    return owner
-
-
 def submit(project, user, endpoint, model, **params):
     return submitting.submit_generation(project=project, user=user, endpoint=endpoint, model=model, params=params)
 
@@ -37,11 +31,6 @@ def submit(project, user, endpoint, model, **params):
 
 def tasks_created(control) -> int:
     return sum(control.state()["tasks_created"].values())
-
-
-@pytest.fixture
-def image(project, owner, tmp_path, media_root):
-    return make_asset(project, owner, "image 1280x720", tmp_path / "in")
 
 
 def test_image_to_video_end_to_end(project, funded, image, runway_emulator):

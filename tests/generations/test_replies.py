@@ -19,21 +19,10 @@ from credits.models import Hold, HoldState
 from generations import cancel, copy, poll, resolve, run
 from generations import submit as submitting
 from generations.models import Generation, Output, Status
-from tests.factories import drive, make_asset
+from tests.factories import drive
 from tests.faults.harness import free_port
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def funded(owner):
-    ledger.grant(user=owner, amount=10_000, note="test credits")
-    return owner
-
-
-@pytest.fixture
-def image(project, owner, tmp_path, media_root):
-    return make_asset(project, owner, "image 1280x720", tmp_path / "in")
 
 
 def submit(project, user, image, **params) -> Generation:
