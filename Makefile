@@ -5,7 +5,7 @@ STAMP := $(VENV)/.installed
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 PYTEST_ARGS ?=
 
-.PHONY: run test install browser lint architecture bench clean
+.PHONY: run test install browser lint architecture prices bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ lint: install
 # Redraw the dependency picture in docs/architecture.md from the code.
 architecture: install
 	$(PY) tools/depgraph.py
+
+# The emulator ships its own copy of the catalog's price table (it imports nothing of the app).
+prices:
+	cp runway/catalog/prices.json emulator/prices.json
 
 bench: install
 	$(PY) bench/run.py

@@ -1,18 +1,20 @@
-"""The model catalog: request rules, prices, tier limits and timings, as data.
+"""The model catalog: request rules, output plans, tier limits and timings, as data.
 
 Request rules live in ``request_schemas.json`` beside this module (one entry per endpoint
-and model, in a small schema language read by ``validation.py``). Prices, tier limits and
-task timings are the tables below. Nothing else in the emulator knows about models.
+and model, in a small schema language read by ``validation.py``); prices live in
+``prices.json``, read by ``pricing.py``. Tier limits and task timings are the tables below.
 """
 
 from __future__ import annotations
 
 import json
-import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
+
+from . import pricing
 
 API_VERSION = "2024-11-06"
 
@@ -45,101 +47,6 @@ def request_schemas() -> dict[str, dict[str, Any]]:
     """Load the request-rule table: ``{endpoint: {model: schema}}``."""
     path = Path(__file__).with_name("request_schemas.json")
     return json.loads(path.read_text(encoding="utf-8"))
-
-
-# --- Prices (credits; 1 credit = US$0.01) -------------------------------------------------
-# unit: "second" = per output second, "image" = per output image, "generation" = flat,
-# "chars50" = per 50 characters of promptText, "input<N>" = per N seconds of input media.
-
-
-@dataclass(frozen=True)
-class Price:
-    """How one model is billed."""
-
-    unit: str
-    credits: float
-
-
-PRICES: dict[str, Price] = {
-    "gen4.5": Price("second", 12),
-    "gen4_turbo": Price("second", 5),
-    "gen4_aleph": Price("second", 15),
-    "aleph2": Price("second", 15),
-    "act_two": Price("second", 5),
-    "veo3": Price("second", 40),
-    "veo3.1": Price("second", 40),
-    "veo3.1_fast": Price("second", 15),
-    "seedance2": Price("second", 36),
-    "seedance2_fast": Price("second", 24),
-    "seedance2_mini": Price("second", 12),
-    "seedance2_5": Price("second", 40),
-    "happyhorse_1_0": Price("second", 10),
-    "gemini_omni_flash": Price("second", 15),
-    "gemini_omni_flash_1.1": Price("second", 15),
-    "magnific_video_upscaler_creative": Price("second", 10),
-    "enhance_frame_rate": Price("second", 4),
-    "ruby": Price("second", 10),
-    "gen4_image": Price("image", 5),
-    "gen4_image_turbo": Price("image", 2),
-    "gemini_2.5_flash": Price("image", 5),
-    "gpt_image_2": Price("image", 8),
-    "gemini_image3_pro": Price("image", 15),
-    "magnific_precision_upscaler_v2": Price("image", 10),
-    "eleven_multilingual_v2": Price("chars50", 1),
-    "eleven_v3": Price("chars50", 1),
-    "eleven_v4": Price("chars50", 1),
-    "eleven_text_to_sound_v2": Price("generation", 2),
-    "seed_audio": Price("generation", 2),
-    "mirelo_sfx_2_0": Price("generation", 2),
-    "eleven_voice_isolation": Price("input6", 1),
-    "eleven_voice_dubbing": Price("input2", 1),
-    "eleven_multilingual_sts_v2": Price("input3", 1),
-}
-
-#: Fallback price per output kind for models without a published figure.
-DEFAULT_PRICES: dict[str, Price] = {
-    "video": Price("second", 10),
-    "image": Price("image", 5),
-    "audio": Price("generation", 2),
-}
-
-#: gen4.5 ``outputFormat`` surcharges per second.
-FORMAT_SURCHARGE: dict[str, int] = {"prores": 5, "png_sequence": 5}
-DEEP_FORMAT_SURCHARGE = 20
-
-#: gen4_image is dearer at 1080p-class ratios.
-GEN4_IMAGE_1080P_CREDITS = 8
-
-#: Seconds of input assumed for input-priced audio models when the input is not probed.
-NOMINAL_INPUT_SECONDS = 10.0
-
-
-def price_for(model: str, kind: str) -> Price:
-    """Return the price entry of a model, falling back to its output kind's default."""
-    return PRICES.get(model) or DEFAULT_PRICES[kind]
-
-
-def estimate_credits(model: str, kind: str, body: dict[str, Any], plan: OutputPlan) -> int:
-    """Upper-bound credits for a request (what ``estimatedCost`` reports)."""
-    price = price_for(model, kind)
-    if price.unit == "second":
-        per_second = price.credits
-        fmt = body.get("outputFormat")
-        if model == "gen4.5" and isinstance(fmt, str) and fmt != "mp4":
-            per_second += FORMAT_SURCHARGE.get(fmt, DEEP_FORMAT_SURCHARGE)
-        return math.ceil(per_second * plan.billed_seconds)
-    if price.unit == "image":
-        credits = price.credits
-        if model == "gen4_image" and plan.width * plan.height > 1_000_000:
-            credits = GEN4_IMAGE_1080P_CREDITS
-        return math.ceil(credits * plan.count)
-    if price.unit == "chars50":
-        text = str(body.get("promptText", ""))
-        return max(1, math.ceil(len(text) / 50)) * math.ceil(price.credits)
-    if price.unit.startswith("input"):
-        per = float(price.unit.removeprefix("input"))
-        return max(1, math.ceil(NOMINAL_INPUT_SECONDS / per)) * math.ceil(price.credits)
-    return math.ceil(price.credits * plan.count)
 
 
 # --- Output plans: what a request will render -------------------------------------------
@@ -177,29 +84,25 @@ def parse_ratio(value: Any, default: tuple[int, int]) -> tuple[int, int]:
     return default
 
 
-def _duration(model: str, body: dict[str, Any], schema: dict[str, Any]) -> tuple[float, float]:
+def _duration(endpoint: str, model: str, body: dict[str, Any],
+              inputs: Mapping[str, list[pricing.Facts]]) -> tuple[float, float]:
     """Return (rendered seconds, billed seconds) for a video request."""
-    value = body.get("duration")
-    if value == "auto":
-        props = schema.get("props", {}).get("duration", {})
-        options = props.get("anyOf", [props])
-        maximum = max((o.get("max", 15) for o in options if o.get("type") == "integer"), default=15)
-        return AUTO_DURATION_SECONDS, maximum
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value), float(value)
-    seconds = 8 if model.startswith("veo") else VIDEO_DEFAULT_SECONDS
-    return seconds, seconds
+    billed = pricing.billed_seconds(pricing.rule_for(endpoint, model), body, inputs)
+    if body.get("duration") == "auto":
+        return AUTO_DURATION_SECONDS, billed
+    # A model billed otherwise than by the second still renders a clip of some length.
+    return (billed, billed) if billed > 0 else (VIDEO_DEFAULT_SECONDS, VIDEO_DEFAULT_SECONDS)
 
 
-def plan_output(endpoint: str, model: str, body: dict[str, Any]) -> OutputPlan:
-    """Work out what a validated request will produce."""
+def plan_output(endpoint: str, model: str, body: dict[str, Any],
+                inputs: Mapping[str, list[pricing.Facts]] | None = None) -> OutputPlan:
+    """Work out what a validated request will produce; `inputs` are the measured input media."""
     kind = ENDPOINT_OUTPUT[endpoint]
-    schema = request_schemas()[endpoint].get(model, {})
     source = body.get("input", body) if endpoint in ROUTER_ENDPOINTS else body
     ratio = source.get("ratio", source.get("aspectRatio", source.get("targetAspectRatio")))
     if kind == "video":
         width, height = parse_ratio(ratio, (1280, 720))
-        seconds, billed = _duration(model, source, schema)
+        seconds, billed = _duration(endpoint, model, source, inputs or {})
         fmt = "mp4"
         count = 1
     elif kind == "image":

@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from .. import models
+from .. import media, models, pricing
 from ..clock import day
 from ..engine import LimitError
 from ..faults import TaskFault, magic_words
@@ -147,8 +147,24 @@ def resolve_media(em: Emulator, refs: list[MediaRef], model: str,
             continue
         if ref.kind == "image":
             _check_image(path, model, label)
-        sources.append({"kind": ref.kind, "path": str(path), "field": label})
+        sources.append({"kind": ref.kind, "path": str(path), "field": label,
+                        "name": str(_top_field(ref.path))})
     return sources
+
+
+def _top_field(path: list[str | int]) -> str | int:
+    """The request field a media string sits under (inside ``input`` for the router)."""
+    return path[1] if len(path) > 1 and path[0] == "input" else path[0]
+
+
+def measure_inputs(endpoint: str, model: str, sources: list[dict[str, str]]) -> dict[str, list[dict[str, float]]]:
+    """Length and size of the input media the price depends on, as ffmpeg reads them."""
+    wanted = pricing.input_fields(endpoint, model)
+    measured: dict[str, list[dict[str, float]]] = {}
+    for source in sources:
+        if source["name"] in wanted and source["kind"] in ("video", "audio"):
+            measured.setdefault(source["name"], []).append(media.probe(Path(source["path"])))
+    return measured
 
 
 # --- generation -----------------------------------------------------------------------------
@@ -220,8 +236,9 @@ async def generate(request: Request) -> Response:
         sources = resolve_media(em, refs, model, task_id)
     except AssetError as exc:
         return error(400, str(exc))
-    plan = models.plan_output(endpoint, model, body)
-    estimate = models.estimate_credits(model, plan.kind, body.get("input", body), plan)
+    inputs = measure_inputs(run_endpoint, model, sources)
+    plan = models.plan_output(endpoint, model, body, inputs)
+    estimate = pricing.price(run_endpoint, model, body.get("input", body), inputs)
     if routing and routing["priceCeiling"] is not None and estimate > routing["priceCeiling"]:
         return error(400, "No model satisfies the router configuration.", code="no_eligible_model",
                      pipeline=[{"type": "filter", "filter": "price", "models": [model]}],

@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from .. import models
+from .. import models, pricing
 from ..clock import iso
 from ..runtime import Emulator
 from ..state import TERMINAL, Task
@@ -160,7 +160,7 @@ async def seed_task(request: Request) -> Response:
         return _bad(f"task {task_id} already exists")
     body = {k: data[k] for k in ("promptText", "ratio", "duration", "outputCount") if k in data}
     plan = models.plan_output(endpoint, model, body)
-    estimate = int(data.get("estimate", models.estimate_credits(model, plan.kind, body, plan)))
+    estimate = int(data.get("estimate", pricing.price(endpoint, model, body, {})))
     now = em.clock.now()
     task = Task(id=task_id, endpoint=endpoint, model=model, created_at=now, estimate=estimate,
                 plan=asdict(plan), body=body, seeded=True, status=status,

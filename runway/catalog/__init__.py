@@ -18,14 +18,14 @@ from runway.catalog.data import (
     Field,
     MediaFacts,
     Model,
-    Price,
     Rule,
 )
+from runway.catalog.pricing import Price, estimate_credits, price_of, wire_name
 
 __all__ = [
     "ENDPOINTS", "FIELD_KINDS", "WIRE_TAGS", "CatalogError", "Endpoint", "Field", "MediaFacts",
     "Model", "Price", "Rule", "UnknownModel", "all_models", "clean_params", "default_params",
-    "estimate_credits", "get_endpoint", "get_model", "utf16_length", "validate",
+    "estimate_credits", "get_endpoint", "get_model", "price_of", "utf16_length", "validate", "wire_name",
 ]
 
 ALL = "__all__"
@@ -329,50 +329,7 @@ def _coerce(f: Field, text: str) -> Any:
     return text
 
 
-# --- pricing -----------------------------------------------------------------------------
-
-
-def _billed_seconds(model: Model, price: Price, params: Mapping[str, Any],
-                    assets: Mapping[str, Any]) -> float:
-    if price.seconds_from:
-        durations = [f.duration for f in _facts_of(assets, price.seconds_from) if f.duration]
-        return float(sum(durations))
-    duration = params.get("duration")
-    if _missing(duration) and "duration" in model.field_names:
-        duration = model.field("duration").default
-    return float(duration) if isinstance(duration, int | float) else 0.0
-
-
-def estimate_credits(model: Model, params: Mapping[str, Any],
-                     assets: Mapping[str, Any] | None = None) -> int:
-    """The hold for this generation: model price × its billing units, rounded up."""
-    assets = assets or {}
-    price = model.price
-    merged = {**default_params(model), **{k: v for k, v in params.items() if not _missing(v)}}
-    if price.unit == "second":
-        per = price.credits
-        if price.credits_audio_off is not None and merged.get("audio") is False:
-            per = price.credits_audio_off
-        # Whole seconds started are billed; a model with no duration has nothing to bill.
-        total = per * math.ceil(_billed_seconds(model, price, merged, assets))
-    elif price.unit == "image":
-        per = price.credits
-        if price.large_credits is not None and merged.get("ratio") in price.large_ratios:
-            per = price.large_credits
-        count = merged.get(price.count_field) if price.count_field else 1
-        total = per * (count if isinstance(count, int) and count > 0 else 1)
-    elif price.unit == "generation":
-        total = price.credits
-    elif price.unit == "chars50":
-        text = merged.get("prompt_text")
-        chars = len(text) if isinstance(text, str) else 0
-        total = price.credits * max(1, math.ceil(chars / 50))
-    elif price.unit == "input_seconds":
-        seconds = _billed_seconds(model, price, merged, assets)
-        total = price.credits * max(1, math.ceil(seconds / price.block_seconds))
-    else:
-        raise ValueError(f"unknown price unit {price.unit!r}")
-    return math.ceil(total)
+# --- pricing ---------------------------------------------------------------------------
 
 
 def max_outputs(model: Model, params: Mapping[str, Any]) -> int:
@@ -380,8 +337,9 @@ def max_outputs(model: Model, params: Mapping[str, Any]) -> int:
 
     A reply listing more output links than this is not believed beyond it.
     """
-    count_field = model.price.count_field
-    if not count_field or count_field not in model.field_names:
+    wire = model.price.count_field
+    count_field = next((name for name in model.field_names if wire_name(name) == wire), None)
+    if count_field is None:
         return 1
     merged = {**default_params(model), **{k: v for k, v in params.items() if not _missing(v)}}
     count = merged.get(count_field)

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from runway.catalog.pricing import Price, price_of
+
 FIELD_KINDS = ("text", "int", "number", "choice", "bool", "asset", "assets")
 
 # How the Runway client shapes a field on the wire (None = the plain value):
@@ -66,22 +68,6 @@ class Field:
 
 
 @dataclass(frozen=True)
-class Price:
-    """How a model is billed; `estimate_credits` turns it into the hold."""
-
-    unit: str  # "second" | "image" | "generation" | "chars50" | "input_seconds"
-    credits: float
-    credits_audio_off: float | None = None  # per-unit price when audio=False (Veo)
-    large_ratios: tuple[str, ...] = ()  # 1080p-class ratios billed at large_credits
-    large_credits: float | None = None
-    block_seconds: float = 1.0  # input_seconds: one unit per started block
-    seconds_from: str | None = None  # the asset field whose duration is billed
-    count_field: str | None = None  # e.g. "output_count" multiplies image prices
-    estimate: bool = False  # True: our own figure, the contract gives none
-    note: str = ""
-
-
-@dataclass(frozen=True)
 class Rule:
     """A constraint on an asset field or between fields, checked by `validate`.
 
@@ -101,13 +87,12 @@ class Rule:
 
 @dataclass(frozen=True)
 class Model:
-    """A model usable on one endpoint, with its fields, rules and price."""
+    """A model usable on one endpoint, with its fields and rules; its price is in `prices.json`."""
 
     id: str
     endpoint: str
     label: str
     fields: tuple[Field, ...]
-    price: Price
     rules: tuple[Rule, ...] = ()
     description: str = ""
 
@@ -117,6 +102,11 @@ class Model:
             if f.name == name:
                 return f
         raise KeyError(name)
+
+    @property
+    def price(self) -> Price:
+        """How Runway bills this model (its entry in the price table)."""
+        return price_of(self)
 
     @property
     def field_names(self) -> tuple[str, ...]:
@@ -248,7 +238,7 @@ def voice() -> Field:
                  default="Maya", wire="preset_voice")
 
 
-def veo(endpoint: str, model_id: str, label: str, on: float, off: float) -> Model:
+def veo(endpoint: str, model_id: str, label: str) -> Model:
     """Veo 3.1 and its fast sibling share every field; only the price differs."""
     image = (first_frame(label="First frame"),
              Field("last_frame", "Last frame", "asset", media_kinds=("image",),
@@ -258,13 +248,9 @@ def veo(endpoint: str, model_id: str, label: str, on: float, off: float) -> Mode
         model_id, endpoint, label,
         fields=(*image, ratio(*VEO_RATIOS), duration_set(4, 6, 8),
                 audio_toggle(), NEGATIVE_PROMPT, SEED),
-        # The contract gives a range; audio on is the upper figure (§7.1).
-        price=Price("second", on, credits_audio_off=off),
         rules=((Rule("requires", "last_frame", other="prompt_image"),)
                if endpoint == "image_to_video" else ()),
     )
-
-
 
 
 def seedance2(endpoint: str) -> Model:
@@ -274,7 +260,7 @@ def seedance2(endpoint: str) -> Model:
     return Model("seedance2", endpoint, "Seedance 2",
                  fields=(*image, ratio(*SEEDANCE_RATIOS, required=False),
                          duration_range(4, 15, 5, required=False), audio_toggle()),
-                 price=Price("second", 36))
+                 )
 
 
 def gemini_omni_flash(endpoint: str) -> Model:
@@ -284,11 +270,8 @@ def gemini_omni_flash(endpoint: str) -> Model:
     return Model("gemini_omni_flash", endpoint, "Gemini Omni Flash",
                  fields=(*image, ratio("1280:720", "720:1280", required=False),
                          duration_range(3, 10, 5, required=False)),
-                 price=Price("second", 20, estimate=True,
-                             note="Our own estimate (Veo 3.1 without audio); no published price."))
+                 )
 
-
-GEN45_PRICE = Price("second", 12)
 
 IMAGE_TO_VIDEO = Endpoint(
     "image_to_video", "Image → Video", "video",
@@ -297,13 +280,13 @@ IMAGE_TO_VIDEO = Endpoint(
         Model("gen4.5", "image_to_video", "Gen-4.5",
               fields=(first_frame(), prompt(1000), ratio(*GEN45_I2V_RATIOS),
                       duration_range(2, 10, 5), SEED),
-              price=GEN45_PRICE, rules=image_rules("prompt_image")),
+              rules=image_rules("prompt_image")),
         Model("gen4_turbo", "image_to_video", "Gen-4 Turbo",
               fields=(first_frame(), prompt(1000, required=False), ratio(*GEN45_I2V_RATIOS),
                       duration_range(2, 10, 10, required=False), SEED),
-              price=Price("second", 5), rules=image_rules("prompt_image")),
-        veo("image_to_video", "veo3.1", "Veo 3.1", on=40, off=20),
-        veo("image_to_video", "veo3.1_fast", "Veo 3.1 Fast", on=15, off=10),
+              rules=image_rules("prompt_image")),
+        veo("image_to_video", "veo3.1", "Veo 3.1"),
+        veo("image_to_video", "veo3.1_fast", "Veo 3.1 Fast"),
         seedance2("image_to_video"),
         gemini_omni_flash("image_to_video"),
     ),
@@ -315,9 +298,9 @@ TEXT_TO_VIDEO = Endpoint(
     (
         Model("gen4.5", "text_to_video", "Gen-4.5",
               fields=(prompt(1000), ratio("1280:720", "720:1280"), duration_range(2, 10, 5), SEED),
-              price=GEN45_PRICE),
-        veo("text_to_video", "veo3.1", "Veo 3.1", on=40, off=20),
-        veo("text_to_video", "veo3.1_fast", "Veo 3.1 Fast", on=15, off=10),
+              ),
+        veo("text_to_video", "veo3.1", "Veo 3.1"),
+        veo("text_to_video", "veo3.1_fast", "Veo 3.1 Fast"),
         seedance2("text_to_video"),
         gemini_omni_flash("text_to_video"),
     ),
@@ -336,10 +319,6 @@ VIDEO_TO_VIDEO = Endpoint(
                         help="Letterbox or outpaint to this shape; empty keeps the input's."),
                   SEED,
               ),
-              # Output length follows the input video; gen4_aleph's 15/s is the only
-              # published figure in the family.
-              price=Price("second", 15, seconds_from="video_uri", estimate=True,
-                          note="Our own estimate from the legacy Aleph price (15 per second)."),
               ),
     ),
 )
@@ -354,7 +333,6 @@ TEXT_TO_IMAGE = Endpoint(
                             max_items=3, media_kinds=("image",), wire="reference_images",
                             help="Refer to them in the prompt as @ref1, @ref2, @ref3."),
                       SEED),
-              price=Price("image", 5, large_ratios=GEN4_IMAGE_1080P, large_credits=8),
               rules=image_rules("reference_images")),
         Model("gen4_image_turbo", "text_to_image", "Gen-4 Image Turbo",
               fields=(prompt(1000), ratio(*GEN4_IMAGE_1080P, *GEN4_IMAGE_720P),
@@ -363,13 +341,13 @@ TEXT_TO_IMAGE = Endpoint(
                             wire="reference_images",
                             help="Refer to them in the prompt as @ref1, @ref2, @ref3."),
                       SEED),
-              price=Price("image", 2), rules=image_rules("reference_images")),
+              rules=image_rules("reference_images")),
         Model("gemini_2.5_flash", "text_to_image", "Gemini 2.5 Flash Image",
               fields=(prompt(5500), ratio(*GEMINI_25_RATIOS),
                       Field("reference_images", "Reference images", "assets", min_items=0,
                             max_items=3, media_kinds=("image",), wire="reference_images",
                             help="Refer to them in the prompt as @ref1, @ref2, @ref3.")),
-              price=Price("image", 5)),
+              ),
     ),
 )
 
@@ -387,10 +365,6 @@ IMAGE_UPSCALE = Endpoint(
                   Field("flavor", "Flavor", "choice",
                         choices=("sublime", "photo", "photo_denoiser")),
               ),
-              # No published price: 10 credits per upscale is our hold; Runway's reported
-              # cost settles the actual charge.
-              price=Price("image", 10, estimate=True,
-                          note="Our own estimate; the final charge is Runway's reported cost."),
               rules=(Rule("sides", "image_uri", min=300, max=8000),
                      Rule("upscaled_pixels", "image_uri", max=25_300_000))),
     ),
@@ -411,10 +385,6 @@ VIDEO_UPSCALE = Endpoint(
                   Field("flavor", "Flavor", "choice", choices=("vivid", "natural")),
                   Field("fps_boost", "Boost frame rate", "bool", default=False),
               ),
-              # No published price: 10 credits per input second (twice the legacy
-              # upscale_v1 figure of 5) keeps the hold on the safe side.
-              price=Price("input_seconds", 10, seconds_from="video_uri", estimate=True,
-                          note="Our own estimate; the final charge is Runway's reported cost."),
               rules=(Rule("duration", "video_uri", max=30, media_kinds=("video",)),)),
     ),
 )
@@ -436,8 +406,6 @@ CHARACTER_PERFORMANCE = Endpoint(
                   ratio(*GEN45_I2V_RATIOS, required=False),
                   SEED,
               ),
-              # The output is as long as the performance video.
-              price=Price("second", 5, seconds_from="reference"),
               rules=(Rule("duration", "reference", min=3, max=30, media_kinds=("video",)),
                      *image_rules("character"))),
     ),
@@ -454,8 +422,7 @@ SOUND_EFFECT = Endpoint(
                         help="Empty lets the model choose."),
                   Field("loop", "Loop seamlessly", "bool", default=False),
               ),
-              # §7.1 gives 1–2 per generation; the hold takes the upper figure.
-              price=Price("generation", 2)),
+              ),
     ),
 )
 
@@ -465,7 +432,7 @@ TEXT_TO_SPEECH = Endpoint(
     (
         Model("eleven_multilingual_v2", "text_to_speech", "ElevenLabs Multilingual v2",
               fields=(prompt(1000), voice()),
-              price=Price("chars50", 1)),
+              ),
     ),
 )
 
@@ -481,7 +448,7 @@ SPEECH_TO_SPEECH = Endpoint(
                   Field("remove_background_noise", "Remove background noise", "bool",
                         default=False),
               ),
-              price=Price("input_seconds", 1, block_seconds=3, seconds_from="media")),
+              ),
     ),
 )
 
@@ -500,7 +467,7 @@ VOICE_DUBBING = Endpoint(
                   Field("num_speakers", "Speakers", "int", min=1,
                         help="Empty lets the model detect them."),
               ),
-              price=Price("input_seconds", 1, block_seconds=2, seconds_from="audio_uri")),
+              ),
     ),
 )
 
@@ -511,7 +478,6 @@ VOICE_ISOLATION = Endpoint(
         Model("eleven_voice_isolation", "voice_isolation", "ElevenLabs Voice Isolation",
               fields=(Field("audio_uri", "Recording", "asset", required=True,
                             media_kinds=("audio",), help="Longer than 4.6 s, under an hour."),),
-              price=Price("input_seconds", 1, block_seconds=6, seconds_from="audio_uri"),
               rules=(Rule("duration", "audio_uri", min=4.6, max=3600, exclusive=True,
                           media_kinds=("audio",)),)),
     ),

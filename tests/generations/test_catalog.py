@@ -73,7 +73,7 @@ def test_entries_are_well_formed(m):
     for rule in m.rules:
         assert rule.field in names
         assert rule.other is None or rule.other in names
-    assert m.price.unit in ("second", "image", "generation", "chars50", "input_seconds")
+    assert m.price.unit in ("second", "image", "task", "characters", "input_second")
 
 
 @pytest.mark.parametrize("m", MODELS, ids=MODEL_IDS)
@@ -207,7 +207,7 @@ def test_utf16_length_counts_astral_characters_twice():
     ("image_to_video", "gen4.5", {"duration": 5}, 60),
     ("text_to_video", "gen4.5", {"duration": 10}, 120),
     ("image_to_video", "gen4_turbo", {"duration": 10}, 50),
-    ("image_to_video", "gen4_turbo", {}, 50),  # duration defaults to 10 s
+    ("image_to_video", "gen4_turbo", {}, 25),  # nothing sent: Runway's default of 5 s
     ("image_to_video", "veo3.1", {"duration": 8, "audio": True}, 320),
     ("image_to_video", "veo3.1", {"duration": 8, "audio": False}, 160),
     ("text_to_video", "veo3.1_fast", {"duration": 4, "audio": False}, 40),
