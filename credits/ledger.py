@@ -39,7 +39,11 @@ class InsufficientCredits(Exception):
 
 
 class LedgerError(ValueError):
-    """A grant, adjustment or budget change that cannot be made; the message is for the person."""
+    """A grant, adjustment, budget change or hold resize that cannot be made; the message is for the person."""
+
+
+# The largest hold every supported database stores (`Hold.amount` is a PositiveIntegerField).
+MAX_HOLD = 2_147_483_647
 
 
 # --- accounts ---------------------------------------------------------------------------------
@@ -133,39 +137,63 @@ def place_hold(*, generation) -> None:
 
 
 def resize_hold(*, generation, credits: int) -> bool:
-    """Bring the open hold to Runway's own estimate (`estimatedCost`); False where it can't rise.
-
-    Lowering always works; raising takes the difference from the balance only while the
-    balance covers it (the task already exists, so nothing is refused here).
-    """
-    if credits < 0:
-        raise ValueError("A hold cannot be negative.")
-    changed = False
+    """Bring the generation's open holds to Runway's own estimate (`estimatedCost`); False where they can't move."""
+    # Lowering works while the holds are open; raising takes the difference from each balance
+    # only while every balance covers it (the task already exists, so nothing is refused here).
+    # The person's hold and the project budget's move together or not at all, once per
+    # generation. Input no hold could take is a LedgerError, never a crash.
+    _check_resize(generation, credits)
     with transaction.atomic():
-        for hold in _holds_of(generation):
-            delta = credits - hold.amount
-            if not delta or hold.state != HoldState.OPEN:
-                continue
-            if LedgerEntry.objects.filter(account=hold.account, generation=generation, kind=Kind.ADJUST).exists():
-                continue  # resized once already
-            if delta > 0 and not Account.objects.filter(pk=hold.account_id, balance__gte=delta).update(
-                balance=F("balance") - delta, held=F("held") + delta
-            ):
-                continue
-            if delta < 0:
-                Account.objects.filter(pk=hold.account_id).update(
-                    balance=F("balance") - delta, held=F("held") + delta
-                )
-            # Only while still open and unchanged: a settle or release that won meanwhile stays as it is.
-            if not Hold.objects.filter(pk=hold.pk, state=HoldState.OPEN, amount=hold.amount).update(amount=credits):
-                raise transaction.TransactionManagementError("hold changed while resizing")
-            # One resize per generation and account: the unique (account, generation, kind) key.
-            LedgerEntry.objects.create(
-                account=hold.account, kind=Kind.ADJUST, amount=-delta, held_delta=delta, credits=delta,
-                generation=generation, model=generation.model, note="Hold resized to Runway's estimate",
-            )
-            changed = True
-    return changed
+        holds = _holds_of(generation)
+        if not holds:
+            raise LedgerError(f"Generation {generation.pk} has no hold to resize.")
+        try:
+            with transaction.atomic():  # a savepoint, so one hold that can't move undoes the other
+                moved = [_resize_one(hold, generation=generation, credits=credits) for hold in holds]
+        except _Unmoved:
+            return False
+    return any(moved)
+
+
+class _Unmoved(Exception):
+    """One of a generation's holds can't be resized; raised only to roll back the resize's savepoint."""
+
+
+def _check_resize(generation, credits) -> None:
+    # bool is an int to Python, but a True estimate is a bug, not one credit.
+    if isinstance(credits, bool) or not isinstance(credits, int):
+        raise LedgerError(f"A hold is a whole number of credits, not {credits!r}.")
+    if credits < 0:
+        raise LedgerError("A hold cannot be negative.")
+    if credits > MAX_HOLD:
+        raise LedgerError(f"A hold cannot be more than {MAX_HOLD} credits.")
+    if getattr(generation, "pk", None) is None:
+        raise LedgerError("Only a saved generation has a hold to resize.")
+
+
+def _resize_one(hold: Hold, *, generation, credits: int) -> bool:
+    if hold.state != HoldState.OPEN:
+        raise _Unmoved
+    delta = credits - hold.amount
+    if not delta:
+        return False
+    if LedgerEntry.objects.filter(account=hold.account, generation=generation, kind=Kind.ADJUST).exists():
+        raise _Unmoved  # resized once already
+    # The hold before its account, the order settle and release take them (no deadlock), and
+    # only while still open and unchanged: a settle, release or resize that won since it was
+    # read stays as it is.
+    if not Hold.objects.filter(pk=hold.pk, state=HoldState.OPEN, amount=hold.amount).update(amount=credits):
+        raise _Unmoved
+    if not Account.objects.filter(pk=hold.account_id, balance__gte=max(0, delta)).update(
+        balance=F("balance") - delta, held=F("held") + delta
+    ):
+        raise _Unmoved  # the balance can't cover the rise
+    # One resize per generation and account: the unique (account, generation, kind) key.
+    LedgerEntry.objects.create(
+        account=hold.account, kind=Kind.ADJUST, amount=-delta, held_delta=delta, credits=delta,
+        generation=generation, model=generation.model, note="Hold resized to Runway's estimate",
+    )
+    return True
 
 
 def open_holds_of(generation) -> QuerySet[Hold]:
@@ -368,10 +396,16 @@ def set_project_budget(*, project: Project, amount: int | None, by) -> Account |
                 )
             target, enforced = amount - account.held, True
         delta = target - account.balance
-        # Compare-and-set against the figures read under the row lock.
-        Account.objects.filter(pk=account.pk, balance=account.balance, held=account.held).update(
+        # Compare-and-set against the figures read under the row lock. Nothing should move them
+        # meanwhile; if something did (or the row is gone), refuse rather than write an entry
+        # the balance doesn't show.
+        if not Account.objects.filter(pk=account.pk, balance=account.balance, held=account.held).update(
             balance=F("balance") + delta, enforced=enforced
-        )
+        ):
+            raise LedgerError(
+                f"The budget of the project “{project}” changed while it was being set, so it was "
+                "left as it was. Please try again."
+            )
         if delta:
             note = "Budget removed" if amount is None else f"Budget set to {amount}"
             LedgerEntry.objects.create(
