@@ -3,6 +3,13 @@
 Output URLs come from a third party, so they are treated as hostile: https only
 (or the configured emulator origin), no redirects, no private, loopback or
 link-local addresses, a byte cap, a total deadline and a media content type.
+
+The host is resolved once, its addresses vetted, and the connection made to those
+addresses only (`_PinnedBackend`): a name that answers a public address to the check
+and a private one a moment later (DNS rebinding) never reaches the second. The URL is
+left as it is, so TLS still asks for (SNI) and verifies the certificate of the name,
+and the `Host` header still carries it. Environment proxies are not used: a proxy
+would resolve the name again itself.
 """
 
 from __future__ import annotations
@@ -12,11 +19,13 @@ import socket
 import ssl
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import certifi
+import httpcore
 import httpx
 from django.conf import settings
 
@@ -48,31 +57,101 @@ def _is_public(address: str) -> bool:
     return ip.is_global and not (ip.is_multicast or ip.is_reserved)
 
 
-def check_url(url: str) -> None:
-    """Refuse URLs we must never fetch (DownloadError); allow the emulator's own origin."""
+@dataclass(frozen=True)
+class Vetted:
+    """An origin that passed the checks, with the addresses it resolved to when checked."""
+
+    host: str  # as the HTTP client writes it (IDNA-encoded, lower case)
+    port: int
+    addresses: tuple[str, ...]
+
+
+def vet_url(url: str) -> Vetted:
+    """Refuse URLs we must never fetch (DownloadError); the origin and its vetted addresses.
+
+    The emulator's own origin is allowed as configured (any scheme, any address).
+    """
     try:
         scheme, host, port = _origin(url)
-    except ValueError as exc:
+        wire_host = httpx.URL(url).raw_host.decode("ascii").lower()
+    except (ValueError, httpx.InvalidURL) as exc:
         raise DownloadError(f"Malformed output URL: {exc}") from exc
-    if not host:
+    if not host or not wire_host:
         raise DownloadError("The output URL has no host.")
-    if settings.RUNWAY_USES_EMULATOR and (scheme, host, port) == _origin(settings.RUNWAY_BASE_URL):
-        return
-    if scheme != "https":
-        raise DownloadError(f"Refusing a {scheme or 'schemeless'} output URL; only https is allowed.")
+    trusted = settings.RUNWAY_USES_EMULATOR and (scheme, host, port) == _origin(settings.RUNWAY_BASE_URL)
+    if not trusted:
+        if scheme != "https":
+            raise DownloadError(f"Refusing a {scheme or 'schemeless'} output URL; only https is allowed.")
+        try:
+            ipaddress.ip_address(host.strip("[]"))
+        except ValueError:
+            pass
+        else:
+            raise DownloadError("Refusing an output URL that names an IP address instead of a host.")
     try:
-        ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        pass
-    else:
-        raise DownloadError("Refusing an output URL that names an IP address instead of a host.")
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        infos = socket.getaddrinfo(wire_host.strip("[]"), port, type=socket.SOCK_STREAM)
     except OSError as exc:
         raise DownloadError(f"Could not resolve {host}.", transient=True) from exc
-    for info in infos:
-        if not _is_public(info[4][0]):
-            raise DownloadError(f"Refusing {host}: it resolves to a private or local address.")
+    addresses = tuple(dict.fromkeys(str(info[4][0]) for info in infos))
+    if not addresses:
+        raise DownloadError(f"Could not resolve {host}.", transient=True)
+    if not trusted and not all(_is_public(address) for address in addresses):
+        raise DownloadError(f"Refusing {host}: it resolves to a private or local address.")
+    return Vetted(wire_host, port, addresses)
+
+
+def check_url(url: str) -> None:
+    """Refuse URLs we must never fetch (DownloadError); allow the emulator's own origin."""
+    vet_url(url)
+
+
+class _PinnedBackend(httpcore.NetworkBackend):
+    """Opens TCP connections to the vetted addresses of the vetted origin, and nowhere else.
+
+    httpcore hands us the URL's host; we connect to the addresses it had when it was checked
+    instead of resolving it again. TLS is started on the stream afterwards with the URL's
+    host name, so the name is what the certificate is checked against.
+    """
+
+    def __init__(self, vetted: Vetted):
+        self._vetted = vetted
+        self._tcp = httpcore.SyncBackend()
+
+    def connect_tcp(self, host: str, port: int, timeout: float | None = None,
+                    local_address: str | None = None,
+                    socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+                    ) -> httpcore.NetworkStream:
+        if (host.lower(), port) != (self._vetted.host, self._vetted.port):
+            raise httpcore.ConnectError(f"{host}:{port} was not vetted for this download.")
+        error: Exception | None = None
+        for address in self._vetted.addresses:
+            try:
+                return self._tcp.connect_tcp(address, port, timeout=timeout,
+                                             local_address=local_address,
+                                             socket_options=socket_options)
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                error = exc
+        assert error is not None  # vet_url never returns an empty address list
+        raise error
+
+    def connect_unix_socket(self, path: str, timeout: float | None = None,
+                            socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+                            ) -> httpcore.NetworkStream:
+        raise httpcore.ConnectError("Output downloads never use Unix sockets.")
+
+    def sleep(self, seconds: float) -> None:
+        self._tcp.sleep(seconds)
+
+
+class _PinnedTransport(httpx.HTTPTransport):
+    """httpx's own transport (request mapping, errors, streaming) over a pinned connection pool."""
+
+    def __init__(self, vetted: Vetted):
+        super().__init__(verify=_SSL_CONTEXT)
+        # httpx 0.28 has no argument for the network backend, so the pool it built is
+        # replaced by one with ours (the SSRF tests fail if httpx stops using `_pool`).
+        self._pool = httpcore.ConnectionPool(ssl_context=_SSL_CONTEXT, max_connections=1,
+                                             network_backend=_PinnedBackend(vetted))
 
 
 def fetch_to_temp(url: str, *, max_bytes: int = MAX_MEDIA_BYTES, deadline_seconds: float = 300.0,
@@ -83,13 +162,16 @@ def fetch_to_temp(url: str, *, max_bytes: int = MAX_MEDIA_BYTES, deadline_second
     `alive`, if given, is called every `alive_every` seconds while bytes arrive (a long
     download keeps its claim fresh that way).
     """
-    check_url(url)
+    vetted = vet_url(url)
     started = time.monotonic()
     timeout = httpx.Timeout(30.0, connect=5.0)
     handle = tempfile.NamedTemporaryFile(prefix=prefix, dir=directory, delete=False)  # noqa: SIM115
     path = Path(handle.name)
     try:
-        with handle, httpx.stream("GET", url, timeout=timeout, follow_redirects=False, verify=_SSL_CONTEXT) as response:
+        with (handle,
+              httpx.Client(transport=_PinnedTransport(vetted), timeout=timeout,
+                           follow_redirects=False) as client,
+              client.stream("GET", url) as response):
             if response.is_redirect:
                 raise DownloadError("The output URL redirected elsewhere; redirects are not followed.")
             if response.status_code in (401, 403, 404, 410):
