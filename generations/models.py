@@ -63,6 +63,11 @@ class Generation(models.Model):
     request_payload = models.JSONField(null=True, blank=True)
     create_response = models.JSONField(null=True, blank=True)
     task_json = models.JSONField(null=True, blank=True)
+    cancel_answer = models.CharField(
+        "Runway's answer to the cancel", max_length=12, blank=True,
+        help_text="The task's status at Runway when it was asked, right before a cancel; "
+                  "NOT_FOUND when Runway no longer had the task",
+    )
 
     failure_code = models.CharField(max_length=80, blank=True)
     failure_message = models.TextField(blank=True)

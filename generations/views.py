@@ -217,10 +217,19 @@ def generation_cancel(request, membership, generation_id: int):
         # Runway did not take the cancellation; the generation goes on and can be cancelled again.
         generation.refresh_from_db()
         return _card(request, membership, generation, status=502, error=str(exc))
-    if cancelled:
-        messages.success(request, "Generation cancelled; its credit hold is released.")
-    else:
+    outcome = cancel.outcome_of(generation, cancelled=cancelled)
+    if outcome is cancel.Outcome.KEPT:
+        messages.info(request, "Runway had already finished this generation, so it was kept: "
+                               "its outputs are being copied.")
+    elif outcome is cancel.Outcome.FAILED:
+        messages.info(request, "Runway had already failed this generation, so there was nothing to cancel.")
+    elif outcome is cancel.Outcome.FINISHED:
         messages.info(request, "This generation had already finished, so there was nothing to cancel.")
+    elif outcome is cancel.Outcome.CHARGED:
+        messages.success(request, "Generation cancelled. Runway had already started it, so its credits "
+                                  "stay charged.")
+    else:
+        messages.success(request, "Generation cancelled; its credit hold is released.")
     if request.htmx:
         generation.refresh_from_db()
         return _card(request, membership, generation, status=200)

@@ -76,8 +76,14 @@ def _retry(request, g: Generation, data: dict, audit) -> tuple[bool, str]:
 
 def _cancel(request, g: Generation, data: dict, audit) -> tuple[bool, str]:
     done = "cancelled; the Runway task was deleted and the hold settled or released"
-    if cancel.cancel_generation(generation=g, on_change=lambda _g: audit(done)):
+    cancelled = cancel.cancel_generation(generation=g, on_change=lambda _g: audit(done))
+    if cancelled:
         return True, done
+    outcome = cancel.outcome_of(g, cancelled=False)
+    if outcome is cancel.Outcome.KEPT:
+        return False, "had already finished at Runway, so it was kept; its outputs are being copied"
+    if outcome is cancel.Outcome.FAILED:
+        return False, "had already failed at Runway; nothing to cancel"
     return False, "had already finished; nothing to cancel"
 
 
@@ -118,7 +124,8 @@ OPERATIONS = {op.name: op for op in [
     Operation("retry", "Retry", "Submit the same settings again as a new generation, "
               "holding credits from the person who made it.", lambda g: g.can_retry, _retry),
     Operation("cancel", "Cancel", "Stop it: the Runway task is deleted and the credit hold released "
-              "(or charged, if Runway was already generating).", lambda g: g.can_cancel, _cancel, danger=True),
+              "(or charged, if Runway was already generating); one Runway has already finished is kept.",
+              lambda g: g.can_cancel, _cancel, danger=True),
     Operation("resolve-submitted", "Resolve: Runway has it",
               "You found the task at Runway. Record its id and Takes follows it from there.",
               _is_flagged, _resolve_submitted, needs_task_id=True),
@@ -223,8 +230,8 @@ class GenerationAdmin(admin.ModelAdmin):
         ("Times", {"fields": ["created_at", "submitted_at", "started_at", "finished_at", "updated_at",
                               "age"]}),
         ("Credits", {"fields": ["estimated_credits", "cost_credits", "ledger"]}),
-        ("Runway", {"fields": ["runway_task_id", "failure_code", "failure_message", "runway_failure",
-                               "params_json", "request_json", "response_json", "task_json_pretty"]}),
+        ("Runway", {"fields": ["runway_task_id", "cancel_answer", "failure_code", "failure_message",
+                               "runway_failure", "params_json", "request_json", "response_json", "task_json_pretty"]}),
         ("Pipeline", {"classes": ["collapse"],
                       "fields": ["next_poll_at", "poll_errors", "step_errors"]}),
     ]

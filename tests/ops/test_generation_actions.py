@@ -66,6 +66,8 @@ def test_retry_of_a_safety_rejection_is_refused_and_logged(ops_client, project, 
 
 
 def test_cancel_deletes_the_runway_task_and_releases(ops_client, project, funded, image, runway_emulator):
+    runway_emulator.freeze_clock(True)  # still waiting at Runway when cancelled, so refunded there and here
+    runway_emulator.set_speed(1)
     g = submit(project, funded, image, prompt_text="[hang]")
     run.run_generation(generation_id=g.pk)
     g.refresh_from_db()
