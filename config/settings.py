@@ -92,6 +92,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
+    "django_ratelimit.middleware.RatelimitMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -230,13 +231,42 @@ PASSWORD_RESET_TIMEOUT = 60 * 60 * 24
 
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_MINUTES", 15) / 60  # hours
+# A lock holds one account against one client address: nobody can lock someone else out, and a
+# spray over many accounts from one address is stopped by the "sign-in-failures-ip" rate limit.
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "core.ratelimit.client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_VERBOSE = False
 
 INVITATION_TTL_DAYS = env_int("INVITATION_TTL_DAYS", 7)
+# How long a link that proves an address (finishing a sign-up, changing an address) works, seconds.
+ADDRESS_LINK_MAX_AGE = env_int("ADDRESS_LINK_HOURS", 48) * 3600
+
+# --- Client address and rate limits (core/ratelimit.py) ------------------------
+# Proxies in front of Takes that append the address they saw to CLIENT_IP_HEADER; the client's
+# address is read that many entries from the right (0: REMOTE_ADDR, for a direct connection).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 1 if env_bool("BEHIND_PROXY") else 0)
+CLIENT_IP_HEADER = env("CLIENT_IP_HEADER", "X-Forwarded-For")
+# "<count>/<period>": period s, m, h or d, with an optional multiple ("20/15m"). Each scope is
+# read from RATE_LIMIT_<SCOPE> (e.g. RATE_LIMIT_INVITATIONS_PERSON=20/h).
+RATE_LIMITS = {
+    scope: env("RATE_LIMIT_" + scope.upper().replace("-", "_"), default)
+    for scope, default in {
+        "invitations-person": "20/h",  # invitations one person sends
+        "invitations-ip": "60/h",  # invitations sent from one address
+        "sign-up-ip": "10/h",  # sign-ups (each mails a link) from one address
+        "sign-up-address": "3/h",  # sign-up mails to one email address
+        "sign-in-failures-ip": "20/15m",  # failed sign-ins from one address, over all accounts
+        "password-reset-ip": "10/h",
+        "password-reset-address": "3/h",
+        "address-links-person": "5/h",  # links one person asks for to confirm or change their address
+        "join-requests-person": "10/h",  # requests to join a project with someone else's invitation
+    }.items()
+}
+RATELIMIT_USE_CACHE = "default"
+RATELIMIT_VIEW = "core.ratelimit.too_many_requests"
 
 # --- Email --------------------------------------------------------------------
 EMAIL_HOST = env("EMAIL_HOST")
