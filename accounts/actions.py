@@ -1,16 +1,22 @@
 """Every change of state to people and project spaces, each atomic with its audit entry.
 
-Create a project, invite, join, decline, withdraw, change a role, remove or leave,
-switch a person off and on: each runs in one transaction that also writes its
-entry in the audit log, so the change and its record are kept or lost together.
+Make an account, confirm an address, create a project, invite, join, decline, ask
+to join and answer the asking, withdraw, change a role, remove or leave, switch a
+person off and on: each runs in one transaction that also writes its entry in the
+audit log, so the change and its record are kept or lost together. A unique name
+taken by someone else at the same moment is caught inside that transaction and
+answered like any taken name: nothing is left half-made.
 A deactivated person cannot sign in or start generations (submission refuses
 inactive users); what they already started runs to the end and settles.
 """
 
 from __future__ import annotations
 
+import secrets
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from audit.log import record, snapshot
@@ -22,18 +28,82 @@ class ProjectError(ValueError):
     """A request about a project that cannot be carried out; the message is for the person."""
 
 
+class NotInvited(ProjectError):
+    """The invitation is for someone else (or for an address its holder has not confirmed)."""
+
+
+class AccountError(ValueError):
+    """An account or address change that cannot be made; `field` is the form field it concerns."""
+
+    def __init__(self, message: str, *, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+USERNAME_TAKEN = "That username is taken. Try another."
+ADDRESS_TAKEN = "An account with this email address exists already: sign in, or reset your password."
+
+
+# --- people --------------------------------------------------------------------------------------
+
+
+def create_account(*, username: str, email: str, password: str) -> User:
+    """A new person with a confirmed address (they opened the link mailed to it) and their personal space."""
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                user = User.objects.create_user(username=username, email=email, password=password,
+                                                email_confirmed=True)
+        except IntegrityError:
+            # Taken since the form was checked, by someone signing up at the same moment.
+            if User.objects.filter(username__iexact=username).exists():
+                raise AccountError(USERNAME_TAKEN, field="username") from None
+            raise AccountError(ADDRESS_TAKEN) from None
+        record(actor=user, action="user.create", obj=user, after=snapshot(user, ["username", "email_confirmed"]))
+        ensure_personal_project(user=user)
+    return user
+
+
+def confirm_address(*, user: User, email: str) -> None:
+    """Make `email` the person's confirmed address (they opened the link mailed to it)."""
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        before = snapshot(user, ["email", "email_confirmed"])
+        user.email, user.email_confirmed = email, True
+        try:
+            with transaction.atomic():
+                user.save(update_fields=["email", "email_confirmed"])
+        except IntegrityError:
+            raise AccountError("Another account took this address meanwhile, so yours stays as it was.") from None
+        record(actor=user, action="user.address", obj=user, before=before,
+               after=snapshot(user, ["email", "email_confirmed"]))
+
+
+# --- projects ------------------------------------------------------------------------------------
+
+
+def _insert_project(*, name: str, slug_from: str, created_by: User, is_personal: bool = False) -> Project:
+    """Insert a project under a free slug; one taken at the same moment is retried with a random suffix."""
+    for attempt in range(3):
+        slug = Project.unique_slug(slug_from)
+        if attempt:
+            slug = f"{slug[:80]}-{secrets.token_hex(3)}"
+        try:
+            with transaction.atomic():
+                return Project.objects.create(name=name, slug=slug, is_personal=is_personal, created_by=created_by)
+        except IntegrityError:
+            continue
+    raise ProjectError("Several projects were being created with this name at once. Please try again.")
+
+
 def ensure_personal_project(*, user: User) -> Project:
     """The user's personal project, created on first need."""
     project = Project.objects.filter(is_personal=True, created_by=user).first()
     if project:
         return project
     with transaction.atomic():
-        project = Project.objects.create(
-            name=f"{user.display_name}'s space",
-            slug=Project.unique_slug(user.username),
-            is_personal=True,
-            created_by=user,
-        )
+        project = _insert_project(name=f"{user.display_name}'s space", slug_from=user.username,
+                                  created_by=user, is_personal=True)
         Membership.objects.create(project=project, user=user, role=Role.OWNER)
         record(actor=user, action="project.create", obj=project, after=snapshot(project))
     return project
@@ -45,7 +115,7 @@ def create_team_project(*, user: User, name: str) -> Project:
     if not name:
         raise ProjectError("Give the project a name.")
     with transaction.atomic():
-        project = Project.objects.create(name=name, slug=Project.unique_slug(name), created_by=user)
+        project = _insert_project(name=name, slug_from=name, created_by=user)
         Membership.objects.create(project=project, user=user, role=Role.OWNER)
         record(actor=user, action="project.create", obj=project, after=snapshot(project))
     return project
@@ -56,22 +126,39 @@ def _check_role(role: str) -> None:
         raise ProjectError(f"“{role}” is not a role. Choose viewer, editor or owner.")
 
 
+PERSONAL_PROJECT = ("Personal projects are for their owner alone: nobody can be invited into one. "
+                    "Create a team project to work with others.")
+
+
 def invite_member(*, project: Project, invited_by: User, who: str, role: str) -> tuple[Invitation, str]:
-    """Invite a person by username or email; returns the invitation and its raw token."""
+    """Invite a person by username or email address; returns the invitation and its raw token.
+
+    The answer is the same whether or not anyone has that username or address, and the
+    inviter is only ever shown what they typed (`who`), never an address they did not.
+    """
     _check_role(role)
     who = who.strip()
     if not who:
         raise ProjectError("Enter a username or an email address.")
-    user = User.objects.filter(Q(username__iexact=who) | Q(email__iexact=who)).first()
-    if user is None and "@" not in who:
-        raise ProjectError(f"Nobody is called “{who}”. Invite them by email address instead.")
-    email = user.email if user else who.lower()
-    if project.memberships.filter(user__email__iexact=email).exists():
-        raise ProjectError(f"{user or email} is already a member of {project}.")
-    if project.invitations.pending().filter(email__iexact=email).exists():
-        raise ProjectError(f"{email} already has a pending invitation. Revoke it to send a new one.")
+    if project.is_personal:
+        raise ProjectError(PERSONAL_PROJECT)
+    if "@" in who:
+        try:
+            validate_email(who)
+        except ValidationError:
+            raise ProjectError("Enter a valid email address, such as name@example.com.") from None
+        email = who.lower()
+    else:
+        # Members are on the page the inviter is looking at: naming one tells them nothing new.
+        if project.memberships.filter(user__username__iexact=who).exists():
+            raise ProjectError(f"{who} is already a member of {project}.")
+        user = User.objects.filter(username__iexact=who).first()
+        email = user.email if user else ""
+    if project.invitations.pending().filter(invited_as__iexact=who).exists():
+        raise ProjectError(f"{who} already has a pending invitation. Withdraw it to send a new one.")
     with transaction.atomic():
-        invitation, token = Invitation.issue(project=project, email=email, role=role, invited_by=invited_by)
+        invitation, token = Invitation.issue(project=project, email=email, invited_as=who, role=role,
+                                             invited_by=invited_by)
         record(actor=invited_by, action="invitation.create", obj=invitation, after=snapshot(invitation))
     return invitation, token
 
@@ -84,39 +171,105 @@ def _open_invitation(invitation: Invitation | None) -> Invitation:
     return invitation
 
 
+def _locked(invitation: Invitation | None) -> Invitation:
+    """The invitation re-read under a row lock, checked still open."""
+    return _open_invitation(invitation and Invitation.objects.select_for_update().filter(pk=invitation.pk).first())
+
+
+def check_invited(invitation: Invitation, user: User) -> None:
+    """Raise NotInvited unless `user` is the person the invitation was sent to."""
+    if invitation.is_for(user):
+        return
+    if invitation.is_addressed_to(user):
+        raise NotInvited("Confirm your email address first: send yourself a confirmation link from your "
+                         "profile, open it, then come back to this invitation.")
+    raise NotInvited("This invitation was sent to someone else. If the project's owners meant you, ask to "
+                     "join: they will see your username and decide.")
+
+
+def _join(invitation: Invitation, user: User) -> Membership:
+    """`user` into the invitation's project with its role (kept as is if already a member); the invitation is used."""
+    if invitation.project.is_personal:
+        raise ProjectError(PERSONAL_PROJECT)
+    membership = Membership.objects.filter(project=invitation.project, user=user).first()
+    if membership is None:
+        try:
+            with transaction.atomic():
+                membership = Membership.objects.create(project=invitation.project, user=user, role=invitation.role)
+        except IntegrityError:
+            membership = Membership.objects.get(project=invitation.project, user=user)
+    invitation.accepted_at = timezone.now()
+    invitation.accepted_by = user
+    invitation.save(update_fields=["accepted_at", "accepted_by"])
+    return membership
+
+
 def accept_invitation(*, invitation: Invitation | None, user: User) -> Membership:
-    """Join the invitation's project with its role; the invitation is used up."""
+    """Join the invitation's project with its role; only the invited address may. The invitation is used up."""
     with transaction.atomic():
-        invitation = _open_invitation(
-            invitation and Invitation.objects.select_for_update().filter(pk=invitation.pk).first()
-        )
-        membership = Membership.objects.filter(project=invitation.project, user=user).first()
-        if membership is None:
-            try:
-                with transaction.atomic():
-                    membership = Membership.objects.create(
-                        project=invitation.project, user=user, role=invitation.role
-                    )
-            except IntegrityError:
-                membership = Membership.objects.get(project=invitation.project, user=user)
+        invitation = _locked(invitation)
+        if invitation.project.is_personal:
+            raise ProjectError(PERSONAL_PROJECT)
+        check_invited(invitation, user)
         before = snapshot(invitation)
-        invitation.accepted_at = timezone.now()
-        invitation.accepted_by = user
-        invitation.save(update_fields=["accepted_at", "accepted_by"])
+        membership = _join(invitation, user)
         record(actor=user, action="invitation.accept", obj=invitation, before=before, after=snapshot(invitation))
     return membership
 
 
 def decline_invitation(*, invitation: Invitation | None, by: User | None = None) -> None:
-    """Turn an invitation down; its link stops working."""
+    """Turn an invitation down (only the invited person may); its link stops working."""
     with transaction.atomic():
-        invitation = _open_invitation(
-            invitation and Invitation.objects.select_for_update().filter(pk=invitation.pk).first()
-        )
+        invitation = _locked(invitation)
+        if by is not None:
+            check_invited(invitation, by)
         before = snapshot(invitation)
         invitation.declined_at = timezone.now()
         invitation.save(update_fields=["declined_at"])
         record(actor=by, action="invitation.decline", obj=invitation, before=before, after=snapshot(invitation))
+
+
+def request_to_join(*, invitation: Invitation | None, user: User) -> None:
+    """Someone the invitation was not sent to asks to join with it; the project's owners decide."""
+    with transaction.atomic():
+        invitation = _locked(invitation)
+        if invitation.project.is_personal:
+            raise ProjectError(PERSONAL_PROJECT)
+        if invitation.is_for(user):
+            raise ProjectError("This invitation is yours: accept it instead.")
+        if invitation.requested_by_id == user.pk:
+            return
+        if invitation.requested_by_id is not None:
+            raise ProjectError("Someone else has already asked to join with this link. Ask the project's "
+                               "owners to invite you.")
+        before = snapshot(invitation)
+        invitation.requested_by, invitation.requested_at = user, timezone.now()
+        invitation.save(update_fields=["requested_by", "requested_at"])
+        record(actor=user, action="invitation.request", obj=invitation, before=before, after=snapshot(invitation))
+
+
+def approve_request(*, invitation: Invitation, by: User) -> Membership:
+    """An owner lets in the person who asked to join with the invitation, with its role."""
+    with transaction.atomic():
+        invitation = _locked(invitation)
+        if invitation.requested_by is None:
+            raise ProjectError("Nobody has asked to join with this invitation.")
+        before = snapshot(invitation)
+        membership = _join(invitation, invitation.requested_by)
+        record(actor=by, action="invitation.approve", obj=invitation, before=before, after=snapshot(invitation))
+    return membership
+
+
+def refuse_request(*, invitation: Invitation, by: User) -> None:
+    """An owner turns down the person who asked; the invitation is withdrawn, as its link reached someone else."""
+    with transaction.atomic():
+        invitation = _locked(invitation)
+        if invitation.requested_by_id is None:
+            raise ProjectError("Nobody has asked to join with this invitation.")
+        before = snapshot(invitation)
+        invitation.revoked_at = timezone.now()
+        invitation.save(update_fields=["revoked_at"])
+        record(actor=by, action="invitation.refuse", obj=invitation, before=before, after=snapshot(invitation))
 
 
 def revoke_invitation(*, invitation: Invitation, by: User | None = None) -> None:
@@ -164,9 +317,6 @@ def remove_member(*, membership: Membership, by: User | None = None) -> None:
         before = snapshot(membership)
         record(actor=by, action="membership.remove", obj=membership, before=before)
         membership.delete()
-
-
-# --- people --------------------------------------------------------------------------------------
 
 
 def _set_active(*, user: User, active: bool, by: User | None, note: str) -> bool:

@@ -1,41 +1,81 @@
 """Forms for accounts and project spaces."""
 
 from django import forms
-from django.contrib.auth.forms import UserCreationForm
+from django.contrib.auth.forms import BaseUserCreationForm
+from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 
 from .models import Role, User
 
+USERNAME_TAKEN = "That username is taken. Try another."
 
-class SignUpForm(UserCreationForm):
-    email = forms.EmailField(label="Email address", help_text="For password resets and invitations.")
+
+def _clean_address(value: str) -> str:
+    """An email address as we store it: trimmed, lower case, valid (no line breaks, one @, a domain)."""
+    value = value.strip().lower()
+    validate_email(value)
+    return value
+
+
+def _check_username_free(username: str) -> str:
+    if User.objects.filter(username__iexact=username).exists():
+        raise ValidationError(USERNAME_TAKEN)
+    return username
+
+
+class SignUpForm(forms.Form):
+    """The first step of a sign-up: a name and the address the link goes to.
+
+    A taken username is said (people must pick another); a taken address is not: the answer
+    is the same page and a mail to the address, whoever owns it.
+    """
+
+    username = forms.CharField(label="Username", max_length=150, validators=[UnicodeUsernameValidator()],
+                               help_text="Letters, digits and @ . + - _ only.")
+    email = forms.CharField(label="Email address", max_length=254,
+                            help_text="We send a link there to finish your account.")
+
+    def clean_username(self) -> str:
+        return _check_username_free(self.cleaned_data["username"])
+
+    def clean_email(self) -> str:
+        return _clean_address(self.cleaned_data["email"])
+
+
+class FinishSignUpForm(BaseUserCreationForm):
+    """The second step, from the mailed link: the username (again, in case it went meanwhile) and a password."""
 
     class Meta:
         model = User
-        fields = ["username", "email"]
+        fields = ["username"]
 
-    def clean_email(self) -> str:
-        email = self.cleaned_data["email"].strip().lower()
-        if User.objects.filter(email__iexact=email).exists():
-            raise forms.ValidationError("An account with this email address already exists.")
-        return email
+    def __init__(self, *args, email: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.email = email  # so the password validators compare against it
 
     def clean_username(self) -> str:
-        username = self.cleaned_data["username"]
-        if User.objects.filter(username__iexact=username).exists():
-            raise forms.ValidationError("That username is taken. Try another.")
-        return username
+        return _check_username_free(self.cleaned_data["username"])
 
 
 class ProfileForm(forms.ModelForm):
+    """Name and address; a new address takes effect only from the link mailed to it.
+
+    The address is not a model field here, so the form never says whether another account has it.
+    """
+
+    email = forms.CharField(label="Email address", max_length=254)
+
     class Meta:
         model = User
-        fields = ["first_name", "last_name", "email"]
+        fields = ["first_name", "last_name"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["email"].initial = self.instance.email
 
     def clean_email(self) -> str:
-        email = self.cleaned_data["email"].strip().lower()
-        if User.objects.filter(email__iexact=email).exclude(pk=self.instance.pk).exists():
-            raise forms.ValidationError("Another account already uses this email address.")
-        return email
+        return _clean_address(self.cleaned_data["email"])
 
 
 class ProjectForm(forms.Form):
@@ -43,8 +83,22 @@ class ProjectForm(forms.Form):
 
 
 class InviteForm(forms.Form):
-    who = forms.CharField(label="Username or email", max_length=254)
+    who = forms.CharField(label="Username or email", max_length=254,
+                          help_text="A username, or an email address if they have no account yet.")
     role = forms.ChoiceField(label="Role", choices=Role.choices, initial=Role.EDITOR)
+
+    def clean_who(self) -> str:
+        who = self.cleaned_data["who"].strip()
+        if "@" in who:
+            try:
+                return _clean_address(who)
+            except ValidationError:
+                raise ValidationError("Enter a valid email address, such as name@example.com.") from None
+        try:
+            UnicodeUsernameValidator()(who)
+        except ValidationError:
+            raise ValidationError("Enter a username (letters, digits and . + - _) or an email address.") from None
+        return who
 
 
 class RoleForm(forms.Form):

@@ -17,11 +17,20 @@ class User(AbstractUser):
     """A person who signs in to Takes."""
 
     email = models.EmailField("email address", unique=True)
+    # Every way to set an address confirms it first (the sign-up link, the change link), and
+    # staff vouch for the accounts they make; only accounts from before confirmation existed
+    # start unconfirmed. An invitation admits only a confirmed address.
+    email_confirmed = models.BooleanField("email address confirmed", default=True)
 
     objects = UserManager()
 
     class Meta:
-        constraints = [models.UniqueConstraint(Lower("email"), name="user_email_ci_unique")]
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="user_email_ci_unique"),
+            # Sign-up treats "Nina" and "nina" as one name; so does the database, even in a race.
+            models.UniqueConstraint(Lower("username"), name="user_username_ci_unique",
+                                    violation_error_message="That username is taken. Try another."),
+        ]
 
     def __str__(self) -> str:
         return self.get_full_name() or self.username
@@ -133,10 +142,20 @@ CLOSED_INVITATION_MESSAGES = {
 
 
 class Invitation(models.Model):
-    """An offer to join a project, sent as a link with an unguessable token."""
+    """An offer to join a project, sent as a link with an unguessable token, for one address.
+
+    Only a signed-in person whose confirmed address is `email` may accept it. Anyone else who
+    arrives with the link may ask to join instead (`requested_by`); an owner then lets them in
+    or turns them down, which withdraws the invitation. `invited_as` is what the inviter typed
+    (a username or an address): the only name the project's owners are ever shown, so an
+    invitation by username never tells them the address it went to. An invitation by a
+    username nobody has keeps `email` empty: it looks the same to the inviter, reaches nobody
+    by mail, and its link admits people only through a request.
+    """
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="invitations")
-    email = models.EmailField()
+    email = models.EmailField(blank=True)
+    invited_as = models.CharField(max_length=254, blank=True)
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.EDITOR)
     invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     token_hash = models.CharField(max_length=64, unique=True)
@@ -148,6 +167,10 @@ class Invitation(models.Model):
     )
     declined_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    requested_at = models.DateTimeField(null=True, blank=True)
 
     objects = InvitationQuerySet.as_manager()
 
@@ -155,15 +178,17 @@ class Invitation(models.Model):
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
-        return f"{self.email} → {self.project}"
+        return f"{self.label} → {self.project}"
 
     @classmethod
-    def issue(cls, *, project: Project, email: str, role: str, invited_by) -> tuple["Invitation", str]:
+    def issue(cls, *, project: Project, email: str, role: str, invited_by,
+              invited_as: str = "") -> tuple["Invitation", str]:
         """Create an invitation and return it with its raw token (shown once, stored hashed)."""
         token = secrets.token_urlsafe(32)
         invitation = cls.objects.create(
             project=project,
             email=email,
+            invited_as=invited_as or email,
             role=role,
             invited_by=invited_by,
             token_hash=_hash_token(token),
@@ -186,6 +211,19 @@ class Invitation(models.Model):
     @property
     def is_pending(self) -> bool:
         return self.state == "pending"
+
+    @property
+    def label(self) -> str:
+        """Whom the invitation is for, as the inviter typed it."""
+        return self.invited_as or self.email
+
+    def is_for(self, user) -> bool:
+        """True when `user` is the invited person: their confirmed address is the invited one."""
+        return bool(self.email) and user.email_confirmed and user.email.lower() == self.email.lower()
+
+    def is_addressed_to(self, user) -> bool:
+        """True when `user`'s address is the invited one, confirmed or not."""
+        return bool(self.email) and user.email.lower() == self.email.lower()
 
     @property
     def closed_reason(self) -> str | None:

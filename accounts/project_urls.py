@@ -12,6 +12,7 @@ urlpatterns = [
     path("members/<int:member_id>/role/", views.member_role, name="member_role"),
     path("members/<int:member_id>/remove/", views.member_remove, name="member_remove"),
     path("invitations/<int:invitation_id>/revoke/", views.invitation_revoke, name="invitation_revoke"),
+    path("invitations/<int:invitation_id>/request/", views.invitation_request, name="invitation_request"),
     path("leave/", views.project_leave, name="leave"),
     path("settings/", views.project_settings, name="settings"),
 ]

@@ -1,8 +1,6 @@
 """Project spaces: list, create, members, invitations, settings."""
 
-from django.conf import settings
 from django.contrib import messages
-from django.core.mail import send_mail
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -10,15 +8,21 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from core.access import project_view
 from core.http import confirm_page
+from core.ratelimit import ip_of, limit, person_of, spend
 
+from . import emails
 from .actions import (
+    NotInvited,
     ProjectError,
     accept_invitation,
+    approve_request,
     change_role,
     create_team_project,
     decline_invitation,
     invite_member,
+    refuse_request,
     remove_member,
+    request_to_join,
     revoke_invitation,
 )
 from .forms import InviteForm, ProjectForm, RoleForm
@@ -29,9 +33,13 @@ from .models import Invitation, Membership, Project, Role
 def project_list(request):
     form = ProjectForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        project = create_team_project(user=request.user, name=form.cleaned_data["name"])
-        messages.success(request, f"Project “{project}” created. Invite your team from Members.")
-        return redirect(project)
+        try:
+            project = create_team_project(user=request.user, name=form.cleaned_data["name"])
+        except ProjectError as exc:
+            form.add_error("name", str(exc))
+        else:
+            messages.success(request, f"Project “{project}” created. Invite your team from Members.")
+            return redirect(project)
     memberships = request.user.memberships.select_related("project").order_by(
         "-project__is_personal", "project__name"
     )
@@ -47,7 +55,7 @@ def _members_page(request, membership, *, invite_form=None, status=200):
         "project": project,
         "membership": membership,
         "members": project.memberships.select_related("user").order_by("user__username"),
-        "invitations": project.invitations.pending().select_related("invited_by")
+        "invitations": project.invitations.pending().select_related("invited_by", "requested_by")
         if membership.is_owner
         else [],
         "invite_form": invite_form or InviteForm(),
@@ -70,6 +78,8 @@ def member_list(request, membership):
 
 @require_POST
 @project_view(Role.OWNER)
+@limit("invitations-person", key=person_of)
+@limit("invitations-ip", key=ip_of)
 def member_invite(request, membership):
     form = InviteForm(request.POST)
     if not form.is_valid():
@@ -84,15 +94,9 @@ def member_invite(request, membership):
     except ProjectError as exc:
         form.add_error("who", str(exc))
         return _members_page(request, membership, invite_form=form, status=400)
-    link = settings.SITE_URL.rstrip("/") + reverse("invitation", args=[token])
-    send_mail(
-        f"{request.user.display_name} invited you to {membership.project} on Takes",
-        f"You are invited to join “{membership.project}” as {invitation.get_role_display().lower()}.\n\n"
-        f"Accept or decline here: {link}\n\nThe link expires on {invitation.expires_at:%d %B %Y}.",
-        None,
-        [invitation.email],
-    )
-    messages.success(request, f"Invitation sent to {invitation.email}. You can also share this link: {link}")
+    link = emails.send_invitation(invitation=invitation, token=token)
+    # Only what the inviter typed: an invitation by username never shows its address.
+    messages.success(request, f"Invitation sent to {invitation.label}. You can also share this link: {link}")
     return redirect("projects:members", slug=membership.project.slug)
 
 
@@ -163,7 +167,29 @@ def invitation_revoke(request, membership, invitation_id):
         revoke_invitation(invitation=invitation, by=request.user)
     except ProjectError as exc:
         return _refused(request, membership, exc)
-    messages.success(request, f"The invitation to {invitation.email} was withdrawn.")
+    messages.success(request, f"The invitation to {invitation.label} was withdrawn.")
+    return redirect("projects:members", slug=membership.project.slug)
+
+
+@require_POST
+@project_view(Role.OWNER)
+def invitation_request(request, membership, invitation_id):
+    """An owner lets in, or turns down, the person who asked to join with an invitation's link."""
+    invitation = get_object_or_404(Invitation.objects.select_related("requested_by"), pk=invitation_id,
+                                   project=membership.project)
+    decision = request.POST.get("decision")
+    try:
+        if decision == "approve":
+            approve_request(invitation=invitation, by=request.user)
+            messages.success(request, f"{invitation.requested_by} joined {membership.project}.")
+        elif decision == "decline":
+            refuse_request(invitation=invitation, by=request.user)
+            messages.info(request, f"You turned down {invitation.requested_by}; the invitation to "
+                                   f"{invitation.label} was withdrawn.")
+        else:
+            raise ProjectError("Choose approve or decline.")
+    except ProjectError as exc:
+        return _refused(request, membership, exc)
     return redirect("projects:members", slug=membership.project.slug)
 
 
@@ -184,33 +210,46 @@ def project_settings(request, membership):
     )
 
 
+def _invitation_page(request, invitation, *, error=None, status=200):
+    """The invitation as its holder sees it: accept, confirm their address first, or ask to join."""
+    context = {"invitation": invitation, "error": error}
+    if invitation is not None and error is None:
+        context["already_member"] = Project.objects.for_user(request.user).filter(pk=invitation.project_id).exists()
+        context["is_for_them"] = invitation.is_for(request.user)
+        context["needs_confirmation"] = not context["is_for_them"] and invitation.is_addressed_to(request.user)
+        context["asked"] = invitation.requested_by_id == request.user.pk
+        context["asked_by_other"] = invitation.requested_by_id not in (None, request.user.pk)
+    return TemplateResponse(request, "projects/invitation.html", context, status=status)
+
+
 @require_http_methods(["GET", "POST"])
 def invitation(request, token):
     invitation = Invitation.objects.by_token(token)
     if invitation is None:
-        return TemplateResponse(
-            request, "projects/invitation.html", {"error": "This invitation link is not valid."}, status=404
-        )
+        return _invitation_page(request, None, error="This invitation link is not valid.", status=404)
     if request.method == "POST":
+        decision = request.POST.get("decision")
         try:
-            if request.POST.get("decision") == "accept":
+            if decision == "accept":
                 accept_invitation(invitation=invitation, user=request.user)
                 messages.success(request, f"Welcome to {invitation.project}.")
                 return redirect(invitation.project)
-            if request.POST.get("decision") == "decline":
+            if decision == "decline":
                 decline_invitation(invitation=invitation, by=request.user)
                 messages.info(request, f"You declined the invitation to {invitation.project}.")
                 return redirect("home")
+            if decision == "request":
+                spend(request, "join-requests-person", person_of(request))
+                request_to_join(invitation=invitation, user=request.user)
+                messages.success(request, f"You asked to join {invitation.project}. Its owners will decide; "
+                                          "once they let you in, it appears in your projects.")
+                return redirect("invitation", token=token)
             raise ProjectError("Choose accept or decline.")
+        except NotInvited as exc:
+            return _invitation_page(request, invitation, error=str(exc), status=403)
         except ProjectError as exc:
-            return TemplateResponse(
-                request, "projects/invitation.html", {"invitation": invitation, "error": str(exc)}, status=400
-            )
+            return _invitation_page(request, invitation, error=str(exc), status=400)
     error = invitation.closed_reason
-    already = Project.objects.for_user(request.user).filter(pk=invitation.project_id).exists()
-    return TemplateResponse(
-        request,
-        "projects/invitation.html",
-        {"invitation": invitation, "error": error, "already_member": already},
-        status=410 if error else 200,
-    )
+    if error is None and invitation.project.is_personal:
+        error = "This invitation is into a personal project, which is for its owner alone."
+    return _invitation_page(request, invitation, error=error, status=410 if error else 200)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import uuid
 
 import pytest
 from django.urls import reverse
@@ -15,6 +16,12 @@ from tests.conftest import PASSWORD, client_for, make_user
 from tests.factories import make_asset
 
 KEY = "key_" + "SeCrEt7" * 18  # a key shaped like Runway's, easy to spot anywhere
+
+
+@pytest.fixture(autouse=True)
+def fresh_rate_limits(settings):
+    """Each test counts from zero: its rate-limit counters live under a cache prefix of its own."""
+    settings.RATELIMIT_CACHE_PREFIX = f"rl-test-{uuid.uuid4().hex}:"
 
 
 @pytest.mark.django_db
@@ -100,3 +107,50 @@ def test_lockout_holds_for_the_target_while_attackers_rotate(client, settings, c
         assert "_auth_user_id" not in client.session
     # and nobody was signed in along the way.
     assert client.get(reverse("project_list"), REMOTE_ADDR="203.0.113.7").status_code == 302
+
+
+@pytest.mark.django_db
+def test_one_address_cannot_spray_passwords_across_accounts(client, settings, chaos_report):
+    login = reverse("accounts:login")
+    names = [f"target{i}" for i in range(8)]
+    for name in names + ["bystander"]:
+        make_user(name)
+    answers = []
+    # Fewer guesses per account than the lockout allows, against account after account.
+    for name in names:
+        for guess in range(settings.AXES_FAILURE_LIMIT - 1):
+            answers.append(client.post(login, {"username": name, "password": f"guess-{guess}"},
+                                       REMOTE_ADDR="203.0.113.9").status_code)
+    chaos_report.add("bad_inputs_tried", len(answers))
+    assert 429 in answers
+    refused = answers.index(429)
+    assert set(answers[refused:]) == {429}  # once refused, every further guess is refused
+    # Even the right password, for an account it never tried, from that address…
+    again = client.post(login, {"username": "bystander", "password": PASSWORD}, REMOTE_ADDR="203.0.113.9")
+    assert again.status_code == 429
+    assert "_auth_user_id" not in client.session
+    # …while the people sprayed at still sign in from their own addresses.
+    for name in (names[0], "bystander"):
+        own = client_for(None)
+        ok = own.post(login, {"username": name, "password": PASSWORD}, REMOTE_ADDR="198.51.100.20")
+        assert ok.status_code == 302, name
+
+
+@pytest.mark.django_db
+def test_behind_the_proxy_one_person_cannot_lock_everyone_out(client, settings, chaos_report):
+    settings.TRUSTED_PROXY_COUNT = 1  # the README's reverse proxy, which appends the address it saw
+    proxy = {"REMOTE_ADDR": "10.0.0.2"}
+    make_user("nina")
+    login = reverse("accounts:login")
+    for i in range(settings.AXES_FAILURE_LIMIT + 2):
+        # Whatever the attacker writes into X-Forwarded-For comes before what the proxy appends.
+        client.post(login, {"username": "nina", "password": f"guess-{i}"}, **proxy,
+                    HTTP_X_FORWARDED_FOR=f"192.0.2.{i}, 198.51.100.66")
+    chaos_report.add("bad_inputs_tried", settings.AXES_FAILURE_LIMIT + 2)
+    locked = client.post(login, {"username": "nina", "password": PASSWORD}, **proxy,
+                         HTTP_X_FORWARDED_FOR="192.0.2.200, 198.51.100.66")
+    assert locked.status_code == 429  # the attacker is locked out of nina, however they dress up
+    nina = client_for(None)
+    response = nina.post(login, {"username": "nina", "password": PASSWORD}, **proxy,
+                         HTTP_X_FORWARDED_FOR="198.51.100.7")
+    assert response.status_code == 302  # nina, behind the same proxy, signs in
