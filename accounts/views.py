@@ -34,7 +34,7 @@ def signup(request):
     """Step one: a username and an address, answered by a mail. Step two (?token=…): a password."""
     if request.user.is_authenticated:
         return redirect("home")
-    token = request.POST.get("token") or request.GET.get("token")
+    token = request.POST["token"] if "token" in request.POST else request.GET.get("token")
     if token is not None:
         return _finish_signup(request, token)
     form = SignUpForm(request.POST or None)
@@ -136,7 +136,7 @@ def home(request):
 @require_http_methods(["GET", "POST"])
 def profile(request):
     """Name and address. A new address is mailed a link and changes only when it is opened (?confirm=…)."""
-    token = request.POST.get("confirm") or request.GET.get("confirm")
+    token = request.POST["confirm"] if "confirm" in request.POST else request.GET.get("confirm")
     if token is not None:
         return _confirm_address(request, token)
     if request.method == "POST" and "send_confirmation" in request.POST:

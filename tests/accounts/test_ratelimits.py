@@ -102,3 +102,12 @@ def test_password_resets_are_limited_per_address(client, rates):
                            REMOTE_ADDR=f"203.0.113.{i}").status_code for i in range(3)]
     assert answers == [302, 302, 429]
     assert len(mail.outbox) == 2
+
+
+def test_an_ipv6_network_counts_as_one_address(client, rates):
+    rates(sign_up_ip="2/h")
+    answers = [client.post(reverse("accounts:signup"), {"username": f"v{i}", "email": f"v{i}@example.com"},
+                           REMOTE_ADDR=f"2001:db8:1:2::{i + 1:x}").status_code for i in range(3)]
+    assert answers == [200, 200, 429]  # one holder gets a whole /64
+    assert client.post(reverse("accounts:signup"), {"username": "w", "email": "w@example.com"},
+                       REMOTE_ADDR="2001:db8:1:3::1").status_code == 200

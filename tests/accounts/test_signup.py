@@ -167,3 +167,14 @@ def test_profile_address_changes_when_its_link_is_opened(client):
     # Someone else signed in cannot use the link.
     client.force_login(make_user("omar"))
     assert client.post(reverse("accounts:profile"), {"confirm": token}).status_code == 400
+
+
+@pytest.mark.parametrize("token", ["", "\x00", "9" * 5000, "a:b:c", ".eJzLSM3JyVcozy_KSQEAGgQEXQ:1:x", "<script>"])
+def test_hostile_link_tokens_are_refused_politely(client, token):
+    nina = make_user("nina")
+    for url, name in ((reverse("accounts:signup"), "token"), (reverse("accounts:profile"), "confirm")):
+        if name == "confirm":
+            client.force_login(nina)
+        for response in (client.get(url, {name: token}), client.post(url, {name: token})):
+            assert response.status_code == 400, (url, token)
+            assert "not valid" in response.content.decode()
