@@ -25,9 +25,15 @@ from django_htmx.http import HttpResponseClientRedirect
 
 
 def safe_next(request, *, within: str = "") -> str | None:
-    """The `next` URL of the request when it stays on this site (and starts with `within`), else None."""
+    """The `next` URL of the request when it is a path on this site (starting with `within`), else None.
+
+    Only a path counts: anything else ("²", a view name, a scheme) would be read by
+    `redirect()` as something to reverse or a place to leave for.
+    """
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and target.startswith(within) and url_has_allowed_host_and_scheme(
+    if not (target.startswith("/") and target.isprintable()):
+        return None
+    if target.startswith(within) and url_has_allowed_host_and_scheme(
             target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         return target
     return None
@@ -54,21 +60,30 @@ def _ascii_name(name: str) -> str:
     return "".join(c if c.isascii() and c.isprintable() and c not in '"\\' else "_" for c in name)
 
 
-def _byte_range(header: str, size: int) -> tuple[int, int] | None:
-    """(first, last) byte of a single `Range: bytes=` request, or None when it can't be met."""
+def _byte_range(header: str, size: int) -> tuple[int, int] | None | bool:
+    """(first, last) byte of a single `Range: bytes=` request; False when it can't be met; None to ignore it.
+
+    RFC 9110 §14.2: a Range header that doesn't parse (or asks for several ranges) is
+    ignored and the whole file is sent; one that parses but lies outside the file is 416.
+    """
     match = RANGE.match(header.strip())
     if not match or match.groups() == ("", ""):
         return None
     first, last = match.groups()
+    # Beyond 19 digits a position is past the end of any file we hold; int() would refuse 4,300+.
     if first == "":  # a suffix: the last N bytes
-        length = int(last)
+        length = size if len(last) > 19 else int(last)
         if length == 0:
-            return None
+            return False
         return max(0, size - length), size - 1
+    if len(first) > 19:
+        return False
     start = int(first)
-    end = min(int(last), size - 1) if last else size - 1
-    if start >= size or start > end:
-        return None
+    if last and len(last) <= 19 and int(last) < start:
+        return None  # "5-4" is not a range at all
+    if start >= size:
+        return False
+    end = size - 1 if not last or len(last) > 19 else min(int(last), size - 1)
     return start, end
 
 
@@ -83,10 +98,12 @@ def _read(handle, start: int, length: int) -> Iterator[bytes]:
             yield chunk
 
 
-def _partial(handle, *, range_header: str, content_type: str, disposition: str | None) -> HttpResponse:
+def _partial(handle, *, range_header: str, content_type: str, disposition: str | None) -> HttpResponse | None:
     size = handle.size
     wanted = _byte_range(range_header, size)
     if wanted is None:
+        return None
+    if wanted is False:
         handle.close()
         response = HttpResponse(status=416)
         response["Content-Range"] = f"bytes */{size}"
@@ -119,10 +136,11 @@ def serve_file(fieldfile: FieldFile, *, content_type: str, filename: str,
             handle = storage.open(fieldfile.name, "rb")
         except FileNotFoundError:
             raise Http404("No such file") from None
-        if range_header:
-            # Players seek in video and audio with byte ranges.
-            response = _partial(handle, range_header=range_header, content_type=content_type,
-                                disposition=content_disposition_header(as_attachment, filename))
+        # Players seek in video and audio with byte ranges.
+        partial = _partial(handle, range_header=range_header, content_type=content_type,
+                           disposition=content_disposition_header(as_attachment, filename)) if range_header else None
+        if partial is not None:
+            response = partial
         else:
             response = FileResponse(handle, content_type=content_type, as_attachment=as_attachment,
                                     filename=filename)

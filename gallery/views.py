@@ -20,6 +20,7 @@ from accounts.models import Membership, Role
 from assets.models import Asset, MediaKind
 from core.access import project_view
 from core.http import confirm_page, redirect_after_post, safe_next
+from core.params import parse_ids
 from gallery import actions, search, zips
 from gallery.models import ShareLink, Tag
 from generations.models import Generation, Output
@@ -255,10 +256,10 @@ def _selection(membership, ids: list[str]) -> list[Output]:
         raise SelectionError("Select one or more outputs first.")
     if len(ids) > zips.ZIP_MAX_ITEMS:
         raise SelectionError(f"Select at most {zips.ZIP_MAX_ITEMS} outputs at a time.")
-    try:
-        wanted = {int(i) for i in ids}
-    except ValueError:
-        raise SelectionError("The selection was not understood; pick the outputs again.") from None
+    parsed = parse_ids(ids)
+    if parsed is None:
+        raise SelectionError("The selection was not understood; pick the outputs again.")
+    wanted = set(parsed)
     outputs = list(Output.objects.in_project(membership.project).filter(pk__in=wanted)
                    .select_related("generation").order_by("-created_at", "-id"))
     if len(outputs) != len(wanted):

@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 
 from accounts.models import Project
 from assets.models import Asset
+from core.params import parse_id, parse_ids
 from runway import catalog
 
 PICKER_LIMIT = 48
@@ -27,12 +29,24 @@ class AssetPickField(forms.ModelChoiceField):
     picker_assets: list[Asset]
     multiple = False
 
+    def to_python(self, value):
+        # Only an id reaches the database: "²" or a 20-digit number is simply not one of ours.
+        if value not in self.empty_values and parse_id(value) is None:
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+        return super().to_python(value)
+
 
 class AssetsPickField(forms.ModelMultipleChoiceField):
     """Several project assets."""
 
     picker_assets: list[Asset]
     multiple = True
+
+    def _check_values(self, value):
+        if parse_ids(value) is None:
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice",
+                                  params={"value": "that"})
+        return super()._check_values(value)
 
 
 def _plain(number: float) -> str:

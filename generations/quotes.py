@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from assets.models import Asset
+from core.params import parse_id
 from credits import ledger, organization
 from runway import catalog
 
@@ -45,7 +46,7 @@ def _facts(project, model: catalog.Model, params: Mapping[str, Any]) -> dict[str
         if f.kind not in ("asset", "assets") or f.name not in params:
             continue
         raw = params[f.name] if isinstance(params[f.name], list) else [params[f.name]]
-        ids = [int(v) for v in raw if str(v).isdigit()]
+        ids = [i for v in raw if (i := parse_id(v)) is not None]
         assets = {a.pk: a for a in Asset.objects.in_project(project).filter(pk__in=ids)}
         found = [catalog.MediaFacts(a.kind, a.width, a.height, a.duration) for i in ids if (a := assets.get(i))]
         facts[f.name] = found if f.kind == "assets" else (found[0] if found else None)

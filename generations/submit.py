@@ -8,6 +8,7 @@ from typing import Any
 from django.db import transaction
 
 from assets.models import Asset
+from core.params import parse_ids
 from credits import ledger
 from runway import catalog
 
@@ -38,12 +39,12 @@ def load_inputs(*, project, model: catalog.Model, params: dict[str, Any]) -> tup
         value = params.get(f.name)
         if value in (None, "", []):
             continue
-        ids = value if isinstance(value, list) else [value]
-        found = {a.pk: a for a in Asset.objects.in_project(project).filter(pk__in=[int(i) for i in ids])}
-        if len(found) != len(set(ids)):
+        ids = parse_ids(value if isinstance(value, list) else [value])
+        found = {a.pk: a for a in Asset.objects.in_project(project).filter(pk__in=ids or [])}
+        if ids is None or len(found) != len(set(ids)):
             errors[f.name] = ["That input is not in this project (it may have been deleted)."]
             continue
-        items = [found[int(i)] for i in ids]
+        items = [found[i] for i in ids]
         assets.extend(items)
         item_facts = [catalog.MediaFacts(kind=a.kind, width=a.width, height=a.height, duration=a.duration)
                       for a in items]

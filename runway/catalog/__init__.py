@@ -7,6 +7,7 @@ and the Runway client import. Nothing here talks to Runway or to the database.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -266,6 +267,8 @@ def validate(model: Model, params: Mapping[str, Any],
 # --- form input --------------------------------------------------------------------------
 
 _TRUE = {"on", "true", "1", "yes"}
+_WHOLE = re.compile(r"[-+]?[0-9]{1,18}")
+_DECIMAL = re.compile(r"[-+]?(?:[0-9]{1,18}(?:\.[0-9]{0,12})?|\.[0-9]{1,12})")
 _FALSE = {"", "off", "false", "0", "no"}
 
 
@@ -307,16 +310,15 @@ def clean_params(model: Model, raw: Mapping[str, Any]) -> tuple[dict[str, Any], 
 
 
 def _coerce(f: Field, text: str) -> Any:
+    # Plain ASCII figures only: int() and float() also take "٣" or "１", and digits by the thousand.
     if f.kind == "int":
-        try:
-            return int(text)
-        except ValueError:
-            raise ValueError(f"{f.label} must be a whole number.") from None
+        if not _WHOLE.fullmatch(text):
+            raise ValueError(f"{f.label} must be a whole number.")
+        return int(text)
     if f.kind == "number":
-        try:
-            number = float(text)
-        except ValueError:
-            raise ValueError(f"{f.label} must be a number.") from None
+        if not _DECIMAL.fullmatch(text):
+            raise ValueError(f"{f.label} must be a number.")
+        number = float(text)
         if not math.isfinite(number):
             raise ValueError(f"{f.label} must be a number.")
         return number
