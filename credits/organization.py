@@ -7,15 +7,16 @@ came from Runway, the emulator or a recorded response.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from runway import client
 
-from .models import DailyUsage, LedgerEntry, OrgSnapshot, utc_today
+from .models import DailyUsage, Hold, Kind, LedgerEntry, OrgSnapshot, utc_today
 
 USAGE_DAYS = 30
 
@@ -125,3 +126,82 @@ def reconciliation(days: list[date]) -> list[dict]:
             })
     return rows
 
+
+def _span(days: list[date]) -> tuple[date, date]:
+    return min(days), max(days) + timedelta(days=1)
+
+
+def task_differences(days: list[date]) -> list[dict]:
+    """Charges whose credits (with what the balance could not cover) differ from the cost Runway
+    reported for the task, or that have no reported cost; newest day first, each naming its generation.
+
+    The ledger row holds the generation's id; the link is the ops page of that generation, by
+    URL name (credits never imports the pipeline).
+    """
+    if not days:
+        return []
+    start, before = _span(days)
+    rows = []
+    settled = (LedgerEntry.objects.settled().between(start, before).filter(usage_date__in=days)
+               .order_by("-usage_date", "model", "generation_id")
+               .values("generation_id", "model", "usage_date", "credits", "uncharged", "cost"))
+    for entry in settled:
+        billed = entry["credits"] + entry["uncharged"]
+        if entry["cost"] is not None and billed == entry["cost"]:
+            continue
+        generation = entry["generation_id"]
+        rows.append({
+            "generation": generation, "date": entry["usage_date"], "model": entry["model"],
+            "charged": entry["credits"], "uncharged": entry["uncharged"], "billed": billed, "cost": entry["cost"],
+            "difference": None if entry["cost"] is None else billed - entry["cost"],
+            "gap": None if entry["cost"] is None else abs(billed - entry["cost"]),
+            "url": reverse("admin:generations_generation_change", args=[generation]) if generation else "",
+        })
+    return rows
+
+
+def _held_in_flight(start: date, before: date) -> dict[tuple[date, str], int]:
+    """Credits held for generations still in flight, per UTC day the hold was placed and model."""
+    since, until = (datetime.combine(d, time.min, tzinfo=UTC) for d in (start, before))
+    holds = list(Hold.objects.open().filter(account__project__isnull=True, created_at__gte=since,
+                                            created_at__lt=until)
+                 .values_list("generation_id", "amount", "created_at"))
+    models = dict(LedgerEntry.objects.filter(kind=Kind.HOLD, account__project__isnull=True,
+                                             generation_id__in=[h[0] for h in holds])
+                  .values_list("generation_id", "model"))
+    held: dict[tuple[date, str], int] = {}
+    for generation, amount, placed in holds:
+        key = (placed.astimezone(UTC).date(), models.get(generation, ""))
+        held[key] = held.get(key, 0) + amount
+    return held
+
+
+def unexplained_usage(days: list[date]) -> list[dict]:
+    """Per day and model: credits Runway billed beyond everything the ledger knows of.
+
+    The ledger knows what it charged (with what a balance could not cover) and what it still
+    holds for work in flight. Runway usage above both is most likely a task Takes never learned
+    of: a create call whose answer was lost after Runway had made the task (a server error or a
+    dropped connection), so no generation follows it. A refund Runway books after midnight can
+    also move credits into the next day.
+    """
+    if not days:
+        return []
+    start, before = _span(days)
+    runway = DailyUsage.objects.between(start, before).by_day_and_model()
+    ours: dict[tuple[date, str], int] = {}
+    for row in LedgerEntry.objects.settled().between(start, before).order_by().values("usage_date", "model",
+                                                                                         "credits", "uncharged"):
+        key = (row["usage_date"], row["model"])
+        ours[key] = ours.get(key, 0) + row["credits"] + row["uncharged"]
+    held = _held_in_flight(start, before)
+    rows = []
+    for day in sorted(set(days), reverse=True):
+        for model in sorted(m for d, m in runway if d == day):
+            reported = runway[(day, model)]
+            known, holding = ours.get((day, model), 0), held.get((day, model), 0)
+            extra = reported - known - holding
+            if extra > 0:
+                rows.append({"date": day, "model": model, "runway": reported, "ledger": known, "held": holding,
+                             "unexplained": extra})
+    return rows

@@ -178,13 +178,16 @@ def project_alert(request, membership):
 @staff_view
 def staff_credits(request):
     snapshot = organization.latest_snapshot()
+    days = last_days(CHART_DAYS)
     usage_days = last_days(USAGE_CHART_DAYS)
     usage = DailyUsage.objects.between(usage_days[0], usage_days[-1] + timedelta(days=1)).by_day_and_model()
     context = {
         "snapshot": snapshot,
         "limit_rows": snapshot.model_rows() if snapshot else [],
         "usage_chart": daily_chart(usage, usage_days, title=f"Runway usage per day by model, last {USAGE_CHART_DAYS} days"),
-        "rows": organization.reconciliation(last_days(CHART_DAYS)),
+        "rows": organization.reconciliation(days),
+        "task_rows": organization.task_differences(days),
+        "unexplained": organization.unexplained_usage(days),
         "people_total": Account.objects.people().aggregate(b=Sum("balance"), h=Sum("held")),
     }
     return TemplateResponse(request, "credits/staff.html", context)
@@ -215,6 +218,8 @@ def staff_reconcile_day(request, day):
     context = {
         "day": when,
         "rows": organization.reconciliation([when]),
+        "task_rows": organization.task_differences([when]),
+        "unexplained": organization.unexplained_usage([when]),
         "charges": charges,
         "previous": when - timedelta(days=1),
         "next": when + timedelta(days=1),

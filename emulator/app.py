@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -16,7 +17,7 @@ from starlette.routing import BaseRoute, Match, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .faults import HttpFault
-from .models import API_VERSION
+from .models import API_VERSION, ENDPOINT_OUTPUT
 from .routes import api, control, files
 from .runtime import Emulator, EmulatorConfig
 
@@ -71,7 +72,9 @@ class GatewayMiddleware:
                 await refusal(scope, receive, send)
                 return
         if fault and fault.after and (fault.status or fault.drop_connection):
-            await self.app(scope, receive, _swallow(send))
+            unseen = _Unseen()
+            await self.app(scope, receive, unseen)
+            _mark_lost_create(em, scope, unseen, fault)
             await self._fault_response(fault, scope, receive, send)
             return
         await self.app(scope, receive, send)
@@ -116,11 +119,39 @@ class GatewayMiddleware:
         await JSONResponse(body, status_code=status, headers=headers)(scope, receive, send)
 
 
-def _swallow(send: Send) -> Send:
-    async def discard(message: Message) -> None:
-        return None
+class _Unseen:
+    """Takes the response a fault replaces, so the client never sees it; keeps status and body."""
 
-    return discard
+    def __init__(self) -> None:
+        self.status = 0
+        self.body = bytearray()
+
+    async def __call__(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.status = int(message["status"])
+        elif message["type"] == "http.response.body":
+            self.body += message.get("body", b"")
+
+
+def _mark_lost_create(em: Emulator, scope: Scope, unseen: _Unseen, fault: HttpFault) -> None:
+    """A create call whose task was made but whose answer a fault replaced: mark the task.
+
+    The client never learned the task's id; the control API's charges list says so.
+    """
+    endpoint = scope["path"].removeprefix("/v1/")
+    if scope["method"] != "POST" or endpoint not in ENDPOINT_OUTPUT or unseen.status != 200:
+        return
+    try:
+        created = json.loads(bytes(unseen.body))
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return
+    task_id = created.get("id") if isinstance(created, dict) else None
+    task = em.engine.tasks.get(task_id) if isinstance(task_id, str) else None
+    if task is None:
+        return
+    task.meta["reply_fault"] = ({"dropped": True} if fault.drop_connection
+                                else {"status": int(fault.status or 500)})
+    em.store.save_task(task)
 
 
 async def _not_found(request: Request, exc: Exception) -> Response:

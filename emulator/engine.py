@@ -282,3 +282,11 @@ class Engine:
             by_status["DELETED" if task.deleted else self.status_of(task)[0]] += 1
         return {"tasks_created": dict(self.created_per_model), "tasks_by_status": dict(by_status),
                 "tasks_total": len(self.tasks)}
+
+    def charges(self) -> dict[str, int]:
+        """Net credits the organization paid per task id: its ledger entries summed (charge less refund)."""
+        self.tick()
+        net: dict[str, int] = defaultdict(int)
+        for entry in self.ledger:
+            net[entry.task_id] += entry.amount
+        return dict(net)

@@ -73,7 +73,7 @@ class TaskFault:
 
     def wire(self) -> dict[str, Any]:
         """The wire misbehaviours to keep on the task (only those that are set)."""
-        names = ("reply", "reply_body", "outputs", "output_bytes", "bytes_per_second")
+        names = ("reply", "reply_body", "create_reply", "outputs", "output_bytes", "bytes_per_second")
         return {name: getattr(self, name) for name in names if getattr(self, name) is not None}
 
 

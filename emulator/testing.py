@@ -34,6 +34,13 @@ class Control:
         response.raise_for_status()
         return response.json()
 
+    def charges(self) -> list[dict[str, Any]]:
+        """Every task ever created, oldest first: its estimate, the net credits charged for it,
+        and ``replyFaulted`` when the create call's answer was replaced by an injected fault."""
+        response = self._http.get("/_emulator/charges")
+        response.raise_for_status()
+        return response.json()
+
     def reset(self) -> dict[str, Any]:
         """Forget every task, upload, usage record, fault and counter."""
         return self._post("reset")

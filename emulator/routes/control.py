@@ -1,4 +1,4 @@
-"""The control API under ``/_emulator``: state, reset, balance, clock, tier, faults, seeding."""
+"""The control API under ``/_emulator``: state, reset, balance, clock, tier, faults, seeding, charges."""
 
 from __future__ import annotations
 
@@ -179,6 +179,48 @@ async def seed_task(request: Request) -> Response:
     return JSONResponse(em.engine.task_json(task, outputs))
 
 
+def reply_fault(task: Task) -> dict[str, Any] | None:
+    """How the answer to the task's create call was not the normal success body, if it wasn't.
+
+    An HTTP fault ``"after": true`` replaced it (the gateway marks the task), or a task
+    fault's ``create_reply`` overrode fields of it (the router's answers never take one).
+    """
+    replaced = task.meta.get("reply_fault")
+    if replaced:
+        return dict(replaced)
+    override = (task.meta.get("wire") or {}).get("create_reply")
+    if override and not task.meta.get("router_endpoint"):
+        return {"fields": sorted(override)}
+    return None
+
+
+def _ledger_order(em: Emulator) -> dict[str, int]:
+    order: dict[str, int] = {}
+    for number, entry in enumerate(em.engine.ledger):
+        order.setdefault(entry.task_id, number)
+    return order
+
+
+async def charges(request: Request) -> Response:
+    """``GET /_emulator/charges``: every task ever created (deleted ones too), oldest first, with
+    its estimate, Runway's cost, the net credits charged and whether its create answer was faulted."""
+    em = _em(request)
+    net = em.engine.charges()
+    order = _ledger_order(em)
+    tasks = sorted(em.engine.tasks.values(),
+                   key=lambda t: (t.created_at, order.get(t.id, len(order))))
+    items = []
+    for task in tasks:
+        fault = reply_fault(task)
+        items.append({
+            "id": task.id, "model": task.model, "endpoint": task.endpoint,
+            "status": em.engine.status_of(task)[0], "deleted": task.deleted, "seeded": task.seeded,
+            "createdAt": iso(task.created_at), "estimate": task.estimate, "cost": task.cost,
+            "charged": net.get(task.id, 0), "replyFaulted": fault is not None, "replyFault": fault,
+        })
+    return JSONResponse(items)
+
+
 def routes() -> list[Route]:
     """The control routes."""
     return [
@@ -191,4 +233,5 @@ def routes() -> list[Route]:
         Route("/_emulator/faults", faults, methods=["GET", "POST", "DELETE"]),
         Route("/_emulator/expire_outputs", expire_outputs, methods=["POST"]),
         Route("/_emulator/tasks", seed_task, methods=["POST"]),
+        Route("/_emulator/charges", charges, methods=["GET"]),
     ]

@@ -8,8 +8,9 @@ After each kill the test does what the poller would do once the dead
 work went stale (`harness.resume_after_crash`) and starts the cluster again.
 
 In the end every generation must be finished or flagged for ops, Runway must
-hold no task we don't know of beyond the flagged ones, every hold must be
-closed exactly once (flagged ones still held), and every output kept once.
+hold no task we don't know of, every hold must be closed exactly once (flagged
+ones still held) at exactly what Runway charged for its task, and every output
+kept once.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import pytest
 from assets.models import Asset
 from generations import submit
 from generations.models import FINISHED, Generation, Status
-from tests.faults.audit import audit, settled
+from tests.faults.audit import audit, reply_faulted, settled
 from tests.faults.harness import resume_after_crash, wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -118,12 +119,21 @@ def test_a_stop_in_every_step_loses_nothing(stop, project, funded, still, cluste
              what="every generation to finish or be flagged:\n" + cluster.tail())
     cluster.kill()
 
-    result = audit(generations, tasks_created=emulator_process.tasks_created(), media_root=media_root)
+    charges = emulator_process.control.charges()
+    result = audit(generations, charges=charges, media_root=media_root)
     chaos_report.add("generations_driven", result.generations)
     chaos_report.add("flagged_for_ops", result.flagged)
+    chaos_report.add("charges_compared_with_runway", result.compared)
+    chaos_report.add("runway_tasks_audited", result.tasks)
     chaos_report.add("lost_items", result.lost)
-    chaos_report.note(f"after {sum(kills.values())} kills: {dict(sorted(result.by_status.items()))}")
+    chaos_report.note(f"after {sum(kills.values())} kills: {dict(sorted(result.by_status.items()))}; "
+                      f"{len(result.orphans)} orphan task(s)")
     assert not result.problems, result.problems
+    assert not result.mismatches, [str(m) for m in result.mismatches]
+    # No fault replaces an answer here: a kill lands before Runway has the request or after it
+    # answered, so every task Runway made belongs to a generation.
+    assert not reply_faulted(charges)
+    assert result.orphans == []
     assert sum(kills.values()) == len(TARGETS)
     assert sum("not reached" in k for k in kills.elements()) <= 1, kills
     # Killing is not failing: apart from flagged submissions every generation made it.

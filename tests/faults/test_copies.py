@@ -16,6 +16,7 @@ from django.core.files.storage import default_storage
 from credits.models import Hold, HoldState
 from generations import submit as submitting
 from generations.models import Generation, Output, Status
+from tests.faults.audit import audit
 from tests.faults.harness import resume_after_crash, wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -26,6 +27,14 @@ RATE = 80_000
 
 def file_requests(emulator) -> int:
     return sum(n for key, n in emulator.control.state()["requests"].items() if key.startswith("GET /_files/"))
+
+
+def assert_charged_as_runway(g, emulator, media_root) -> None:
+    """The one task Runway made is the generation's, and Takes charged exactly what Runway did."""
+    result = audit([g], charges=emulator.control.charges(), media_root=media_root)
+    assert not result.problems, result.problems
+    assert not result.mismatches, [str(m) for m in result.mismatches]
+    assert (result.tasks, result.compared, result.orphans) == (1, 1, [])
 
 
 def test_a_12_mb_output_at_80_kb_a_second_is_saved_once(project, funded, cluster, emulator_process, media_root):
@@ -48,6 +57,7 @@ def test_a_12_mb_output_at_80_kb_a_second_is_saved_once(project, funded, cluster
     assert g.step_errors == 1  # one attempt
     assert not list(cluster.downloads.glob("*"))  # nothing left in the download folder
     assert not Hold.objects.filter(generation=g, state=HoldState.OPEN).exists()
+    assert_charged_as_runway(g, emulator_process, media_root)
 
 
 def test_sigterm_mid_copy_loses_nothing_and_the_next_start_carries_on(project, funded, cluster, emulator_process,
@@ -75,3 +85,4 @@ def test_sigterm_mid_copy_loses_nothing_and_the_next_start_carries_on(project, f
     assert Output.objects.filter(generation=g).count() == 1
     assert not Hold.objects.filter(generation=g, state=HoldState.OPEN).exists()
     assert not list(cluster.downloads.glob("*"))
+    assert_charged_as_runway(g, emulator_process, media_root)

@@ -14,7 +14,7 @@ from credits.models import Hold, HoldState
 from generations import failures
 from generations import submit as submitting
 from generations.models import AT_RUNWAY, Generation, Status
-from tests.faults.audit import audit, settled
+from tests.faults.audit import audit, reply_faulted, settled
 from tests.faults.harness import wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -78,20 +78,35 @@ def test_runway_faults_end_finished_or_flagged_with_messages_and_credits_back(
     hung = [submit(project, funded, still, f"harbour [hang] {i}") for i in range(3)]
     wait_for(lambda: Generation.objects.filter(pk__in=[g.pk for g in hung], status__in=AT_RUNWAY).count() == 3,
              timeout=60, what="the hung tasks to reach Runway:\n" + cluster.tail())
-    tasks_before_restart = emulator_process.tasks_created()
+    # What Runway charged for every task so far: the first batch is settled, the hung ones still run.
+    before_restart = control.charges()
     emulator_process.restart_losing_state()
     chaos_report.add("faults_injected")
     wait_for(lambda: all_settled(hung), timeout=60, interval=0.25,
              what="the lost tasks to fail:\n" + cluster.tail())
     cluster.kill()
+    after_restart = control.charges()
+    assert after_restart == []  # the restarted emulator remembers no task, and none was made since
+    forgotten = {c["id"] for c in before_restart if c["status"] not in ("SUCCEEDED", "FAILED", "CANCELLED")}
 
     everything = first + hung
-    result = audit(everything, tasks_created=tasks_before_restart, media_root=media_root)
+    result = audit(everything, charges=before_restart + after_restart, media_root=media_root,
+                   forgotten=forgotten)
     chaos_report.add("generations_driven", result.generations)
     chaos_report.add("flagged_for_ops", result.flagged)
+    chaos_report.add("charges_compared_with_runway", result.compared)
+    chaos_report.add("runway_tasks_audited", result.tasks)
     chaos_report.add("lost_items", result.lost)
-    chaos_report.note(f"emulator faults: {dict(sorted(result.by_status.items()))}")
+    chaos_report.note(f"emulator faults: {dict(sorted(result.by_status.items()))}; "
+                      f"{len(result.orphans)} orphan task(s) from lost create answers")
     assert not result.problems, result.problems
+    assert not result.mismatches, [str(m) for m in result.mismatches]
+    # The two create calls whose answers were lost after Runway made the task (a 500 and a dropped
+    # connection, both "after") left exactly two tasks no generation knows: those and no others.
+    duplicates = reply_faulted(before_restart)
+    assert len(duplicates) == 2, before_restart
+    assert sorted(result.orphans) == sorted(duplicates)
+    assert {g.runway_task_id for g in Generation.objects.filter(pk__in=[g.pk for g in hung])} <= forgotten
 
     for g in everything:
         g.refresh_from_db()
