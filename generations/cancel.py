@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import timedelta
 from enum import Enum
 
 from django.db import transaction
@@ -31,6 +32,7 @@ log = logging.getLogger(__name__)
 FLAGGED = ("This submission is waiting for ops to check with Runway whether the task exists; "
            "it can't be cancelled until they have.")
 NOT_FOUND = "NOT_FOUND"  # recorded as Runway's answer when it no longer has the task
+CANCEL_GRACE = timedelta(minutes=2)  # how long the poller leaves a row being cancelled alone
 
 
 class Outcome(Enum):
@@ -97,6 +99,8 @@ def _cancel_at_runway(generation: Generation, on_change) -> bool:
 
 def _delete(generation: Generation, state: runway.TaskState, on_change) -> bool:
     """Delete a task Runway has not finished; charged if Runway says it was running (CONTRACT §3.3)."""
+    if not _mark(generation, state.status):
+        return False  # another step moved it on meanwhile (a poll saw it finish): nothing is deleted
     _send_delete(generation)
     # Runway's answer decides, not our last poll: the settlement rule charges a cancel
     # that started (RUNNING) and refunds one that was still waiting (PENDING, THROTTLED).
@@ -126,15 +130,45 @@ def _not_found(generation: Generation, on_change) -> bool:
     answer from Runway to go on it keeps the rule from before: charged if our last poll
     saw the task running, refunded if not. Runway's answer is recorded as NOT_FOUND.
     """
+    if not _mark(generation, NOT_FOUND):
+        return False
     _send_delete(generation)
     return _cancelled(generation, on_change, cancel_answer=NOT_FOUND)
+
+
+def _mark(generation: Generation, answer: str) -> bool:
+    """Record Runway's answer before the delete, so a poll that meets the deleted task leaves it to this cancel.
+
+    The poller is kept off the row meanwhile; should this cancel die after its delete,
+    the poller finds the task gone and settles the cancel by the answer recorded here.
+    """
+    return bool(Generation.objects.filter(pk=generation.pk, status__in=AT_RUNWAY).update(
+        cancel_answer=answer, next_poll_at=timezone.now() + CANCEL_GRACE))
 
 
 def _send_delete(generation: Generation) -> None:
     try:
         runway.delete_task(generation.runway_task_id)  # False when Runway already let it go: the cancel stands
     except runway.RunwayError as error:
+        # Nothing was cancelled: the task runs on and the poller follows it again at once.
+        Generation.objects.filter(pk=generation.pk, status__in=AT_RUNWAY).update(cancel_answer="",
+                                                                                 next_poll_at=timezone.now())
         raise SubmissionError(f"Runway did not take the cancellation: {error.message} Try again.") from error
+
+
+def settle_deleted(generation: Generation) -> bool:
+    """A task deleted by a cancel that recorded Runway's answer: CANCELLED, charged only if it was running.
+
+    Called by the poller when Runway answers 404 for a row a cancel had marked.
+    """
+    generation.refresh_from_db()
+    started = (generation.started_at or timezone.now()) if generation.cancel_answer == Status.RUNNING else None
+    with transaction.atomic():
+        if generation.transition(AT_RUNWAY, Status.CANCELLED, only_if=~Q(cancel_answer=""), next_poll_at=None,
+                                 started_at=started):
+            settle_credits(generation)
+            return True
+    return False
 
 
 def _cancelled(generation: Generation, on_change, **fields) -> bool:
@@ -142,6 +176,12 @@ def _cancelled(generation: Generation, on_change, **fields) -> bool:
     with transaction.atomic():
         if generation.transition(AT_RUNWAY, Status.CANCELLED, next_poll_at=None, **fields):
             settle_credits(generation)
+            if on_change:
+                on_change(generation)
+            return True
+        # A poll that met the deleted task may have settled this very cancel first: it is still this one's.
+        generation.refresh_from_db()
+        if generation.status == Status.CANCELLED and generation.cancel_answer == fields.get("cancel_answer"):
             if on_change:
                 on_change(generation)
             return True

@@ -60,6 +60,10 @@ def apply_task_state(*, generation: Generation, state: runway.TaskState | runway
     """Record one poll result; returns what happened ("progress", "finished", "error", "copying")."""
     now = now or timezone.now()
     if isinstance(state, runway.TaskNotFound):
+        if Generation.objects.filter(pk=generation.pk, status__in=AT_RUNWAY).exclude(cancel_answer="").exists():
+            # A cancel deleted it after recording Runway's answer: settled as that cancel, not as lost.
+            cancel.settle_deleted(generation)
+            return "finished"
         fail(generation, AT_RUNWAY, message="Runway no longer has this task (it was deleted or lost). "
              "Nothing was charged for it.", code="TASK.LOST", raw=state.message)
         return "finished"

@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
@@ -282,3 +283,59 @@ def test_ops_see_runways_answer_and_are_told_when_it_had_already_finished(projec
     page = client_for(root).get(reverse("admin:generations_generation_change", args=[g.pk])).content.decode()
     assert "Runway&#x27;s answer to the cancel" in page or "Runway's answer to the cancel" in page
     assert "SUCCEEDED" in page
+
+
+# --- a poll that meets the deleted task before the cancel has written its outcome -------------------------
+
+
+def test_a_poll_between_the_delete_and_the_cancels_own_update_settles_it_as_that_cancel(
+        project, funded, image, runway):
+    """The poller gets 404 for a task the cancel just deleted: charged as RUNNING, not refunded as lost."""
+    books = Books(runway, funded)
+    g = submitted(project, funded, image)
+    runway.advance_clock(PENDING_FOR + 10)  # RUNNING at Runway
+    polls = []
+
+    def poll_first(execute, sql, params, many, context):
+        # Right before the cancel writes CANCELLED, the poller runs its pass (on the same connection, as
+        # the database would order the two writes anyway) and meets the task Runway has just deleted.
+        if not polls and sql.lstrip().upper().startswith("UPDATE") and "CANCELLED" in str(params):
+            polls.append(poll.sweep_once(now=timezone.now() + cancel.CANCEL_GRACE + LATER))
+        return execute(sql, params, many, context)
+
+    audited = []
+    with connection.execute_wrapper(poll_first):
+        result = cancel.cancel_generation(generation=g, on_change=audited.append)
+
+    assert polls, "the poll did not run between the delete and the cancel's update"
+    g.refresh_from_db()
+    assert g.status == Status.CANCELLED and g.failure_code != "TASK.LOST"
+    assert books.takes_charged() == books.runway_kept() == g.estimated_credits > 0
+    assert result is True and cancel.outcome_of(g, cancelled=result) is cancel.Outcome.CHARGED
+    assert len(audited) == 1  # the person who cancelled is still the one the log names
+
+
+def test_a_cancel_that_died_after_its_delete_is_settled_by_the_poller_from_runways_answer(
+        project, funded, image, runway):
+    """Nothing left running, nothing left open: the poller settles the cancel the way its answer says."""
+    books = Books(runway, funded)
+    g = submitted(project, funded, image)  # PENDING at Runway: a cancel refunds it
+    died = []
+
+    def die_after_delete(execute, sql, params, many, context):
+        if sql.lstrip().upper().startswith("UPDATE") and "CANCELLED" in str(params) and not died:
+            died.append(True)
+            raise KeyboardInterrupt  # the worker is gone between Runway's 204 and our write
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(die_after_delete), pytest.raises(KeyboardInterrupt):
+        cancel.cancel_generation(generation=g)
+    g.refresh_from_db()
+    assert g.status == Status.PENDING and g.cancel_answer == "PENDING"
+    assert tasks_at_runway(runway) == {"DELETED": 1}
+
+    assert poll.sweep_once(now=timezone.now() + timedelta(seconds=30)).polled == 0  # left alone meanwhile
+    poll.sweep_once(now=timezone.now() + cancel.CANCEL_GRACE + LATER)
+    g.refresh_from_db()
+    assert g.status == Status.CANCELLED and g.failure_code != "TASK.LOST"
+    assert books.takes_charged() == books.runway_kept() == 0
