@@ -219,15 +219,19 @@ def charge_day(generation) -> date:
     return moment.astimezone(UTC).date()
 
 
-def settle_hold(*, generation, credits: int) -> bool:
-    """Turn the generation's hold into a charge of `credits`; True only for the call that did it."""
+def settle_hold(*, generation, credits: int, reported: int | None = None) -> bool:
+    """Turn the generation's hold into a charge of `credits`; True only for the call that did it.
+
+    `reported` is the cost Runway reported for the task (None when it gave none); it is kept
+    beside the charge so reconciliation can show where the two differ.
+    """
     if credits < 0:
         raise ValueError("A charge cannot be negative.")
     usage_date = charge_day(generation)
     changed = False
     with transaction.atomic():
         for hold in _holds_of(generation):
-            if _settle_one(hold, generation=generation, credits=credits, usage_date=usage_date):
+            if _settle_one(hold, generation=generation, credits=credits, reported=reported, usage_date=usage_date):
                 changed = True
     return changed
 
@@ -248,7 +252,7 @@ def _close(hold: Hold, *, state: str, charged, now) -> int | None:
     return None
 
 
-def _settle_one(hold: Hold, *, generation, credits: int, usage_date: date) -> bool:
+def _settle_one(hold: Hold, *, generation, credits: int, reported: int | None, usage_date: date) -> bool:
     now = timezone.now()
     held = _close(hold, state=HoldState.SETTLED, charged=lambda amount: min(credits, amount), now=now)
     if held is None:
@@ -275,7 +279,7 @@ def _settle_one(hold: Hold, *, generation, credits: int, usage_date: date) -> bo
     charged = min(credits, held) + taken
     LedgerEntry.objects.create(
         account=account, kind=Kind.SETTLE, amount=held - charged, held_delta=-held, credits=charged,
-        cost=credits, uncharged=extra - taken, generation=generation, model=generation.model,
+        cost=reported, uncharged=extra - taken, generation=generation, model=generation.model,
         usage_date=usage_date, created_at=now,
     )
     _check_alert(account, spent=charged > held)

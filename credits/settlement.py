@@ -35,4 +35,4 @@ def close_hold(*, generation, outcome: str, cost: int | None = None, was_running
     charge = charge_for(outcome=outcome, cost=cost, estimate=generation.estimated_credits, was_running=was_running)
     if charge is None:
         return ledger.release_hold(generation=generation)
-    return ledger.settle_hold(generation=generation, credits=charge)
+    return ledger.settle_hold(generation=generation, credits=charge, reported=cost)

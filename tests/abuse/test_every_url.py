@@ -56,6 +56,7 @@ EXPECTATIONS: dict[str, tuple[str, str | None, tuple[str, ...]]] = {
     "projects:member_role": ("owner", "member", P),
     "projects:member_remove": ("owner", "member", GP),
     "projects:invitation_revoke": ("owner", "invitation", P),
+    "projects:invitation_request": ("owner", "invitation", P),
     "projects:leave": ("viewer", None, GP),
     "projects:settings": ("owner", None, GP),
     "assets:list": ("viewer", None, G),  # POST (upload) needs an editor: checked below

@@ -83,7 +83,7 @@ def test_settle_charges_the_cost_and_returns_the_rest(editor, project):
     ledger.grant(user=editor, amount=100)
     generation = make_generation(user=editor, project=project, credits=50)
     ledger.place_hold(generation=generation)
-    assert ledger.settle_hold(generation=generation, credits=30) is True
+    assert ledger.settle_hold(generation=generation, credits=30, reported=30) is True
     assert balance(editor) == (70, 0)
     charge = LedgerEntry.objects.get(kind=Kind.SETTLE)
     assert (charge.credits, charge.cost, charge.uncharged, charge.model) == (30, 30, 0, "gen4_turbo")
@@ -91,6 +91,20 @@ def test_settle_charges_the_cost_and_returns_the_rest(editor, project):
     assert ledger.release_hold(generation=generation) is False
     assert balance(editor) == (70, 0)
     assert_invariants()
+
+
+@pytest.mark.parametrize(("outcome", "reported", "was_running", "charge"), [
+    ("SUCCEEDED", 12, False, 12), ("SUCCEEDED", None, False, 50), ("CANCELLED", None, True, 50),
+    ("FAILED", 25, False, 25),
+])
+def test_the_charge_entry_keeps_the_cost_runway_reported_beside_what_was_charged(
+        outcome, reported, was_running, charge, editor, project):
+    ledger.grant(user=editor, amount=100)
+    generation = make_generation(user=editor, project=project, credits=50)
+    ledger.place_hold(generation=generation)
+    assert settlement.close_hold(generation=generation, outcome=outcome, cost=reported, was_running=was_running)
+    entry = LedgerEntry.objects.get(kind=Kind.SETTLE)
+    assert (entry.credits, entry.cost) == (charge, reported)  # no reported cost is not "the charge"
 
 
 def test_settle_zero_means_fully_refunded(editor, project):
@@ -105,7 +119,7 @@ def test_settle_above_the_hold_takes_what_the_balance_has_and_records_the_rest(e
     ledger.grant(user=editor, amount=60)
     generation = make_generation(user=editor, project=project, credits=50)
     ledger.place_hold(generation=generation)
-    assert ledger.settle_hold(generation=generation, credits=75)
+    assert ledger.settle_hold(generation=generation, credits=75, reported=75)
     assert balance(editor) == (0, 0)
     charge = LedgerEntry.objects.get(kind=Kind.SETTLE)
     assert (charge.credits, charge.cost, charge.uncharged) == (60, 75, 15)

@@ -29,15 +29,10 @@ def staff(db):
 
 
 def charged(user, project, *, held: int, charge: int, reported: int | None, model: str = "gen4_turbo"):
-    """A generation settled by the ledger at `charge`, its row carrying the cost Runway reported.
-
-    The ledger writes the charge; `cost` then says what Runway reported for the task, as a row
-    reads when the two part (the page shows each such row, whoever wrote it).
-    """
+    """A generation settled by the ledger at `charge`, its row carrying the cost Runway reported."""
     g = make_generation(user=user, project=project, credits=held, model=model)
     ledger.place_hold(generation=g)
-    ledger.settle_hold(generation=g, credits=charge)
-    LedgerEntry.objects.filter(generation=g, kind=Kind.SETTLE).update(cost=reported)
+    ledger.settle_hold(generation=g, credits=charge, reported=reported)
     return g
 
 
@@ -81,7 +76,7 @@ def test_a_charge_the_balance_could_not_cover_still_matches_runways_cost(editor,
     ledger.grant(user=editor, amount=30)
     g = make_generation(user=editor, project=project, credits=25)
     ledger.place_hold(generation=g)
-    assert ledger.settle_hold(generation=g, credits=40)  # 5 left to take: 10 not covered
+    assert ledger.settle_hold(generation=g, credits=40, reported=40)  # 5 left to take: 10 not covered
     entry = LedgerEntry.objects.get(generation=g, kind=Kind.SETTLE)
     assert (entry.credits, entry.uncharged, entry.cost) == (30, 10, 40)
     response = client_for(staff).get(reverse("credits:staff"))

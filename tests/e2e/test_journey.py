@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.core import mail
 
 from credits import ledger
 from tests.faults.harness import wait_for
@@ -32,6 +33,11 @@ class Journey:
         self.go("/accounts/signup/" + (f"?next={next_path}" if next_path else ""))
         self.page.fill("#id_username", username)
         self.page.fill("#id_email", f"{username}@example.com")
+        self.page.click("button:has-text('Create account')")
+        self.page.wait_for_selector("text=Check your email")
+        # The account is made from the link mailed to the address, which proves it is theirs.
+        link = re.search(r"https?://\S*/accounts/signup/\?token=\S+", mail.outbox[-1].body).group(0)
+        self.page.goto(link)
         self.page.fill("#id_password1", PASSWORD)
         self.page.fill("#id_password2", PASSWORD)
         self.page.click("button:has-text('Create account')")
