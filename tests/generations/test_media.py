@@ -136,8 +136,9 @@ def test_oversized_images_are_refused_as_inputs_but_not_as_outputs(tmp_path):
     with pytest.raises(MediaError, match="8000×20; each side must be under 8000 px"):
         probe(wide)
     assert probe(wide, max_side=None).width == 8000
+    # Outputs have no side limit but the same pixel cap: the largest image Runway takes.
     with pytest.raises(MediaError, match="megapixels"):
-        probe(samples.pixel_bomb_png(tmp_path / "big.png", 7000, 7000), max_side=None)
+        probe(samples.pixel_bomb_png(tmp_path / "big.png", 8000, 8000), max_side=None)
 
 
 def test_expected_kind_mismatch_is_refused(media_dir):
