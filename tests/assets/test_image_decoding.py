@@ -18,7 +18,7 @@ import pytest
 from django.urls import reverse
 from PIL import Image, ImageChops, ImageFile
 
-from assets import media
+from assets import decoding, media
 from assets.models import Asset
 from tests.generations import media_samples
 
@@ -136,8 +136,8 @@ def reference(path: Path, factor: int) -> Image.Image:
 
 def test_pillow_refuses_what_we_refuse():
     # One limit: the largest image Runway takes (each side under 8000 px, CONTRACT §5.4).
-    assert media.MAX_IMAGE_PIXELS == media.MAX_IMAGE_SIDE ** 2 == 7999 * 7999
-    assert Image.MAX_IMAGE_PIXELS == media.MAX_IMAGE_PIXELS
+    assert decoding.MAX_IMAGE_PIXELS == decoding.MAX_IMAGE_SIDE ** 2 == 7999 * 7999
+    assert Image.MAX_IMAGE_PIXELS == decoding.MAX_IMAGE_PIXELS
 
 
 def test_the_largest_image_runway_accepts_is_accepted(tmp_path):
@@ -252,7 +252,7 @@ def test_a_png_decoded_in_strips_equals_pillows_full_decode(tmp_path, color_type
                                                             transparency, factor):
     path = handmade_png(tmp_path / "n.png", 61, 47, color_type, depth, transparency=transparency)
     # A tiny strip budget: a few rows a strip, so strip edges meet every filter kind.
-    ours = media.decode_reduced(path, factor=factor, strip_bytes=300)
+    ours = decoding.decode_reduced(path, factor=factor, strip_bytes=300)
     expected = reference(path, factor)
     assert (ours.mode, ours.size) == (expected.mode, expected.size)
     assert ours.tobytes() == expected.tobytes()
@@ -260,7 +260,7 @@ def test_a_png_decoded_in_strips_equals_pillows_full_decode(tmp_path, color_type
 
 def test_a_pillow_written_png_reduces_like_pillow(tmp_path):
     path = media_samples.make_png(tmp_path / "img.png", 301, 203)
-    ours = media.decode_reduced(path, factor=4, strip_bytes=5000)
+    ours = decoding.decode_reduced(path, factor=4, strip_bytes=5000)
     assert ours.tobytes() == reference(path, 4).tobytes()
 
 
@@ -285,7 +285,7 @@ CHILD_DECODED = [  # what Pillow could only hold whole goes to an ffmpeg child
 @pytest.mark.parametrize("make", CHILD_DECODED)
 def test_images_decoded_by_ffmpeg_come_out_reduced_and_like_pillows(tmp_path, make):
     path = make(tmp_path / "img")
-    ours = media.decode_reduced(path, factor=4)
+    ours = decoding.decode_reduced(path, factor=4)
     expected = reference(path, 4)
     assert (ours.mode, ours.size) == (expected.mode, expected.size)
     # Another decoder and another box filter: close, not equal.
