@@ -31,8 +31,14 @@ log = logging.getLogger(__name__)
 
 FLAGGED = ("This submission is waiting for ops to check with Runway whether the task exists; "
            "it can't be cancelled until they have.")
+BEING_SUBMITTED = ("Takes is handing this generation to Runway right now, so it can't be cancelled this "
+                   "instant. Try again in a moment, once Runway has it.")
 NOT_FOUND = "NOT_FOUND"  # recorded as Runway's answer when it no longer has the task
 CANCEL_GRACE = timedelta(minutes=2)  # how long the poller leaves a row being cancelled alone
+
+
+class BeingSubmitted(SubmissionError):
+    """A cancel asked for while the create call is in flight: try again once Runway has the task."""
 
 
 class Outcome(Enum):
@@ -53,17 +59,20 @@ def cancel_generation(*, generation: Generation, on_change: Callable[[Generation
     generation.refresh_from_db()
     if generation.is_flagged:
         raise SubmissionError(FLAGGED)
-    if generation.status in (Status.QUEUED, Status.UPLOADING, Status.SUBMITTING):
+    if generation.status in (Status.QUEUED, Status.UPLOADING):
         with transaction.atomic():
-            # Never a submission that got flagged meanwhile: Runway may be running it.
-            if generation.transition((Status.QUEUED, Status.UPLOADING, Status.SUBMITTING), Status.CANCELLED,
-                                     only_if=~Q(status=Status.SUBMITTING, needs_attention=True),
-                                     needs_attention=False, next_poll_at=None):
+            # Compare-and-set against the worker's UPLOADING → SUBMITTING: one of the two wins, so a
+            # generation cancelled here is never sent to Runway.
+            if generation.transition((Status.QUEUED, Status.UPLOADING), Status.CANCELLED, next_poll_at=None):
                 settle_credits(generation)
                 if on_change:
                     on_change(generation)
                 return True
         generation.refresh_from_db()
+    if generation.status == Status.SUBMITTING:
+        # The create call is in flight: whether Runway makes (and bills) a task is not known yet,
+        # so nothing can be settled truthfully. It is at Runway a moment later, cancelled from its answer.
+        raise BeingSubmitted(BEING_SUBMITTED)
     if generation.status in AT_RUNWAY:
         return _cancel_at_runway(generation, on_change)
     return False

@@ -213,6 +213,9 @@ def generation_cancel(request, membership, generation_id: int):
 
     try:
         cancelled = cancel.cancel_generation(generation=generation, on_change=audit)
+    except cancel.BeingSubmitted as exc:
+        generation.refresh_from_db()
+        return _card(request, membership, generation, status=409, error=str(exc))
     except submit.SubmissionError as exc:
         # Runway did not take the cancellation; the generation goes on and can be cancelled again.
         generation.refresh_from_db()

@@ -339,3 +339,40 @@ def test_a_cancel_that_died_after_its_delete_is_settled_by_the_poller_from_runwa
     g.refresh_from_db()
     assert g.status == Status.CANCELLED and g.failure_code != "TASK.LOST"
     assert books.takes_charged() == books.runway_kept() == 0
+
+
+# --- while the create call is in flight ----------------------------------------------------------------------
+
+
+def test_a_cancel_while_the_create_call_is_in_flight_is_refused_then_decided_from_runways_answer(
+        project, funded, image, runway):
+    """Whether Runway makes (and bills) the task is not known mid-call: nothing is settled on a guess."""
+    books = Books(runway, funded)
+    g = submitting.submit_generation(project=project, user=funded, endpoint="image_to_video", model="gen4_turbo",
+                                     params={"prompt_image": image.pk, "ratio": "1280:720", "duration": 5})
+    client = client_for(funded)
+    url = reverse("generations:cancel", args=[project.slug, g.pk])
+    answers = []
+
+    def cancel_mid_call(execute, sql, params, many, context):
+        # The worker's fence (task id and PENDING, right after Runway answered): the person clicks first,
+        # and Runway has already started the task by the time anyone could delete it.
+        if not answers and sql.lstrip().upper().startswith("UPDATE") and g.runway_task_id == "" \
+                and "PENDING" in str(params) and any(isinstance(p, str) and len(p) == 36 for p in params or ()):
+            runway.advance_clock(PENDING_FOR + 10)
+            answers.append(client.post(url, HTTP_HX_REQUEST="true"))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(cancel_mid_call):
+        run.run_generation(generation_id=g.pk)
+    assert answers and answers[0].status_code == 409
+    assert "handing this generation to Runway right now" in answers[0].content.decode()
+    g.refresh_from_db()
+    assert g.status == Status.PENDING and g.runway_task_id  # untouched: Runway has it now
+    assert ledger.account_for(funded).held == g.estimated_credits
+
+    again = client.post(url)  # a moment later, from Runway's answer: it is running, so it stays charged
+    assert again.status_code == 302
+    g.refresh_from_db()
+    assert g.status == Status.CANCELLED and g.cancel_answer == "RUNNING"
+    assert books.takes_charged() == books.runway_kept() == g.estimated_credits
