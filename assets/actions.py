@@ -77,7 +77,11 @@ def delete_asset(*, asset: Asset) -> None:
     storage = asset.file.storage
     names = [asset.file.name, asset.thumbnail.name]
     with transaction.atomic():
-        # Checked inside the write transaction, so a submission can't slip in between.
+        # The row is locked before anything is checked: a submission holding it (it locks its
+        # inputs, generations.submit) commits first and is then counted below; one that comes
+        # after waits for this commit and finds the asset gone.
+        if not Asset.objects.filter(pk=asset.pk).select_for_update().values_list("pk", flat=True):
+            return  # someone else deleted it first; their commit removes the files
         # `used_by` is the generations' side of their inputs; its queryset knows what is in flight.
         busy = asset.used_by.in_flight().count()
         if busy:

@@ -17,13 +17,27 @@ from .models import Generation
 
 
 class SubmissionError(Exception):
-    """A generation that cannot be submitted (or changed); `errors` maps form fields to messages."""
+    """A generation that cannot be submitted (or changed); `errors` maps form fields to messages.
+
+    `status` is the HTTP status a view answers with: 400 for input that can't be used.
+    """
+
+    status = 400
 
     def __init__(self, errors: dict[str, list[str]] | str):
         if isinstance(errors, str):
             errors = {"__all__": [errors]}
         self.errors = errors
         super().__init__(" ".join(m for msgs in errors.values() for m in msgs))
+
+
+class InputDeleted(SubmissionError):
+    """An input was deleted between the form and the write: a conflict with that deletion (409)."""
+
+    status = 409
+
+
+INPUT_DELETED = "That input was deleted while you submitted; choose another."
 
 
 def _asset_fields(model: catalog.Model) -> list[catalog.Field]:
@@ -54,6 +68,21 @@ def load_inputs(*, project, model: catalog.Model, params: dict[str, Any]) -> tup
     return facts, assets
 
 
+def _deleted_inputs(*, project, model: catalog.Model, params: dict[str, Any], lock: bool) -> dict[str, list[str]]:
+    """An error for each asset field of `params` naming an asset that is gone; `lock` locks those still there."""
+    named = {f.name: parse_ids(v if isinstance(v, list) else [v]) or []
+             for f in _asset_fields(model) if (v := params.get(f.name)) not in (None, "", [])}
+    wanted = sorted({pk for ids in named.values() for pk in ids})
+    if not wanted:
+        return {}
+    rows = Asset.objects.in_project(project).filter(pk__in=wanted).order_by("pk")
+    if lock:
+        # One lock order (by id) for every submission; a deletion locks its asset the same way.
+        rows = rows.select_for_update()
+    present = set(rows.values_list("pk", flat=True))
+    return {name: [INPUT_DELETED] for name, ids in named.items() if not set(ids) <= present}
+
+
 def submit_generation(*, project, user, endpoint: str, model: str, params: dict[str, Any],
                       retry_of: Generation | None = None,
                       on_change: Callable[[Generation], None] | None = None) -> Generation:
@@ -73,6 +102,13 @@ def submit_generation(*, project, user, endpoint: str, model: str, params: dict[
         raise SubmissionError(f"Runway's daily limit for {spec.label} is used up for the organization. "
                               "Try again later or choose another model.")
     with transaction.atomic():
+        # The inputs were read before this transaction and one may have been deleted since.
+        # Locked now, a deletion that comes later waits for this commit and then finds the
+        # generation using them (assets.actions.delete_asset locks the asset first too). Once
+        # locked, no input can go before this commits, so the inputs' foreign keys hold at commit.
+        gone = _deleted_inputs(project=project, model=spec, params=params, lock=True)
+        if gone:
+            raise InputDeleted(gone)
         generation = Generation.objects.create(
             project=project,
             created_by=user,

@@ -93,19 +93,20 @@ def generation_new(request, membership):
         data = {}
     if request.method == "POST" and not error:
         form = GenerationForm(request.POST, model=model, project=project)
+        status = 400
         if form.is_valid():
             try:
                 generation = submit.submit_generation(
                     project=project, user=request.user, endpoint=endpoint.key, model=model.id,
                     params=form.params)
             except submit.SubmissionError as exc:
+                status = exc.status  # 409 when an input was deleted meanwhile
                 for name, field_errors in (exc.errors or {"__all__": [str(exc)]}).items():
                     for message in field_errors:
                         form.add_error(name if name in form.fields else None, message)
             else:
                 messages.success(request, f"{model.label} generation queued.")
                 return redirect("generations:detail", slug=project.slug, generation_id=generation.pk)
-        status = 400
     else:
         if reused is not None:
             initial = {k: v for k, v in reused.params.items() if k in model.field_names}
@@ -247,7 +248,7 @@ def generation_retry(request, membership, generation_id: int):
         retried = submit.retry_generation(generation=generation, user=request.user)
     except submit.SubmissionError as exc:
         messages_ = [m for ms in (exc.errors or {}).values() for m in ms] or [str(exc)]
-        return _card(request, membership, generation, status=400, error=" ".join(messages_))
+        return _card(request, membership, generation, status=exc.status, error=" ".join(messages_))
     messages.success(request, "Retry queued with the same settings.")
     return redirect_after_post(request, retried.get_absolute_url())
 
