@@ -55,6 +55,8 @@ class TaskFault:
     given text, ``create_reply`` overrides fields of the create call's answer,
     ``outputs`` reports that many output URLs, ``output_bytes`` pads each output file
     to that size and ``bytes_per_second`` serves output files no faster than that.
+    ``bad_replies`` limits ``reply``/``reply_body`` to that many answers, after which the
+    task answers normally (a passing hiccup rather than a task that is never readable).
     """
 
     fail_code: str | None = None
@@ -67,13 +69,15 @@ class TaskFault:
     outputs: int | None = None
     output_bytes: int | None = None
     bytes_per_second: int | None = None
+    bad_replies: int | None = None
     model: str = "*"
     count: int | None = 1
     id: int = field(default_factory=lambda: next(_ids))
 
     def wire(self) -> dict[str, Any]:
         """The wire misbehaviours to keep on the task (only those that are set)."""
-        names = ("reply", "reply_body", "create_reply", "outputs", "output_bytes", "bytes_per_second")
+        names = ("reply", "reply_body", "create_reply", "outputs", "output_bytes", "bytes_per_second",
+                 "bad_replies")
         return {name: getattr(self, name) for name in names if getattr(self, name) is not None}
 
 

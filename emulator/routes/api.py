@@ -20,6 +20,7 @@ from ..clock import day
 from ..engine import LimitError
 from ..faults import TaskFault, magic_words
 from ..runtime import Emulator
+from ..state import Task
 from ..validation import (
     SUPPORTED_TYPES,
     AssetError,
@@ -290,9 +291,23 @@ async def task_detail(request: Request) -> Response:
     if wire.get("outputs"):
         names = [names[i % len(names)] for i in range(int(wire["outputs"]))]
     outputs = [files.sign_output(em, task, name) for name in names]
+    if not _misbehaves(em, task, wire):
+        return JSONResponse(em.engine.task_json(task, outputs))
     if wire.get("reply_body") is not None:
         return Response(str(wire["reply_body"]), media_type="application/json")
     return JSONResponse({**em.engine.task_json(task, outputs), **(wire.get("reply") or {})})
+
+
+def _misbehaves(em: Emulator, task: Task, wire: dict[str, Any]) -> bool:
+    """Whether this answer about the task carries its wire fault; counts down ``bad_replies``."""
+    left = wire.get("bad_replies")
+    if left is None:
+        return True
+    if left <= 0:
+        return False
+    wire["bad_replies"] = left - 1
+    em.store.save_task(task)
+    return True
 
 
 # --- uploads --------------------------------------------------------------------------------

@@ -368,7 +368,7 @@ class GenerationAdmin(admin.ModelAdmin):
         if request.method == "POST" and available and form.is_valid():
             changed, outcome = self.operate(request, generation, operation, form.cleaned_data)
             level = messages.SUCCESS if changed else messages.WARNING
-            self.message_user(request, f"Generation #{generation.pk} {outcome}.", level)
+            self.message_user(request, f"Generation #{generation.pk} {outcome.rstrip('.')}.", level)
             return HttpResponseRedirect(change_url)
         context = {
             **self.admin_site.each_context(request),
