@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -234,7 +235,7 @@ def _credits(value: Any, what: str) -> int | None:
         value = value.get("credits")
         if value is None:
             return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0 or value != value:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
         raise MalformedReply(f"Runway reported an impossible {what}: {value!r}.")
     return int(-(-value // 1))  # whole credits, rounded up
 

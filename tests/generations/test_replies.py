@@ -103,6 +103,8 @@ def test_the_task_id_is_kept_whatever_else_in_the_create_answer_is_wrong(project
     {"reply": {"output": "https://example.com/one.png"}},
     {"reply_body": "null"},
     {"reply_body": "<html>gateway</html>"},
+    {"reply_body": '{"status": "SUCCEEDED", "progress": 1, "output": [], "cost": {"credits": Infinity}}'},
+    {"reply_body": '{"status": "RUNNING", "progress": NaN}'},
 ])
 def test_a_malformed_reply_touches_only_its_own_generation(project, funded, runway_emulator, reply):
     runway_emulator.inject_fault(task=reply)
