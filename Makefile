@@ -5,7 +5,7 @@ STAMP := $(VENV)/.installed
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 PYTEST_ARGS ?=
 
-.PHONY: run test install browser lint architecture prices bench clean
+.PHONY: run test install browser lint architecture prices sdk-schema bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,10 @@ architecture: install
 # The emulator ships its own copy of the catalog's price table (it imports nothing of the app).
 prices:
 	cp runway/catalog/prices.json emulator/prices.json
+
+# What the installed runwayml SDK says each generation request takes (runway/catalog/sdk_requests.json).
+sdk-schema: install
+	$(PY) tools/sdk_schema.py
 
 bench: install
 	$(PY) bench/run.py
