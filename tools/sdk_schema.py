@@ -5,7 +5,8 @@
 
     endpoint (REST path name) -> model id -> field (wire name) -> {
         "python": the SDK keyword name, "required": bool,
-        "type": string | integer | number | boolean | object | array | union | null | any,
+        "type": string | integer | number | boolean | object | array | union | null | any
+                (any: `object`, a value the SDK does not describe),
         "enum": [...] (from Literal), "fields": {...} (nested TypedDict),
         "items": {...} (array items), "options": [...] (union members),
         "range": {"min": .., "max": .., "from": "docstring"} (only where a docstring says it plainly),
@@ -106,12 +107,12 @@ def describe(tp: Any) -> dict[str, Any]:
         return {"type": "object", "fields": fields_of(tp)}
     if tp in SCALARS:
         return {"type": SCALARS[tp]}
-    if origin in (dict, collections.abc.Mapping) or tp in (dict, object):
+    if tp is object or tp is typing.Any:
+        return {"type": "any"}  # `Iterable[object]`: the SDK does not say what the items are
+    if origin in (dict, collections.abc.Mapping) or tp is dict:
         return {"type": "object"}
     if origin in ARRAYS or (isinstance(origin, type) and issubclass(origin, collections.abc.Sequence)):
         return {"type": "array", "items": describe(args[0]) if args else {"type": "any"}}
-    if tp is typing.Any:
-        return {"type": "any"}
     raise TypeError(f"tools/sdk_schema.py does not know how to describe {tp!r}")
 
 

@@ -1,0 +1,306 @@
+"""The SDK's request types are the truth; the snapshot, the emulator and the catalog are held to it.
+
+`runway/catalog/sdk_requests.json` is generated from the installed `runwayml` by
+`tools/sdk_schema.py` (`make sdk-schema`). These tests check that it is current, then compare
+the emulator's `request_schemas.json` and the app catalog with it model by model and field by
+field. Every difference that exists today is a line of `KNOWN_DIFFERENCES` with its reason;
+the computed differences must equal that table exactly, so fixing one means deleting its line
+and a new one (an SDK upgrade, a catalog edit) fails the test until it is fixed or listed.
+
+Keys read "<endpoint>/<model> <path>: <what>", where path is the wire name for the emulator
+(`a.b` nested fields, `[]` array items, `<type>` a union member) and the SDK's python name
+for the catalog.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from runway import catalog
+
+ROOT = Path(__file__).resolve().parents[2]
+SNAPSHOT = ROOT / "runway" / "catalog" / "sdk_requests.json"
+EMULATOR_SCHEMAS = ROOT / "emulator" / "request_schemas.json"
+
+
+def _load_generator() -> Any:
+    spec = importlib.util.spec_from_file_location("sdk_schema", ROOT / "tools" / "sdk_schema.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+sdk_schema = _load_generator()
+SDK: dict[str, dict[str, dict[str, Any]]] = json.loads(SNAPSHOT.read_text())["endpoints"]
+
+
+# --- the table of differences that exist today ----------------------------------------------
+
+KNOWN_EMULATOR_DIFFERENCES: dict[str, str] = {
+    # None today: every SDK model is served with the SDK's fields, required-ness, types and enums.
+}
+
+KNOWN_CATALOG_DIFFERENCES: dict[str, str] = {
+    "character_performance/act_two content_moderation: missing in catalog (optional in SDK)":
+        "catalog lacks contentModeration (issue #16 step 2)",
+    "image_to_video/gen4.5 content_moderation: missing in catalog (optional in SDK)":
+        "catalog lacks contentModeration (issue #16 step 2)",
+    "image_to_video/gen4.5 output_format: missing in catalog (optional in SDK)":
+        "catalog lacks outputFormat (issue #16 step 2)",
+    "image_to_video/gen4.5 prores_profile: missing in catalog (optional in SDK)":
+        "catalog lacks proresProfile (issue #16 step 2)",
+    "image_to_video/gen4_turbo content_moderation: missing in catalog (optional in SDK)":
+        "catalog lacks contentModeration (issue #16 step 2)",
+    "image_to_video/seedance2 duration: SDK type union, catalog kind int":
+        'catalog lacks duration "auto" (issue #16 step 2)',
+    "image_to_video/seedance2 reference_audio: missing in catalog (optional in SDK)":
+        "catalog lacks seedance2 referenceAudio (issue #16 step 2)",
+    "image_to_video/seedance2 seed: missing in catalog (optional in SDK)":
+        "catalog lacks seedance2 seed (issue #16 step 2)",
+    "image_to_video/veo3.1 duration: required SDK False, catalog True":
+        "catalog makes veo duration required; the SDK does not (issue #16 step 2)",
+    "image_to_video/veo3.1 last_frame: not in the SDK":
+        "form-only field: the client appends it to promptImage as position last (wire tag last_frame)",
+    "image_to_video/veo3.1_fast duration: required SDK False, catalog True":
+        "catalog makes veo duration required; the SDK does not (issue #16 step 2)",
+    "image_to_video/veo3.1_fast last_frame: not in the SDK":
+        "form-only field: the client appends it to promptImage as position last (wire tag last_frame)",
+    "text_to_image/gen4_image content_moderation: missing in catalog (optional in SDK)":
+        "catalog lacks contentModeration (issue #16 step 2)",
+    "text_to_image/gen4_image_turbo content_moderation: missing in catalog (optional in SDK)":
+        "catalog lacks contentModeration (issue #16 step 2)",
+    "text_to_video/gen4.5 content_moderation: missing in catalog (optional in SDK)":
+        "catalog lacks contentModeration (issue #16 step 2)",
+    "text_to_video/gen4.5 output_format: missing in catalog (optional in SDK)":
+        "catalog lacks outputFormat (issue #16 step 2)",
+    "text_to_video/gen4.5 prores_profile: missing in catalog (optional in SDK)":
+        "catalog lacks proresProfile (issue #16 step 2)",
+    "text_to_video/seedance2 duration: SDK type union, catalog kind int":
+        'catalog lacks duration "auto" (issue #16 step 2)',
+    "text_to_video/seedance2 reference_audio: missing in catalog (optional in SDK)":
+        "catalog lacks seedance2 referenceAudio (issue #16 step 2)",
+    "text_to_video/seedance2 reference_videos: missing in catalog (optional in SDK)":
+        "catalog lacks seedance2 referenceVideos (issue #16 step 2)",
+    "text_to_video/seedance2 references: missing in catalog (optional in SDK)":
+        "catalog lacks seedance2 references (issue #16 step 2)",
+    "text_to_video/seedance2 seed: missing in catalog (optional in SDK)":
+        "catalog lacks seedance2 seed (issue #16 step 2)",
+    "text_to_video/veo3.1 duration: required SDK False, catalog True":
+        "catalog makes veo duration required; the SDK does not (issue #16 step 2)",
+    "text_to_video/veo3.1_fast duration: required SDK False, catalog True":
+        "catalog makes veo duration required; the SDK does not (issue #16 step 2)",
+    "video_to_video/aleph2 content_moderation: missing in catalog (optional in SDK)":
+        "catalog lacks contentModeration (issue #16 step 2)",
+    "video_to_video/aleph2 keyframes: missing in catalog (optional in SDK)":
+        "catalog lacks aleph2 keyframes (issue #16 step 2)",
+    "video_to_video/aleph2 output_format: missing in catalog (optional in SDK)":
+        "catalog lacks outputFormat (issue #16 step 2)",
+    "video_to_video/aleph2 prores_profile: missing in catalog (optional in SDK)":
+        "catalog lacks proresProfile (issue #16 step 2)",
+    "video_to_video/aleph2 ratio: missing in catalog (optional in SDK)":
+        "catalog lacks aleph2 ratio (issue #16 step 2)",
+}
+
+KNOWN_DIFFERENCES = {
+    **{f"emulator {key}": reason for key, reason in KNOWN_EMULATOR_DIFFERENCES.items()},
+    **{f"catalog {key}": reason for key, reason in KNOWN_CATALOG_DIFFERENCES.items()},
+}
+
+
+# --- shapes ---------------------------------------------------------------------------------
+
+
+def _literal_type(values: list[Any]) -> str:
+    return sdk_schema._literal_type(tuple(values))
+
+
+def emulator_shape(node: dict[str, Any]) -> dict[str, Any]:
+    """An emulator schema node in the snapshot's vocabulary (media and date are strings)."""
+    if "anyOf" in node:
+        return {"type": "union", "options": [emulator_shape(o) for o in node["anyOf"]]}
+    if "enum" in node:
+        return {"type": _literal_type(node["enum"]), "enum": node["enum"]}
+    kind = node.get("type", "any")
+    if kind == "object":
+        required = set(node.get("required", ()))
+        return {"type": "object", "fields": {
+            name: {**emulator_shape(child), "required": name in required}
+            for name, child in node.get("props", {}).items()}}
+    if kind == "array":
+        return {"type": "array", "items": emulator_shape(node["items"])}
+    return {"type": {"media": "string", "date": "string"}.get(kind, kind)}
+
+
+def _values(values: list[Any]) -> list[str]:
+    return sorted(repr(v) for v in values)
+
+
+def shape_differences(sdk: dict[str, Any], other: dict[str, Any], path: str, who: str) -> list[str]:
+    """Where `other` (the emulator's node) disagrees with the SDK's node: type, enum, fields."""
+    if sdk["type"] != other["type"]:
+        return [f"{path}: type SDK {sdk['type']}, {who} {other['type']}"]
+    if ("enum" in sdk) != ("enum" in other) or ("enum" in sdk and _values(sdk["enum"]) != _values(other["enum"])):
+        ours, theirs = set(_values(sdk.get("enum", []))), set(_values(other.get("enum", [])))
+        return [f"{path}: enum SDK-only [{', '.join(sorted(ours - theirs))}], "
+                f"{who}-only [{', '.join(sorted(theirs - ours))}]"]
+    found: list[str] = []
+    if sdk["type"] == "object":
+        a, b = sdk.get("fields", {}), other.get("fields", {})
+        for name in sorted(a.keys() | b.keys()):
+            where = f"{path}.{name}" if path else name
+            if name not in b:
+                found.append(f"{where}: missing in {who} ({'required' if a[name]['required'] else 'optional'} in SDK)")
+            elif name not in a:
+                found.append(f"{where}: not in SDK")
+            else:
+                if a[name]["required"] != b[name]["required"]:
+                    found.append(f"{where}: required SDK {a[name]['required']}, {who} {b[name]['required']}")
+                found += shape_differences(a[name], b[name], where, who)
+    elif sdk["type"] == "array":
+        found += shape_differences(sdk["items"], other["items"], f"{path}[]", who)
+    elif sdk["type"] == "union":
+        mine = Counter(o["type"] for o in sdk["options"])
+        theirs = Counter(o["type"] for o in other["options"])
+        if mine != theirs:
+            return [f"{path}: union of SDK [{', '.join(sorted(mine.elements()))}], "
+                    f"{who} [{', '.join(sorted(theirs.elements()))}]"]
+        for kind in sorted(mine):
+            pairs = zip([o for o in sdk["options"] if o["type"] == kind],
+                        [o for o in other["options"] if o["type"] == kind], strict=True)
+            for index, (x, y) in enumerate(pairs):
+                label = kind if mine[kind] == 1 else f"{kind}{index}"
+                found += shape_differences(x, y, f"{path}<{label}>", who)
+    return found
+
+
+def emulator_differences() -> set[str]:
+    schemas = json.loads(EMULATOR_SCHEMAS.read_text())
+    found: set[str] = set()
+    for endpoint, models in SDK.items():
+        served = schemas.get(endpoint, {})
+        for model_id in sorted(models.keys() | served.keys()):
+            where = f"{endpoint}/{model_id}"
+            if model_id not in served:
+                found.add(f"{where}: not served by the emulator")
+            elif model_id not in models:
+                found.add(f"{where}: served by the emulator, not in the SDK")
+            else:
+                sdk_node = {"type": "object", "fields": models[model_id]}
+                found |= {f"{where} {d}" for d in
+                          shape_differences(sdk_node, emulator_shape(served[model_id]), "", "emulator")}
+    return found
+
+
+# --- the catalog ----------------------------------------------------------------------------
+
+# The SDK types a catalog field kind may stand for (asset fields are reshaped by their wire tag).
+KIND_TYPES = {
+    "text": {"string"}, "int": {"integer"}, "number": {"number"}, "bool": {"boolean"},
+    "asset": {"string", "union", "object"}, "assets": {"array", "union"},
+}
+
+
+def _choices_in_sdk(node: dict[str, Any], wire: str | None) -> list[Any] | None:
+    """The values the SDK allows for a field, or None; a preset voice's are its presetId's."""
+    if wire == "preset_voice":
+        objects = [node, *node.get("options", ())]
+        for option in objects:
+            preset = option.get("fields", {}).get("presetId")
+            if preset and "enum" in preset:
+                return preset["enum"]
+        return None
+    return node.get("enum")
+
+
+def catalog_field_differences(f: catalog.Field, node: dict[str, Any]) -> list[str]:
+    found = []
+    if f.required != node["required"]:
+        found.append(f"{f.name}: required SDK {node['required']}, catalog {f.required}")
+    allowed = _choices_in_sdk(node, f.wire)
+    if f.kind == "choice":
+        if allowed is None:
+            found.append(f"{f.name}: catalog offers choices, SDK takes any {node['type']}")
+        else:
+            ours, theirs = set(_values(allowed)), set(_values(list(f.choice_values)))
+            if ours != theirs:
+                found.append(f"{f.name}: choices SDK-only [{', '.join(sorted(ours - theirs))}], "
+                             f"catalog-only [{', '.join(sorted(theirs - ours))}]")
+    elif allowed is not None:
+        found.append(f"{f.name}: SDK takes one of [{', '.join(_values(allowed))}], catalog kind {f.kind}")
+    elif node["type"] not in KIND_TYPES[f.kind]:
+        found.append(f"{f.name}: SDK type {node['type']}, catalog kind {f.kind}")
+    return found
+
+
+def catalog_differences() -> set[str]:
+    found: set[str] = set()
+    for model in catalog.all_models():
+        where = f"{model.endpoint}/{model.id}"
+        fields = SDK.get(model.endpoint, {}).get(model.id)
+        if fields is None:
+            found.add(f"{where}: not in the SDK")
+            continue
+        by_python = {node["python"]: node for node in fields.values()}
+        for f in model.fields:
+            if f.name not in by_python:
+                found.add(f"{where} {f.name}: not in the SDK")
+            else:
+                found |= {f"{where} {d}" for d in catalog_field_differences(f, by_python[f.name])}
+        for name in sorted(by_python.keys() - set(model.field_names)):
+            kind = "required" if by_python[name]["required"] else "optional"
+            found.add(f"{where} {name}: missing in catalog ({kind} in SDK)")
+    return found
+
+
+# --- tests ----------------------------------------------------------------------------------
+
+
+def test_snapshot_is_current() -> None:
+    fresh = sdk_schema.render(sdk_schema.snapshot())
+    assert SNAPSHOT.read_text() == fresh, "runway/catalog/sdk_requests.json is stale: run `make sdk-schema`"
+
+
+def test_snapshot_covers_every_generation_endpoint() -> None:
+    assert set(SDK) == set(sdk_schema.ENDPOINTS)
+    assert all(SDK[endpoint] for endpoint in SDK)
+
+
+def test_every_catalog_endpoint_is_an_sdk_endpoint() -> None:
+    assert set(catalog.ENDPOINTS) <= set(SDK)
+
+
+def test_the_comparison_sees_a_planted_difference() -> None:
+    """The comparison is not vacuous: flip a required flag, drop an enum value, change a type."""
+    schemas = json.loads(EMULATOR_SCHEMAS.read_text())
+    served = emulator_shape(schemas["image_to_video"]["gen4.5"])
+    served["fields"]["ratio"]["required"] = False
+    served["fields"]["ratio"]["enum"] = served["fields"]["ratio"]["enum"][1:]
+    served["fields"]["seed"]["type"] = "number"
+    del served["fields"]["promptText"]
+    sdk_node = {"type": "object", "fields": SDK["image_to_video"]["gen4.5"]}
+    found = shape_differences(sdk_node, served, "", "emulator")
+    assert found == [
+        "promptText: missing in emulator (required in SDK)",
+        "ratio: required SDK True, emulator False",
+        "ratio: enum SDK-only ['1280:720'], emulator-only []",
+        "seed: type SDK integer, emulator number",
+    ]
+    veo = catalog.get_model("text_to_video", "veo3.1")
+    assert catalog_field_differences(veo.field("ratio"), {**SDK["text_to_video"]["veo3.1"]["ratio"], "enum": ["1:1"]}) \
+        == ["ratio: choices SDK-only ['1:1'], catalog-only ['1080:1920', '1280:720', '1920:1080', '720:1280']"]
+
+
+def test_differences_are_exactly_the_known_ones() -> None:
+    computed = ({f"emulator {d}" for d in emulator_differences()}
+                | {f"catalog {d}" for d in catalog_differences()})
+    new = sorted(computed - KNOWN_DIFFERENCES.keys())
+    gone = sorted(KNOWN_DIFFERENCES.keys() - computed)
+    assert not new and not gone, (
+        "Differences from the SDK changed.\n"
+        + "".join(f"  new (fix it, or add it to the table with a reason): {d}\n" for d in new)
+        + "".join(f"  gone (delete its line from the table): {d}\n" for d in gone))
