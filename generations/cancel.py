@@ -10,6 +10,7 @@ it, so its outputs are copied and it is charged Runway's cost.
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable
 from datetime import timedelta
 from enum import Enum
@@ -108,7 +109,8 @@ def _cancel_at_runway(generation: Generation, on_change) -> bool:
 
 def _delete(generation: Generation, state: runway.TaskState, on_change) -> bool:
     """Delete a task Runway has not finished; charged if Runway says it was running (CONTRACT §3.3)."""
-    if not _mark(generation, state.status):
+    token = _mark(generation, state.status)
+    if not token:
         return False  # another step moved it on meanwhile (a poll saw it finish): nothing is deleted
     _send_delete(generation)
     # Runway's answer decides, not our last poll: the settlement rule charges a cancel
@@ -116,7 +118,8 @@ def _delete(generation: Generation, state: runway.TaskState, on_change) -> bool:
     # Runway settles by what it sees at the delete, so the only gap left is the moment
     # between the answer and the delete (CONTRACT §3.3 offers no "cancel if still X").
     started = (generation.started_at or timezone.now()) if state.status == Status.RUNNING else None
-    return _cancelled(generation, on_change, cancel_answer=state.status, task_json=state.raw, started_at=started)
+    return _cancelled(generation, on_change, token, cancel_answer=state.status, task_json=state.raw,
+                      started_at=started)
 
 
 def _already_ended(generation: Generation, state: runway.TaskState) -> None:
@@ -139,20 +142,29 @@ def _not_found(generation: Generation, on_change) -> bool:
     answer from Runway to go on it keeps the rule from before: charged if our last poll
     saw the task running, refunded if not. Runway's answer is recorded as NOT_FOUND.
     """
-    if not _mark(generation, NOT_FOUND):
+    # A cancel already under way saw Runway's real answer: it settles, this one must not overwrite it.
+    token = _mark(generation, NOT_FOUND, unmarked_only=True)
+    if not token:
         return False
     _send_delete(generation)
-    return _cancelled(generation, on_change, cancel_answer=NOT_FOUND)
+    return _cancelled(generation, on_change, token, cancel_answer=NOT_FOUND)
 
 
-def _mark(generation: Generation, answer: str) -> bool:
+def _mark(generation: Generation, answer: str, *, unmarked_only: bool = False) -> str:
     """Record Runway's answer before the delete, so a poll that meets the deleted task leaves it to this cancel.
 
     The poller is kept off the row meanwhile; should this cancel die after its delete,
     the poller finds the task gone and settles the cancel by the answer recorded here.
+    Returns this cancel's token ("" when the row is no longer at Runway): of two cancels
+    at once, the last to mark is the one that settles.
     """
-    return bool(Generation.objects.filter(pk=generation.pk, status__in=AT_RUNWAY).update(
-        cancel_answer=answer, next_poll_at=timezone.now() + CANCEL_GRACE))
+    token = uuid.uuid4().hex
+    rows = Generation.objects.filter(pk=generation.pk, status__in=AT_RUNWAY)
+    if unmarked_only:
+        rows = rows.filter(cancel_answer="")
+    marked = rows.update(
+        cancel_answer=answer, claim_token=token, next_poll_at=timezone.now() + CANCEL_GRACE)
+    return token if marked else ""
 
 
 def _send_delete(generation: Generation) -> None:
@@ -180,17 +192,18 @@ def settle_deleted(generation: Generation) -> bool:
     return False
 
 
-def _cancelled(generation: Generation, on_change, **fields) -> bool:
-    """Move from Runway to CANCELLED (compare-and-set) and settle by the one rule; False if another step won."""
+def _cancelled(generation: Generation, on_change, token: str, **fields) -> bool:
+    """Move from Runway to CANCELLED (compare-and-set on this cancel's mark) and settle; False if another won."""
     with transaction.atomic():
-        if generation.transition(AT_RUNWAY, Status.CANCELLED, next_poll_at=None, **fields):
+        if generation.transition(AT_RUNWAY, Status.CANCELLED, only_if=Q(claim_token=token), next_poll_at=None,
+                                 **fields):
             settle_credits(generation)
             if on_change:
                 on_change(generation)
             return True
         # A poll that met the deleted task may have settled this very cancel first: it is still this one's.
         generation.refresh_from_db()
-        if generation.status == Status.CANCELLED and generation.cancel_answer == fields.get("cancel_answer"):
+        if generation.status == Status.CANCELLED and generation.claim_token == token:
             if on_change:
                 on_change(generation)
             return True
