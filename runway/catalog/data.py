@@ -165,9 +165,9 @@ def duration_range(lo: int, hi: int, default: int, *, required: bool = True) -> 
                  default=default, unit="seconds")
 
 
-def duration_set(*values: int, default: int | None = None) -> Field:
+def duration_set(*values: int, default: int | None = None, required: bool = True) -> Field:
     """A duration from a fixed set of seconds."""
-    return Field("duration", "Duration", "choice", required=True, choices=values,
+    return Field("duration", "Duration", "choice", required=required, choices=values,
                  default=default if default is not None else values[-1], unit="seconds")
 
 
@@ -246,7 +246,7 @@ def veo(endpoint: str, model_id: str, label: str) -> Model:
              prompt(1000, required=False)) if endpoint == "image_to_video" else (prompt(1000),)
     return Model(
         model_id, endpoint, label,
-        fields=(*image, ratio(*VEO_RATIOS), duration_set(4, 6, 8),
+        fields=(*image, ratio(*VEO_RATIOS), duration_set(4, 6, 8, required=False),
                 audio_toggle(), NEGATIVE_PROMPT, SEED),
         rules=((Rule("requires", "last_frame", other="prompt_image"),)
                if endpoint == "image_to_video" else ()),

@@ -183,6 +183,11 @@ def test_valid_edges_are_accepted():
         assert validate(m, params, assets_for(m, params)) == {}, params
     iso = model("voice_isolation", "eleven_voice_isolation")
     assert validate(iso, {"audio_uri": "x"}, {"audio_uri": MediaFacts("audio", duration=4.7)}) == {}
+    for endpoint, image in (("image_to_video", {"prompt_image": IMAGE}), ("text_to_video", {"prompt_text": "a"})):
+        for veo in ("veo3.1", "veo3.1_fast"):  # duration is optional in the SDK: Runway's default applies
+            m = model(endpoint, veo)
+            params = {**image, "ratio": "1280:720"}
+            assert validate(m, params, assets_for(m, params)) == {}, (endpoint, veo)
     up = model("image_upscale", "magnific_precision_upscaler_v2")
     params = {"image_uri": "image 300x8000", "scale_factor": 2}
     assert validate(up, params, assets_for(up, params)) == {}
@@ -212,6 +217,8 @@ def test_utf16_length_counts_astral_characters_twice():
     ("image_to_video", "veo3.1", {"duration": 8, "audio": False}, 160),
     ("text_to_video", "veo3.1_fast", {"duration": 4, "audio": False}, 40),
     ("text_to_video", "veo3.1_fast", {"duration": 6}, 90),  # audio on by default
+    ("image_to_video", "veo3.1", {}, 320),  # no duration sent: Runway's default of 8 s
+    ("text_to_video", "veo3.1_fast", {"audio": False}, 80),
     ("text_to_image", "gen4_image", {"ratio": "1920:1080"}, 8),
     ("text_to_image", "gen4_image", {"ratio": "1080:1080"}, 8),
     ("text_to_image", "gen4_image", {"ratio": "1280:720"}, 5),

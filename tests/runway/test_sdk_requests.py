@@ -62,12 +62,8 @@ KNOWN_CATALOG_DIFFERENCES: dict[str, str] = {
         "catalog lacks seedance2 referenceAudio (issue #16 step 2)",
     "image_to_video/seedance2 seed: missing in catalog (optional in SDK)":
         "catalog lacks seedance2 seed (issue #16 step 2)",
-    "image_to_video/veo3.1 duration: required SDK False, catalog True":
-        "catalog makes veo duration required; the SDK does not (issue #16 step 2)",
     "image_to_video/veo3.1 last_frame: not in the SDK":
         "form-only field: the client appends it to promptImage as position last (wire tag last_frame)",
-    "image_to_video/veo3.1_fast duration: required SDK False, catalog True":
-        "catalog makes veo duration required; the SDK does not (issue #16 step 2)",
     "image_to_video/veo3.1_fast last_frame: not in the SDK":
         "form-only field: the client appends it to promptImage as position last (wire tag last_frame)",
     "text_to_image/gen4_image content_moderation: missing in catalog (optional in SDK)":
@@ -90,10 +86,6 @@ KNOWN_CATALOG_DIFFERENCES: dict[str, str] = {
         "catalog lacks seedance2 references (issue #16 step 2)",
     "text_to_video/seedance2 seed: missing in catalog (optional in SDK)":
         "catalog lacks seedance2 seed (issue #16 step 2)",
-    "text_to_video/veo3.1 duration: required SDK False, catalog True":
-        "catalog makes veo duration required; the SDK does not (issue #16 step 2)",
-    "text_to_video/veo3.1_fast duration: required SDK False, catalog True":
-        "catalog makes veo duration required; the SDK does not (issue #16 step 2)",
     "video_to_video/aleph2 content_moderation: missing in catalog (optional in SDK)":
         "catalog lacks contentModeration (issue #16 step 2)",
     "video_to_video/aleph2 keyframes: missing in catalog (optional in SDK)":
