@@ -253,13 +253,21 @@ def veo(endpoint: str, model_id: str, label: str) -> Model:
     )
 
 
+# Seedance 2 takes whole seconds 4–15 or "auto" (the model chooses; Runway bills the
+# variant maximum up front and refunds the unused seconds when the task finishes).
+SEEDANCE_DURATION = Field(
+    "duration", "Duration", "choice", choices=(*range(4, 16), ("auto", "Auto (model chooses; billed at 15 s up front)")),
+    default=5, unit="seconds",
+    help="Auto lets the model choose the length; 15 s is held, the unused seconds are refunded.")
+
+
 def seedance2(endpoint: str) -> Model:
     """Seedance 2: optional first frame, 4–15 s, 24 ratios."""
     image = ((first_frame(), prompt(3500, required=False))
              if endpoint == "image_to_video" else (prompt(3500),))
     return Model("seedance2", endpoint, "Seedance 2",
                  fields=(*image, ratio(*SEEDANCE_RATIOS, required=False),
-                         duration_range(4, 15, 5, required=False), audio_toggle()),
+                         SEEDANCE_DURATION, audio_toggle()),
                  )
 
 

@@ -218,6 +218,8 @@ def test_utf16_length_counts_astral_characters_twice():
     ("text_to_video", "veo3.1_fast", {"duration": 4, "audio": False}, 40),
     ("text_to_video", "veo3.1_fast", {"duration": 6}, 90),  # audio on by default
     ("image_to_video", "veo3.1", {}, 320),  # no duration sent: Runway's default of 8 s
+    ("text_to_video", "seedance2", {"duration": 7}, 252),
+    ("image_to_video", "seedance2", {"duration": "auto"}, 540),  # billed at 15 s up front
     ("text_to_video", "veo3.1_fast", {"audio": False}, 80),
     ("text_to_image", "gen4_image", {"ratio": "1920:1080"}, 8),
     ("text_to_image", "gen4_image", {"ratio": "1080:1080"}, 8),
@@ -271,6 +273,20 @@ def test_clean_params_types_form_strings():
     assert "whole number" in clean_params(model(*GEN45), {"duration": "six"})[1]["duration"][0]
     # A checkbox left unticked is absent from the form data: audio off.
     assert clean_params(m, {})[0]["audio"] is False
+
+
+def test_seedance2_duration_is_4_to_15_seconds_or_auto():
+    for endpoint, base in (("image_to_video", {"prompt_image": IMAGE}), ("text_to_video", {"prompt_text": "waves"})):
+        m = model(endpoint, "seedance2")
+        params, errors = clean_params(m, {**base, "duration": "auto"})
+        assert errors == {} and params["duration"] == "auto"
+        assert clean_params(m, {"duration": "15"})[0]["duration"] == 15
+        assert validate(m, params, assets_for(m, params)) == {}
+        for seconds in (4, 15):
+            assert "duration" not in validate(m, {**base, "duration": seconds})
+        for wrong in (3, 16, "Auto", "7.5"):
+            assert validate(m, {**base, "duration": wrong}).get("duration"), wrong
+        assert "Auto" in dict(m.field("duration").choice_pairs)["auto"]
 
 
 def test_clean_params_then_validate_reports_bad_choices_by_name():

@@ -35,6 +35,7 @@ def _cases():
     gen4 = catalog.get_model("text_to_image", "gen4_image")
     speech = catalog.get_model("text_to_speech", "eleven_multilingual_v2")
     turbo = catalog.get_model("image_to_video", "gen4_turbo")
+    seedance = catalog.get_model("text_to_video", "seedance2")
     cases += [
         _case(veo, audio="", duration="8"),  # audio off: the lower rate
         _case(fast, audio="", duration="8"),
@@ -44,6 +45,7 @@ def _cases():
         _case(turbo, duration=""),  # nothing sent: Runway's default length
         _case(veo, duration=""),  # veo's duration is optional: Runway's default of 8 s
         _case(fast, duration="", audio=""),
+        _case(seedance, duration=""),  # nothing sent: Runway's default of 5 s
     ]
     return cases
 
@@ -74,23 +76,43 @@ def media(project, funded, tmp_path, media_root):
     return {kind: make_asset(project, funded, spec, tmp_path / kind).pk for kind, spec in MEDIA.items()}
 
 
+def _shown_then_run(client, project, user, endpoint: str, model_id: str, raw: dict):
+    """The figure the form's estimate shows, then the generation submitted and driven to its end."""
+    m = catalog.get_model(endpoint, model_id)
+    shown = client.get(reverse("generations:estimate", args=[project.slug]),
+                       {"endpoint": endpoint, "model": model_id, **raw})
+    assert shown.status_code == 200
+    figure = int(re.search(r": (\d+) credits?</h3>", shown.content.decode()).group(1))
+    params, errors = catalog.clean_params(m, raw)
+    assert errors == {}
+    generation = submit.submit_generation(project=project, user=user, endpoint=endpoint, model=model_id,
+                                          params=params)
+    return figure, drive(generation)
+
+
+@pytest.mark.parametrize("endpoint", ["image_to_video", "text_to_video"])
+def test_seedance2_auto_duration_holds_the_maximum_and_settles_at_runways_charge(
+        endpoint, runway_emulator, project, funded, owner_client, media):
+    """"auto" is billed at 15 s up front; Runway refunds the unused seconds, and so do we."""
+    m = catalog.get_model(endpoint, "seedance2")
+    figure, generation = _shown_then_run(owner_client, project, funded, endpoint, "seedance2",
+                                         _raw(m, {"duration": "auto"}, media))
+    assert generation.status == Status.SUCCEEDED, generation.failure_message or generation.attention_reason
+    assert generation.request_payload["duration"] == "auto"
+    task = {c["id"]: c for c in runway_emulator.charges()}[generation.runway_task_id]
+    hold = Hold.objects.get(generation=generation)
+    assert figure == 15 * 36 == generation.estimated_credits == task["estimate"]
+    assert hold.charged == task["charged"] < figure
+
+
 @pytest.mark.parametrize(("endpoint", "model_id", "choices"), CASES,
                          ids=[f"{e}/{m}" + ("-" + "-".join(f"{k}={v}"[:16] for k, v in s.items()) if s else "")
                               for e, m, s in CASES])
 def test_the_estimate_shown_is_runways_hold_and_charge(endpoint, model_id, choices, runway_emulator, project,
                                                         funded, owner_client, media):
     m = catalog.get_model(endpoint, model_id)
-    raw = _raw(m, choices, media)
-    shown = owner_client.get(reverse("generations:estimate", args=[project.slug]),
-                             {"endpoint": endpoint, "model": model_id, **raw})
-    assert shown.status_code == 200
-    figure = int(re.search(r": (\d+) credits?</h3>", shown.content.decode()).group(1))
-
-    params, errors = catalog.clean_params(m, raw)
-    assert errors == {}
-    generation = submit.submit_generation(project=project, user=funded, endpoint=endpoint, model=model_id,
-                                          params=params)
-    generation = drive(generation)
+    figure, generation = _shown_then_run(owner_client, project, funded, endpoint, model_id,
+                                         _raw(m, choices, media))
     assert generation.status == Status.SUCCEEDED, generation.failure_message or generation.attention_reason
 
     task = {c["id"]: c for c in runway_emulator.charges()}[generation.runway_task_id]

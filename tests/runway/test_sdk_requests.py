@@ -56,8 +56,6 @@ KNOWN_CATALOG_DIFFERENCES: dict[str, str] = {
         "catalog lacks proresProfile (issue #16 step 2)",
     "image_to_video/gen4_turbo content_moderation: missing in catalog (optional in SDK)":
         "catalog lacks contentModeration (issue #16 step 2)",
-    "image_to_video/seedance2 duration: SDK type union, catalog kind int":
-        'catalog lacks duration "auto" (issue #16 step 2)',
     "image_to_video/seedance2 reference_audio: missing in catalog (optional in SDK)":
         "catalog lacks seedance2 referenceAudio (issue #16 step 2)",
     "image_to_video/seedance2 seed: missing in catalog (optional in SDK)":
@@ -76,8 +74,6 @@ KNOWN_CATALOG_DIFFERENCES: dict[str, str] = {
         "catalog lacks outputFormat (issue #16 step 2)",
     "text_to_video/gen4.5 prores_profile: missing in catalog (optional in SDK)":
         "catalog lacks proresProfile (issue #16 step 2)",
-    "text_to_video/seedance2 duration: SDK type union, catalog kind int":
-        'catalog lacks duration "auto" (issue #16 step 2)',
     "text_to_video/seedance2 reference_audio: missing in catalog (optional in SDK)":
         "catalog lacks seedance2 referenceAudio (issue #16 step 2)",
     "text_to_video/seedance2 reference_videos: missing in catalog (optional in SDK)":
@@ -209,12 +205,34 @@ def _choices_in_sdk(node: dict[str, Any], wire: str | None) -> list[Any] | None:
     return node.get("enum")
 
 
+def _union_choices_differences(f: catalog.Field, node: dict[str, Any]) -> list[str]:
+    """A choice field standing for a union such as `int | Literal["auto"]`: each value it offers
+    fits one member (an int within any range the SDK states, or an enum value), and it offers
+    every enum value of the union."""
+    enums = [v for option in node["options"] for v in option.get("enum", ())]
+    ints = [o for o in node["options"] if o["type"] == "integer" and "enum" not in o]
+    found = []
+    for value in f.choice_values:
+        fits = value in enums and not isinstance(value, bool)
+        if isinstance(value, int) and not isinstance(value, bool) and ints:
+            stated = node.get("range") or ints[0].get("range") or {}
+            fits = stated.get("min", value) <= value <= stated.get("max", value)
+        if not fits:
+            found.append(f"{f.name}: catalog choice {value!r} is no member of the SDK's union")
+    missing = sorted(set(_values(enums)) - set(_values(list(f.choice_values))))
+    if missing:
+        found.append(f"{f.name}: choices SDK-only [{', '.join(missing)}]")
+    return found
+
+
 def catalog_field_differences(f: catalog.Field, node: dict[str, Any]) -> list[str]:
     found = []
     if f.required != node["required"]:
         found.append(f"{f.name}: required SDK {node['required']}, catalog {f.required}")
     allowed = _choices_in_sdk(node, f.wire)
-    if f.kind == "choice":
+    if f.kind == "choice" and node["type"] == "union" and allowed is None:
+        found += _union_choices_differences(f, node)
+    elif f.kind == "choice":
         if allowed is None:
             found.append(f"{f.name}: catalog offers choices, SDK takes any {node['type']}")
         else:
