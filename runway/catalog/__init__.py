@@ -188,9 +188,18 @@ def _check_rule(model: Model, rule: Rule, params: Mapping[str, Any],
                 assets: Mapping[str, Any]) -> list[str]:
     """Errors for one cross-field or media rule; silent when its inputs are absent."""
     if rule.kind == "requires":
-        if not _missing(params.get(rule.field)) and _missing(params.get(rule.other)):
-            this, other = model.field(rule.field).label, model.field(rule.other or "").label
-            return [f"{model.label} can't use a {this.lower()} without a {other.lower()}."]
+        if _missing(params.get(rule.field)):
+            return []
+        this, other = model.field(rule.field), model.field(rule.other or "")
+        if rule.values:
+            if params.get(rule.other) in rule.values:
+                return []
+            named = dict(other.choice_pairs)
+            wanted = _one_of(tuple(str(named.get(v, v)).split(" (")[0] for v in rule.values))
+            return [f"{model.label} takes a {this.label} only with {other.label.lower()} {wanted}; "
+                    f"choose one or clear the {this.label}."]
+        if _missing(params.get(rule.other)):
+            return [f"{model.label} can't use a {this.label.lower()} without a {other.label.lower()}."]
         return []
     if _missing(params.get(rule.field)):
         return []

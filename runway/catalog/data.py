@@ -73,7 +73,8 @@ class Rule:
 
     kinds: "aspect" (width/height in min..max), "sides" (each side in min..max px),
     "upscaled_pixels" (w*h*scale_factor² <= max), "duration" (seconds in min..max;
-    `exclusive` makes both bounds strict), "requires" (field set needs `other` set).
+    `exclusive` makes both bounds strict), "requires" (field set needs `other` set, to one
+    of `values` when they are given).
     """
 
     kind: str
@@ -83,6 +84,7 @@ class Rule:
     exclusive: bool = False
     other: str | None = None
     media_kinds: tuple[str, ...] = ("image",)
+    values: tuple[Any, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -190,6 +192,47 @@ NEGATIVE_PROMPT = Field("negative_prompt", "Negative prompt", "text", min_length
                         max_length=1000, help="What to keep out of the video.")
 
 
+# Output containers and encodings (the SDK's outputFormat Literal); surcharges per its docstring.
+OUTPUT_FORMAT_LABELS = {
+    "mp4": "MP4, H.264 (no surcharge)",
+    "prores": "ProRes .mov (+5 credits/s)",
+    "png_sequence": "PNG sequence, .zip (+5 credits/s)",
+    "hdr10": "HDR10 10-bit .mp4 (+20 credits/s)",
+    "hlg": "HLG 10-bit .mp4 (+20 credits/s)",
+    "sdr_rec709_10bit": "SDR Rec.709 10-bit .mp4 (+20 credits/s)",
+    "hdr_pq_12bit_master": "HDR PQ 12-bit master .mov (+20 credits/s)",
+    "hdr_prores": "HDR ProRes .mov (+20 credits/s)",
+    "hdr_png_sequence": "HDR 16-bit PNG sequence, .zip (+20 credits/s)",
+    "hdr_exr_sequence": "HDR OpenEXR sequence, .zip (+20 credits/s)",
+    "hdr_exr_acescg_sequence_1_3": "HDR EXR ACEScg (ACES 1.3), .zip (+20 credits/s)",
+    "hdr_exr_acescg_sequence_2_0": "HDR EXR ACEScg (ACES 2.0), .zip (+20 credits/s)",
+}
+GEN45_OUTPUT_FORMATS = tuple(OUTPUT_FORMAT_LABELS)
+ALEPH2_OUTPUT_FORMATS = ("mp4", "prores", "png_sequence", "sdr_rec709_10bit")
+PRORES_PROFILES = ("422", "4444", "422 Proxy", "422 LT", "422 HQ", "4444 XQ")
+PRORES_FORMATS = ("prores", "hdr_prores")
+
+
+def output_format(*values: str) -> Field:
+    """Runway's output container/encoding; empty is Runway's mp4."""
+    return Field("output_format", "Output format", "choice",
+                 choices=tuple((v, OUTPUT_FORMAT_LABELS[v]) for v in values),
+                 help="Empty gives an H.264 MP4. Other formats add a per-second surcharge: "
+                      "5 credits/s for ProRes and PNG sequences, 20 credits/s for 10-bit and deeper "
+                      "(40 credits/s when the output is larger than 4 megapixels).")
+
+
+PRORES_PROFILE = Field(
+    "prores_profile", "ProRes profile", "choice", choices=PRORES_PROFILES,
+    help="Only with ProRes output. Empty gives 4444 for ProRes and 422 HQ for HDR ProRes "
+         "(which takes only 422, 422 HQ or 4444).")
+
+
+def output_rules() -> tuple[Rule, ...]:
+    """Runway refuses proresProfile unless outputFormat is prores or hdr_prores."""
+    return (Rule("requires", "prores_profile", other="output_format", values=PRORES_FORMATS),)
+
+
 def image_rules(field: str) -> tuple[Rule, ...]:
     """Gen-4-family image inputs: aspect 0.5–2.0 and each side under 8000 px (§5.4)."""
     return (Rule("aspect", field, min=0.5, max=2.0), Rule("sides", field, max=7999))
@@ -287,8 +330,9 @@ IMAGE_TO_VIDEO = Endpoint(
     (
         Model("gen4.5", "image_to_video", "Gen-4.5",
               fields=(first_frame(), prompt(1000), ratio(*GEN45_I2V_RATIOS),
-                      duration_range(2, 10, 5), SEED),
-              rules=image_rules("prompt_image")),
+                      duration_range(2, 10, 5), SEED,
+                      output_format(*GEN45_OUTPUT_FORMATS), PRORES_PROFILE),
+              rules=(*image_rules("prompt_image"), *output_rules())),
         Model("gen4_turbo", "image_to_video", "Gen-4 Turbo",
               fields=(first_frame(), prompt(1000, required=False), ratio(*GEN45_I2V_RATIOS),
                       duration_range(2, 10, 10, required=False), SEED),
@@ -305,8 +349,9 @@ TEXT_TO_VIDEO = Endpoint(
     "Generate a video clip from a text prompt.",
     (
         Model("gen4.5", "text_to_video", "Gen-4.5",
-              fields=(prompt(1000), ratio("1280:720", "720:1280"), duration_range(2, 10, 5), SEED),
-              ),
+              fields=(prompt(1000), ratio("1280:720", "720:1280"), duration_range(2, 10, 5), SEED,
+                      output_format(*GEN45_OUTPUT_FORMATS), PRORES_PROFILE),
+              rules=output_rules()),
         veo("text_to_video", "veo3.1", "Veo 3.1"),
         veo("text_to_video", "veo3.1_fast", "Veo 3.1 Fast"),
         seedance2("text_to_video"),
@@ -326,8 +371,10 @@ VIDEO_TO_VIDEO = Endpoint(
                         choices=("16:9", "4:3", "3:2", "1:1", "2:3", "3:4", "9:16", "21:9"),
                         help="Letterbox or outpaint to this shape; empty keeps the input's."),
                   SEED,
+                  output_format(*ALEPH2_OUTPUT_FORMATS),
+                  PRORES_PROFILE,
               ),
-              ),
+              rules=output_rules()),
     ),
 )
 

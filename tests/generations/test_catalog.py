@@ -130,6 +130,16 @@ def gen45(**changes):
      "Veo 3.1 takes 4, 6 or 8 seconds; you asked for 5."),
     ("image_to_video", "veo3.1", {"last_frame": IMAGE, "ratio": "1280:720"}, "__all__",
      "Veo 3.1 can't use a last frame without a first frame."),
+    (*GEN45, gen45(prores_profile="422 HQ"), "__all__",
+     "Gen-4.5 takes a ProRes profile only with output format ProRes"),
+    (*GEN45, gen45(prores_profile="422 HQ", output_format="hdr10"), "__all__",
+     "Gen-4.5 takes a ProRes profile only with output format ProRes"),
+    (*GEN45, gen45(output_format="mov"), "output_format", "Gen-4.5 can't use 'mov' for output format"),
+    ("video_to_video", "aleph2", {"video_uri": "video 1280x720 5s", "output_format": "hdr10"},
+     "output_format", "Aleph 2 can't use 'hdr10' for output format"),
+    ("video_to_video", "aleph2",
+     {"video_uri": "video 1280x720 5s", "output_format": "png_sequence", "prores_profile": "4444"},
+     "__all__", "Aleph 2 takes a ProRes profile only with output format ProRes"),
     ("text_to_video", "gen4.5", {"prompt_text": "a", "ratio": "1104:832", "duration": 5},
      "ratio", "choose one of: 1280:720 or 720:1280."),
     ("text_to_image", "gen4_image_turbo", {"prompt_text": "a", "ratio": "1280:720"},
@@ -188,6 +198,13 @@ def test_valid_edges_are_accepted():
             m = model(endpoint, veo)
             params = {**image, "ratio": "1280:720"}
             assert validate(m, params, assets_for(m, params)) == {}, (endpoint, veo)
+    for fmt in ("prores", "hdr_prores"):
+        assert validate(model(*GEN45), gen45(output_format=fmt, prores_profile="422 HQ"),
+                        assets_for(model(*GEN45), gen45())) == {}
+    aleph = model("video_to_video", "aleph2")
+    for params in ({"video_uri": "video 1280x720 5s", "output_format": "prores", "prores_profile": "4444 XQ"},
+                   {"video_uri": "video 1280x720 5s", "output_format": "sdr_rec709_10bit"}):
+        assert validate(aleph, params, assets_for(aleph, params)) == {}, params
     up = model("image_upscale", "magnific_precision_upscaler_v2")
     params = {"image_uri": "image 300x8000", "scale_factor": 2}
     assert validate(up, params, assets_for(up, params)) == {}
@@ -219,6 +236,10 @@ def test_utf16_length_counts_astral_characters_twice():
     ("text_to_video", "veo3.1_fast", {"duration": 6}, 90),  # audio on by default
     ("image_to_video", "veo3.1", {}, 320),  # no duration sent: Runway's default of 8 s
     ("text_to_video", "seedance2", {"duration": 7}, 252),
+    ("image_to_video", "gen4.5", {"duration": 5, "output_format": "mp4"}, 60),
+    ("image_to_video", "gen4.5", {"duration": 5, "output_format": "prores"}, 85),  # +5/s
+    ("text_to_video", "gen4.5", {"duration": 5, "output_format": "png_sequence"}, 85),
+    ("text_to_video", "gen4.5", {"duration": 4, "output_format": "hdr10"}, 128),  # +20/s
     ("image_to_video", "seedance2", {"duration": "auto"}, 540),  # billed at 15 s up front
     ("text_to_video", "veo3.1_fast", {"audio": False}, 80),
     ("text_to_image", "gen4_image", {"ratio": "1920:1080"}, 8),

@@ -36,6 +36,9 @@ def _cases():
     speech = catalog.get_model("text_to_speech", "eleven_multilingual_v2")
     turbo = catalog.get_model("image_to_video", "gen4_turbo")
     seedance = catalog.get_model("text_to_video", "seedance2")
+    gen45_i2v = catalog.get_model("image_to_video", "gen4.5")
+    gen45_t2v = catalog.get_model("text_to_video", "gen4.5")
+    aleph = catalog.get_model("video_to_video", "aleph2")
     cases += [
         _case(veo, audio="", duration="8"),  # audio off: the lower rate
         _case(fast, audio="", duration="8"),
@@ -46,6 +49,12 @@ def _cases():
         _case(veo, duration=""),  # veo's duration is optional: Runway's default of 8 s
         _case(fast, duration="", audio=""),
         _case(seedance, duration=""),  # nothing sent: Runway's default of 5 s
+        # Output-format surcharges per second, from the SDK's docstrings:
+        _case(gen45_i2v, output_format="prores", prores_profile="422 HQ"),  # +5
+        _case(gen45_t2v, output_format="prores"),
+        _case(gen45_i2v, output_format="hdr10"),  # +20: 10-bit and deeper
+        _case(gen45_t2v, output_format="hdr10"),
+        _case(aleph, output_format="prores"),  # +5, on the input's rounded-up 3.4 s
     ]
     return cases
 

@@ -50,10 +50,6 @@ KNOWN_CATALOG_DIFFERENCES: dict[str, str] = {
         "catalog lacks contentModeration (issue #16 step 2)",
     "image_to_video/gen4.5 content_moderation: missing in catalog (optional in SDK)":
         "catalog lacks contentModeration (issue #16 step 2)",
-    "image_to_video/gen4.5 output_format: missing in catalog (optional in SDK)":
-        "catalog lacks outputFormat (issue #16 step 2)",
-    "image_to_video/gen4.5 prores_profile: missing in catalog (optional in SDK)":
-        "catalog lacks proresProfile (issue #16 step 2)",
     "image_to_video/gen4_turbo content_moderation: missing in catalog (optional in SDK)":
         "catalog lacks contentModeration (issue #16 step 2)",
     "image_to_video/seedance2 reference_audio: missing in catalog (optional in SDK)":
@@ -70,10 +66,6 @@ KNOWN_CATALOG_DIFFERENCES: dict[str, str] = {
         "catalog lacks contentModeration (issue #16 step 2)",
     "text_to_video/gen4.5 content_moderation: missing in catalog (optional in SDK)":
         "catalog lacks contentModeration (issue #16 step 2)",
-    "text_to_video/gen4.5 output_format: missing in catalog (optional in SDK)":
-        "catalog lacks outputFormat (issue #16 step 2)",
-    "text_to_video/gen4.5 prores_profile: missing in catalog (optional in SDK)":
-        "catalog lacks proresProfile (issue #16 step 2)",
     "text_to_video/seedance2 reference_audio: missing in catalog (optional in SDK)":
         "catalog lacks seedance2 referenceAudio (issue #16 step 2)",
     "text_to_video/seedance2 reference_videos: missing in catalog (optional in SDK)":
@@ -86,10 +78,6 @@ KNOWN_CATALOG_DIFFERENCES: dict[str, str] = {
         "catalog lacks contentModeration (issue #16 step 2)",
     "video_to_video/aleph2 keyframes: missing in catalog (optional in SDK)":
         "catalog lacks aleph2 keyframes (issue #16 step 2)",
-    "video_to_video/aleph2 output_format: missing in catalog (optional in SDK)":
-        "catalog lacks outputFormat (issue #16 step 2)",
-    "video_to_video/aleph2 prores_profile: missing in catalog (optional in SDK)":
-        "catalog lacks proresProfile (issue #16 step 2)",
     "video_to_video/aleph2 ratio: missing in catalog (optional in SDK)":
         "catalog lacks aleph2 ratio (issue #16 step 2)",
 }
