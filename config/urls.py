@@ -5,20 +5,23 @@ from django.urls import include, path
 
 from accounts import project_views
 from accounts import views as account_views
+from core import converters
 from gallery import share_views
+
+converters.register()
 
 urlpatterns = [
     path("", account_views.home, name="home"),
     path("accounts/", include("accounts.urls")),
     path("projects/", project_views.project_list, name="project_list"),
-    path("invitations/<str:token>/", project_views.invitation, name="invitation"),
+    path("invitations/<token:token>/", project_views.invitation, name="invitation"),
     path("p/<slug:slug>/", include("accounts.project_urls")),
     path("p/<slug:slug>/", include("generations.urls")),
     path("p/<slug:slug>/assets/", include("assets.urls")),
     path("p/<slug:slug>/gallery/", include("gallery.urls")),
-    path("s/<str:token>/", share_views.share_page, name="share"),
-    path("s/<str:token>/media/", share_views.share_media, name="share_media"),
-    path("s/<str:token>/poster/", share_views.share_poster, name="share_poster"),
+    path("s/<token:token>/", share_views.share_page, name="share"),
+    path("s/<token:token>/media/", share_views.share_media, name="share_media"),
+    path("s/<token:token>/poster/", share_views.share_poster, name="share_poster"),
     path("", include("credits.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import csv
 import io
+import secrets
 from datetime import timedelta
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from django_q.conf import Conf
 
 from audit.log import record
 from credits import ledger
@@ -69,7 +71,12 @@ def make(project, user, status, *, model="gen4_turbo", minutes_ago=0, **fields) 
     return g
 
 
-def test_queue_health_figures(ops_client, project, owner, runway_emulator, django_assert_max_num_queries):
+def test_queue_health_figures(ops_client, project, owner, runway_emulator, django_assert_max_num_queries,
+                              monkeypatch):
+    # A queue of this test's own: on Redis, other tests (and other workers) leave their jobs in the shared one.
+    name = f"takes-health-{secrets.token_hex(4)}"
+    monkeypatch.setattr(Conf, "CLUSTER_NAME", name)
+    monkeypatch.setattr(Conf, "PREFIX", name)
     now = timezone.now()
     oldest = make(project, owner, Status.RUNNING, minutes_ago=95)
     make(project, owner, Status.RUNNING)
