@@ -222,6 +222,8 @@ def build_arguments(*, model: catalog.Model, params: Mapping[str, Any],
                 kwargs[f.name] = [{"uri": u} for u in uris]
         elif f.wire == "preset_voice":
             kwargs[f.name] = {"type": "runway-preset", "preset_id": value}
+        elif f.wire == "moderation":
+            kwargs[f.name] = {"public_figure_threshold": value}
         else:
             kwargs[f.name] = value
     return kwargs

@@ -19,7 +19,8 @@ FIELD_KINDS = ("text", "int", "number", "choice", "bool", "asset", "assets")
 #   typed_media      {"type": <asset kind: image|video|audio>, "uri": ...}
 #   preset_voice     {"type": "runway-preset", "presetId": ...}
 #   reference_images [{"uri": ..., "tag": "ref1"}, ...] tagged ref1, ref2... in order
-WIRE_TAGS = ("first_frame", "last_frame", "typed_media", "preset_voice", "reference_images")
+#   moderation       contentModeration as {"public_figure_threshold": ...}
+WIRE_TAGS = ("first_frame", "last_frame", "typed_media", "preset_voice", "reference_images", "moderation")
 
 SEED_MAX = 4_294_967_295
 MAX_MEDIA_BYTES = 200 * 1024 * 1024  # §5.4: the largest input Runway takes (and output we keep)
@@ -188,6 +189,11 @@ def audio_toggle() -> Field:
     return Field("audio", "Generate audio", "bool", default=True)
 
 
+CONTENT_MODERATION = Field(
+    "content_moderation", "Public figures", "choice", choices=("auto", "low"), wire="moderation",
+    help="Content moderation of recognisable public figures: low is less strict about them; "
+         "empty (or auto) is Runway's usual strictness.")
+
 NEGATIVE_PROMPT = Field("negative_prompt", "Negative prompt", "text", min_length=1,
                         max_length=1000, help="What to keep out of the video.")
 
@@ -331,11 +337,11 @@ IMAGE_TO_VIDEO = Endpoint(
         Model("gen4.5", "image_to_video", "Gen-4.5",
               fields=(first_frame(), prompt(1000), ratio(*GEN45_I2V_RATIOS),
                       duration_range(2, 10, 5), SEED,
-                      output_format(*GEN45_OUTPUT_FORMATS), PRORES_PROFILE),
+                      output_format(*GEN45_OUTPUT_FORMATS), PRORES_PROFILE, CONTENT_MODERATION),
               rules=(*image_rules("prompt_image"), *output_rules())),
         Model("gen4_turbo", "image_to_video", "Gen-4 Turbo",
               fields=(first_frame(), prompt(1000, required=False), ratio(*GEN45_I2V_RATIOS),
-                      duration_range(2, 10, 10, required=False), SEED),
+                      duration_range(2, 10, 10, required=False), SEED, CONTENT_MODERATION),
               rules=image_rules("prompt_image")),
         veo("image_to_video", "veo3.1", "Veo 3.1"),
         veo("image_to_video", "veo3.1_fast", "Veo 3.1 Fast"),
@@ -350,7 +356,7 @@ TEXT_TO_VIDEO = Endpoint(
     (
         Model("gen4.5", "text_to_video", "Gen-4.5",
               fields=(prompt(1000), ratio("1280:720", "720:1280"), duration_range(2, 10, 5), SEED,
-                      output_format(*GEN45_OUTPUT_FORMATS), PRORES_PROFILE),
+                      output_format(*GEN45_OUTPUT_FORMATS), PRORES_PROFILE, CONTENT_MODERATION),
               rules=output_rules()),
         veo("text_to_video", "veo3.1", "Veo 3.1"),
         veo("text_to_video", "veo3.1_fast", "Veo 3.1 Fast"),
@@ -373,6 +379,7 @@ VIDEO_TO_VIDEO = Endpoint(
                   SEED,
                   output_format(*ALEPH2_OUTPUT_FORMATS),
                   PRORES_PROFILE,
+                  CONTENT_MODERATION,
               ),
               rules=output_rules()),
     ),
@@ -387,7 +394,7 @@ TEXT_TO_IMAGE = Endpoint(
                       Field("reference_images", "Reference images", "assets", min_items=0,
                             max_items=3, media_kinds=("image",), wire="reference_images",
                             help="Refer to them in the prompt as @ref1, @ref2, @ref3."),
-                      SEED),
+                      SEED, CONTENT_MODERATION),
               rules=image_rules("reference_images")),
         Model("gen4_image_turbo", "text_to_image", "Gen-4 Image Turbo",
               fields=(prompt(1000), ratio(*GEN4_IMAGE_1080P, *GEN4_IMAGE_720P),
@@ -395,7 +402,7 @@ TEXT_TO_IMAGE = Endpoint(
                             min_items=1, max_items=3, media_kinds=("image",),
                             wire="reference_images",
                             help="Refer to them in the prompt as @ref1, @ref2, @ref3."),
-                      SEED),
+                      SEED, CONTENT_MODERATION),
               rules=image_rules("reference_images")),
         Model("gemini_2.5_flash", "text_to_image", "Gemini 2.5 Flash Image",
               fields=(prompt(5500), ratio(*GEMINI_25_RATIOS),
@@ -460,6 +467,7 @@ CHARACTER_PERFORMANCE = Endpoint(
                         default=3),
                   ratio(*GEN45_I2V_RATIOS, required=False),
                   SEED,
+                  CONTENT_MODERATION,
               ),
               rules=(Rule("duration", "reference", min=3, max=30, media_kinds=("video",)),
                      *image_rules("character"))),

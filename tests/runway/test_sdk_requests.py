@@ -46,12 +46,6 @@ KNOWN_EMULATOR_DIFFERENCES: dict[str, str] = {
 }
 
 KNOWN_CATALOG_DIFFERENCES: dict[str, str] = {
-    "character_performance/act_two content_moderation: missing in catalog (optional in SDK)":
-        "catalog lacks contentModeration (issue #16 step 2)",
-    "image_to_video/gen4.5 content_moderation: missing in catalog (optional in SDK)":
-        "catalog lacks contentModeration (issue #16 step 2)",
-    "image_to_video/gen4_turbo content_moderation: missing in catalog (optional in SDK)":
-        "catalog lacks contentModeration (issue #16 step 2)",
     "image_to_video/seedance2 reference_audio: missing in catalog (optional in SDK)":
         "catalog lacks seedance2 referenceAudio (issue #16 step 2)",
     "image_to_video/seedance2 seed: missing in catalog (optional in SDK)":
@@ -60,12 +54,6 @@ KNOWN_CATALOG_DIFFERENCES: dict[str, str] = {
         "form-only field: the client appends it to promptImage as position last (wire tag last_frame)",
     "image_to_video/veo3.1_fast last_frame: not in the SDK":
         "form-only field: the client appends it to promptImage as position last (wire tag last_frame)",
-    "text_to_image/gen4_image content_moderation: missing in catalog (optional in SDK)":
-        "catalog lacks contentModeration (issue #16 step 2)",
-    "text_to_image/gen4_image_turbo content_moderation: missing in catalog (optional in SDK)":
-        "catalog lacks contentModeration (issue #16 step 2)",
-    "text_to_video/gen4.5 content_moderation: missing in catalog (optional in SDK)":
-        "catalog lacks contentModeration (issue #16 step 2)",
     "text_to_video/seedance2 reference_audio: missing in catalog (optional in SDK)":
         "catalog lacks seedance2 referenceAudio (issue #16 step 2)",
     "text_to_video/seedance2 reference_videos: missing in catalog (optional in SDK)":
@@ -74,8 +62,6 @@ KNOWN_CATALOG_DIFFERENCES: dict[str, str] = {
         "catalog lacks seedance2 references (issue #16 step 2)",
     "text_to_video/seedance2 seed: missing in catalog (optional in SDK)":
         "catalog lacks seedance2 seed (issue #16 step 2)",
-    "video_to_video/aleph2 content_moderation: missing in catalog (optional in SDK)":
-        "catalog lacks contentModeration (issue #16 step 2)",
     "video_to_video/aleph2 keyframes: missing in catalog (optional in SDK)":
         "catalog lacks aleph2 keyframes (issue #16 step 2)",
     "video_to_video/aleph2 ratio: missing in catalog (optional in SDK)":
@@ -190,6 +176,8 @@ def _choices_in_sdk(node: dict[str, Any], wire: str | None) -> list[Any] | None:
             if preset and "enum" in preset:
                 return preset["enum"]
         return None
+    if wire == "moderation":
+        return node.get("fields", {}).get("publicFigureThreshold", {}).get("enum")
     return node.get("enum")
 
 
