@@ -1,7 +1,8 @@
 """URL path converters: a part of a path that is not of the expected shape never reaches a view.
 
-`token` is a URL-safe secret (`secrets.token_urlsafe`): anything else in its place — a NUL, which
-PostgreSQL cannot even compare, a newline, 5,000 characters — is simply no such page (404).
+`token` is where a secret goes (`secrets.token_urlsafe`). A control character (a NUL, which
+PostgreSQL cannot even compare, a newline) or more than 256 characters there is simply no such
+page (404); any other wrong token still reaches its view, which says why the link doesn't work.
 """
 
 from __future__ import annotations
@@ -11,9 +12,9 @@ from django.urls.converters import get_converters
 
 
 class TokenConverter:
-    """A URL-safe token of 8–128 characters."""
+    """Up to 256 printable characters, no slash."""
 
-    regex = r"[A-Za-z0-9_-]{8,128}"
+    regex = r"[^/\x00-\x1f\x7f]{1,256}"
 
     def to_python(self, value: str) -> str:
         return value
