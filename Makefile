@@ -3,7 +3,8 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
-PYTEST_ARGS ?=
+# Two workers: the suite is mostly waiting on subprocesses and HTTP; both shapes fit CI this way.
+PYTEST_ARGS ?= -n 2
 
 .PHONY: run test install browser lint architecture prices sdk-schema bench clean
 
