@@ -75,13 +75,15 @@ def reply_faulted(charges: Iterable[dict[str, Any]]) -> set[str]:
 
 
 def audit(generations: list[Generation], *, charges: list[dict[str, Any]], media_root: Path,
-          forgotten: Iterable[str] = ()) -> Audit:
+          forgotten: Iterable[str] = (), killed: bool = False) -> Audit:
     """Check every promise the pipeline makes; each broken one is a problem (a lost item) or a mismatch.
 
     `charges` is the emulator's list (`Control.charges()`). `forgotten` names tasks an emulator
     lost with its state while they ran (a restart that forgets everything): what it had charged
     for them went with it and the restarted one bills nothing, so their generations must have
-    been charged nothing.
+    been charged nothing. `killed` says workers were killed during the run: a kill between
+    Runway's answer to a create call and our write of its task id loses that answer as surely
+    as a fault does (the emulator cannot see it), so such a task counts as a lost answer too.
     """
     runway = {c["id"]: c for c in charges}
     forgotten = set(forgotten)
@@ -122,11 +124,11 @@ def audit(generations: list[Generation], *, charges: list[dict[str, Any]], media
     result.orphans = [task_id for task_id in runway if task_id not in known]
     for task_id in result.orphans:
         task = runway[task_id]
-        if not task["replyFaulted"]:
+        if not task["replyFaulted"] and not killed:
             result.problems.append(f"Runway task {task_id} ({task['model']}, {task['status']}, charged "
                                    f"{task['charged']}) belongs to no generation, though its create answer "
                                    f"reached the client")
-    lost_answers = sum(runway[task_id]["replyFaulted"] for task_id in result.orphans)
+    lost_answers = sum(bool(killed or runway[task_id]["replyFaulted"]) for task_id in result.orphans)
     if lost_answers > result.flagged:
         # Each such task is one ops must find from a flagged generation; one more is one nobody looks for.
         result.problems.append(f"Runway made {_count(lost_answers, 'task')} whose create answer was lost, but "

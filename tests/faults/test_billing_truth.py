@@ -12,7 +12,8 @@ they may belong to, and ops resolve each from Runway's side. The truth is the em
 own record of what it charged for each task (its control API), never our ledger:
 
 - every generation's settled credits equal the emulator's charge for its task, exactly;
-- the only tasks no generation knows were those whose create answer was lost, and after
+- the only tasks no generation knows were those whose create answer was lost (to a fault, or to a
+  kill between Runway's answer and our write of its id), and after
   ops resolved the flagged generations there are none;
 - the day's reconciliation against Runway's usage shows a difference of 0 for every model.
 """
@@ -123,11 +124,12 @@ def test_after_kills_bursts_garbage_and_racing_cancels_every_credit_matches_runw
     wait_for(lambda: all(settled(g) for g in Generation.objects.filter(pk__in=ids)), timeout=120, interval=0.25,
              what="every generation to finish or be flagged:\n" + cluster.tail())
 
-    result = audit(generations, charges=control.charges(), media_root=media_root)
+    result = audit(generations, charges=control.charges(), media_root=media_root, killed=True)
     assert not result.problems, result.problems
     assert not result.mismatches, [str(m) for m in result.mismatches]
     lost = [c for c in control.charges() if c["id"] in result.orphans]
-    assert all(c["replyFaulted"] for c in lost) and len(lost) <= LOST_ANSWERS, lost
+    # Lost answers: the two the faults threw away, and any a kill took between Runway's answer and our write.
+    assert len(lost) <= LOST_ANSWERS + sum(kills.values()), lost
     assert cancels, "no cancel happened"
 
     # Ops: the day's reconciliation shows, per model, exactly the credits Runway billed for tasks Takes
@@ -167,7 +169,7 @@ def test_after_kills_bursts_garbage_and_racing_cancels_every_credit_matches_runw
                  .values_list("pk", "status", "needs_attention", "next_poll_at", "runway_task_id"))))
     cluster.kill()
 
-    final = audit(generations, charges=control.charges(), media_root=media_root)
+    final = audit(generations, charges=control.charges(), media_root=media_root, killed=True)
     assert not final.problems, final.problems
     assert not final.mismatches, [str(m) for m in final.mismatches]
     assert final.orphans == [] and final.flagged == 0

@@ -120,7 +120,7 @@ def test_a_stop_in_every_step_loses_nothing(stop, project, funded, still, cluste
     cluster.kill()
 
     charges = emulator_process.control.charges()
-    result = audit(generations, charges=charges, media_root=media_root)
+    result = audit(generations, charges=charges, media_root=media_root, killed=stop == "sigkill")
     chaos_report.add("generations_driven", result.generations)
     chaos_report.add("flagged_for_ops", result.flagged)
     chaos_report.add("charges_compared_with_runway", result.compared)
