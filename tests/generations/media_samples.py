@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import os
+import random
 import struct
 import subprocess
 import zlib
@@ -136,8 +136,8 @@ def truncated(path: Path, keep: float = 0.6) -> Path:
 
 
 def random_bytes(path: Path, n: int) -> Path:
-    """n bytes of noise."""
-    path.write_bytes(os.urandom(n))
+    """n bytes of noise, the same every run (truly random bytes now and then hold an MP3 frame ffmpeg accepts)."""
+    path.write_bytes(random.Random(n).randbytes(n))
     return path
 
 
