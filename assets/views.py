@@ -19,6 +19,7 @@ from assets.models import Asset, MediaKind
 from assets.uploads import ByteCountingUploadHandler
 from core.access import ROLE_NEEDED_MESSAGE, project_view
 from core.http import THUMB_TYPE, confirm_page, redirect_after_post, safe_next, serve_file
+from core.ratelimit import limit
 
 ASSETS_PER_PAGE = 24
 
@@ -53,6 +54,7 @@ def _assets_page(request, membership, *, form=None, status=200, partial=None):
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
 @project_view()
+@limit("uploads-person")  # counted before the body is read
 def asset_list(request, membership):
     if request.method == "GET":
         return _assets_page(request, membership)

@@ -266,6 +266,16 @@ RATE_LIMITS = {
         "password-reset-address": "3/h",
         "address-links-person": "5/h",  # links one person asks for to confirm or change their address
         "join-requests-person": "10/h",  # requests to join a project with someone else's invitation
+        # Generations one person submits or retries: each holds credits and queues Runway work.
+        "submissions-person": "30/10m",
+        # Live estimates one person asks for: the form polls as they type, so generous.
+        "estimates-person": "240/m",
+        # Uploads one person sends (each is streamed to disk and probed), refused before the body is read.
+        "uploads-person": "60/10m",
+        # Share pages opened from one client address, anyone holding a link.
+        "share-pages-ip": "120/m",
+        # Shared media and posters fetched from one address; players fetch media in byte ranges.
+        "share-media-ip": "600/m",
     }.items()
 }
 RATELIMIT_USE_CACHE = "default"

@@ -2,6 +2,8 @@
 
 No account needed and no project navigation; every request checks the token again, so a
 revoked link stops working at once. Forged and revoked tokens look the same: 404.
+Each client address may open so many pages, and fetch so many media ranges and posters, a
+minute ("share-pages-ip", "share-media-ip" in settings.RATE_LIMITS); past that, a 429 page.
 """
 
 from __future__ import annotations
@@ -10,10 +12,12 @@ from django.contrib.auth.decorators import login_not_required
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_GET
 
+from core.ratelimit import ip_of, limit
 from gallery import actions
 from generations.media_views import THUMB_TYPE, serve_file
 
 NOINDEX = "noindex, nofollow, noarchive"
+READS = ("GET", "HEAD")
 
 
 def _gone(request) -> TemplateResponse:
@@ -30,6 +34,7 @@ def _private(response):
 
 @login_not_required
 @require_GET
+@limit("share-pages-ip", key=ip_of, methods=READS)
 def share_page(request, token: str):
     link = actions.active_share(token)
     if link is None:
@@ -44,6 +49,7 @@ def share_page(request, token: str):
 
 @login_not_required
 @require_GET
+@limit("share-media-ip", key=ip_of, methods=READS)
 def share_media(request, token: str):
     link = actions.active_share(token)
     if link is None:
@@ -57,6 +63,7 @@ def share_media(request, token: str):
 
 @login_not_required
 @require_GET
+@limit("share-media-ip", key=ip_of, methods=READS)
 def share_poster(request, token: str):
     link = actions.active_share(token)
     if link is None or not link.output.thumbnail:

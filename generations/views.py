@@ -18,6 +18,7 @@ from assets.forms import AssetUploadForm
 from audit.log import record
 from core.access import project_view
 from core.http import redirect_after_post, safe_next
+from core.ratelimit import limit
 from generations import cancel, quotes, submit
 from generations.forms import GenerationForm
 from generations.models import FINISHED, IN_FLIGHT, Generation, Status
@@ -74,6 +75,7 @@ def _carried_over(data, model: catalog.Model) -> dict:
 
 @require_http_methods(["GET", "POST"])
 @project_view(Role.EDITOR)
+@limit("submissions-person")
 def generation_new(request, membership):
     project = membership.project
     data = request.POST if request.method == "POST" else request.GET
@@ -242,6 +244,7 @@ def generation_cancel(request, membership, generation_id: int):
 
 @require_POST
 @project_view(Role.EDITOR)
+@limit("submissions-person")
 def generation_retry(request, membership, generation_id: int):
     generation = _generation(membership, generation_id)
     try:
@@ -292,6 +295,7 @@ def generation_queue(request, membership):
 
 @require_GET
 @project_view(Role.EDITOR)
+@limit("estimates-person", methods=("GET",))
 def generation_estimate(request, membership):
     """The live estimate beside the form's submit button (a fragment for htmx)."""
     data = request.GET
