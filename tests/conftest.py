@@ -1,5 +1,7 @@
 """Shared fixtures: the four personas of a team project, and a signed-in client for each."""
 
+import uuid
+
 import pytest
 from django.test import Client
 
@@ -7,6 +9,17 @@ from accounts.actions import create_team_project, ensure_personal_project
 from accounts.models import Membership, Project, Role, User
 
 PASSWORD = "a-long-test-password-42"
+
+
+@pytest.fixture(autouse=True)
+def fresh_rate_limits(settings):
+    """Each test counts from zero: its rate-limit counters live under a cache prefix of its own.
+
+    Ids repeat between tests (SQLite hands out the same ones after a rollback; a new PostgreSQL
+    test database starts over) and the counters outlive a test (in the process's memory, or in
+    Redis between runs), so without this one test's requests would count against another's.
+    """
+    settings.RATELIMIT_CACHE_PREFIX = f"rl-test-{uuid.uuid4().hex}:"
 
 
 def make_user(username: str, **extra) -> User:
