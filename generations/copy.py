@@ -20,7 +20,7 @@ from runway import client as runway
 
 from .jobs import backoff
 from .models import Generation, Output, Status
-from .outcome import fail, settle_credits
+from .outcome import fail, finish
 
 log = logging.getLogger(__name__)
 
@@ -158,8 +158,7 @@ def _copy(generation: Generation, token: str, *, deadline: float) -> None:
         finally:
             path.unlink(missing_ok=True)
         index += 1
-    if generation.transition(Status.COPYING, Status.SUCCEEDED, next_poll_at=None, progress=1.0):
-        settle_credits(generation)
+    finish(generation, Status.COPYING, Status.SUCCEEDED, next_poll_at=None, progress=1.0)
 
 
 def _copy_problem(generation: Generation, message: str, *, transient: bool) -> None:

@@ -8,6 +8,7 @@ status, its cost, whether it ran), so a crash never changes what is charged.
 
 from __future__ import annotations
 
+from django.db import transaction
 from django.utils import timezone
 
 from credits import settlement
@@ -40,14 +41,25 @@ def settle_credits(generation: Generation) -> bool:
     )
 
 
+def finish(generation: Generation, from_statuses, to_status: str, **fields) -> bool:
+    """Move to a finished status (if still in `from_statuses`) and settle, in one transaction.
+
+    False if another step got there first. Should the settlement fail (the database refusing
+    a write), the move is undone with it: the generation stays where it was, to be finished
+    again, never finished with its credits still held.
+    """
+    with transaction.atomic():
+        if not generation.transition(from_statuses, to_status, **fields):
+            return False
+        settle_credits(generation)
+    return True
+
+
 def fail(generation: Generation, from_statuses, *, message: str, code: str = "", raw: str = "",
          **fields) -> bool:
     """Move to FAILED (if still in `from_statuses`) and settle; False if another step got there first."""
-    if not generation.transition(from_statuses, Status.FAILED, failure_message=message, failure_code=code,
-                                 runway_failure=raw, needs_attention=False, next_poll_at=None, **fields):
-        return False
-    settle_credits(generation)
-    return True
+    return finish(generation, from_statuses, Status.FAILED, failure_message=message, failure_code=code,
+                  runway_failure=raw, needs_attention=False, next_poll_at=None, **fields)
 
 
 def close_finished_holds(*, limit: int = 500) -> int:

@@ -23,7 +23,7 @@ from . import cancel, copy, jobs
 from .failures import human_failure
 from .jobs import backoff
 from .models import AT_RUNWAY, Generation, Status
-from .outcome import fail, flag_for_ops, settle_credits
+from .outcome import fail, finish, flag_for_ops
 
 log = logging.getLogger(__name__)
 
@@ -94,9 +94,8 @@ def apply_task_state(*, generation: Generation, state: runway.TaskState | runway
              code=state.failure_code or "INTERNAL", raw=state.failure, task_json=state.raw, cost_credits=state.cost)
         return "finished"
     if state.status == "CANCELLED":
-        if generation.transition(AT_RUNWAY, Status.CANCELLED, task_json=state.raw, cost_credits=state.cost,
-                                 next_poll_at=None):
-            settle_credits(generation)
+        finish(generation, AT_RUNWAY, Status.CANCELLED, task_json=state.raw, cost_credits=state.cost,
+               next_poll_at=None)
         return "finished"
     return "error"
 

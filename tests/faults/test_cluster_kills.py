@@ -8,7 +8,8 @@ After each kill the test does what the poller would do once the dead
 work went stale (`harness.resume_after_crash`) and starts the cluster again.
 
 In the end every generation must be finished or flagged for ops, Runway must
-hold no task we don't know of, every hold must be closed exactly once (flagged
+hold no task we don't know of (but those whose create answer a SIGKILL took, no
+more of them than generations flagged for ops to look for them), every hold must be closed exactly once (flagged
 ones still held) at exactly what Runway charged for its task, and every output
 kept once.
 """
@@ -130,10 +131,15 @@ def test_a_stop_in_every_step_loses_nothing(stop, project, funded, still, cluste
                       f"{len(result.orphans)} orphan task(s)")
     assert not result.problems, result.problems
     assert not result.mismatches, [str(m) for m in result.mismatches]
-    # No fault replaces an answer here: a kill lands before Runway has the request or after it
-    # answered, so every task Runway made belongs to a generation.
+    # No fault replaces an answer here. A SIGKILL inside a create call can still take its answer:
+    # Runway goes on and makes the task after the worker died, so its generation sits flagged for
+    # ops (the audit holds such tasks to no more than the flagged ones). SIGTERM lets the call in
+    # hand finish and record its task, so then every task Runway made belongs to a generation.
     assert not reply_faulted(charges)
-    assert result.orphans == []
+    if stop == "sigterm":
+        assert result.orphans == []
+    else:
+        assert len(result.orphans) <= result.flagged, (result.orphans, result.flagged_ids)
     assert sum(kills.values()) == len(TARGETS)
     assert sum("not reached" in k for k in kills.elements()) <= 1, kills
     # Killing is not failing: apart from flagged submissions every generation made it.
