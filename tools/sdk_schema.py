@@ -9,7 +9,9 @@
                 (any: `object`, a value the SDK does not describe),
         "enum": [...] (from Literal), "fields": {...} (nested TypedDict),
         "items": {...} (array items), "options": [...] (union members),
-        "range": {"min": .., "max": .., "from": "docstring"} (only where a docstring says it plainly),
+        "range": {"min": .., "max": .., "from": "docstring"} (only where a docstring says it plainly;
+                  "max_length" for text, "min_items"/"max_items" for lists),
+        "doc": the field's docstring, whitespace folded (what the SDK tells a person about it),
     }
 
 The structure comes from the type system (`typing.get_type_hints(..., include_extras=True)`,
@@ -53,6 +55,14 @@ ARRAYS = (collections.abc.Iterable, collections.abc.Sequence, list, tuple, set, 
 NUMBER = r"(-?\d+(?:\.\d+)?)"
 RANGE = re.compile(rf"\b(?:between|from) {NUMBER} (?:and|to) {NUMBER}\b")
 MAX_CHARS = re.compile(r"\bup to ([\d,]+) characters\b")
+COUNT = r"(\d+|one|two|three|four|five|six|seven|eight|nine|ten)"
+WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10}
+# "(up to 7)", "Up to three reference audio clips", "Up to 5 keyframes"; never "up to 5MB".
+MAX_ITEMS = re.compile(rf"\b[Uu]p to {COUNT}\b(?!\s*(?:MB|KB|GB|characters|seconds|credits))")
+# "An array of one to three images", "1 to 4 images to edit".
+ITEMS_SPAN = re.compile(rf"\b{COUNT} to {COUNT} (?:images|videos|clips|audio)")
+# "An array of up to 14 images ... Up to five of those images can ...": the array's own bound first.
+ARRAY_OF = re.compile(rf"\b[Aa]rray of up to {COUNT}\b")
 
 
 def _literal_type(values: tuple[Any, ...]) -> str:
@@ -81,9 +91,22 @@ def _number(text: str) -> int | float:
     return int(value) if value.is_integer() else value
 
 
+def _count(text: str) -> int:
+    return WORDS.get(text.lower()) or int(text)
+
+
 def _range(node: dict[str, Any], doc: str) -> dict[str, Any] | None:
-    """A bound the docstring states plainly, for number and string fields only; else None."""
+    """A bound the docstring states plainly, for number, string and list fields only; else None."""
     kinds = {node["type"]} | {o["type"] for o in node.get("options", ())}
+    if node["type"] == "array":
+        spans = set(ITEMS_SPAN.findall(doc))
+        if len(spans) == 1:
+            low, high = spans.pop()
+            return {"from": "docstring", "min_items": _count(low), "max_items": _count(high)}
+        most = set(ARRAY_OF.findall(doc)) or set(MAX_ITEMS.findall(doc))
+        if len(most) == 1:
+            return {"from": "docstring", "max_items": _count(most.pop())}
+        return None
     if kinds & {"integer", "number"} and "enum" not in node:
         matches = set(RANGE.findall(doc))
         if len(matches) == 1:
@@ -153,6 +176,8 @@ def fields_of(cls: type) -> dict[str, Any]:
         bounds = _range(node, docs.get(name, ""))
         if bounds:
             node["range"] = bounds
+        if docs.get(name):
+            node["doc"] = docs[name]
         fields[alias or name] = node
     return fields
 
