@@ -24,6 +24,7 @@ from PIL import Image, ImageDraw, ImageFont, ImageOps
 
 SAMPLE_RATE = 24_000
 MAX_UPSCALE_PIXELS = 25_300_000
+MAX_RENDER_SECONDS = 30.0  # longer videos are billed and reported as asked, rendered this long
 
 
 @dataclass(frozen=True)
@@ -149,25 +150,50 @@ def probe(path: Path) -> dict[str, float]:
     return facts
 
 
-def _encode_args(width: int, height: int, fps: int, seconds: float, out: Path) -> list[str]:
+@dataclass(frozen=True)
+class VideoSpec:
+    """What one video output is: picture size, frame rate, length, sound track and encoding."""
+
+    width: int
+    height: int
+    seconds: float
+    fps: str = "12"
+    audio: bool = False
+
+
+def fps_value(rate: str) -> float:
+    """An ffmpeg rate (``"24"``, ``"30000/1001"``) as a number."""
+    top, _, bottom = rate.partition("/")
+    return float(top) / float(bottom or 1)
+
+
+def _sound_input(spec: VideoSpec, prompt: str, path: Path) -> tuple[list[str], Path | None]:
+    """ffmpeg input arguments for the generated sound track, and the file they read."""
+    if not spec.audio:
+        return [], None
+    tone = path.with_name(path.name + ".tone.wav")
+    tone.write_bytes(tone_wav(spec.seconds, f"sound {prompt}"))
+    return ["-i", str(tone)], tone
+
+
+def _encode_args(spec: VideoSpec, audio_index: int | None, out: Path) -> list[str]:
+    sound = ["-map", f"{audio_index}:a", "-c:a", "aac", "-b:a", "64k"] if audio_index is not None else ["-an"]
     return ["-c:v", "libx264", "-preset", "ultrafast", "-tune", "stillimage", "-pix_fmt", "yuv420p",
-            "-r", str(fps), "-t", f"{seconds:.3f}", "-movflags", "+faststart", "-an", str(out)]
+            *sound, "-r", spec.fps, "-t", f"{spec.seconds:.3f}", "-movflags", "+faststart",
+            "-f", "mp4", str(out)]
 
 
-def render_video(path: Path, width: int, height: int, seconds: float, prompt: str,
-                 source: Source | None, settings: RenderSettings) -> None:
-    """Write an H.264 MP4 of the requested ratio and duration: a slow zoom over the input."""
+def render_video(path: Path, spec: VideoSpec, prompt: str, source: Source | None,
+                 settings: RenderSettings) -> None:
+    """Write a video of ``spec``'s size, rate and length: a slow zoom and pan over the input image."""
     path.parent.mkdir(parents=True, exist_ok=True)
     if settings.placeholder:
         path.write_bytes(placeholder_video())
         return
-    if source is not None and source.kind == "video":
-        transform_video(path, source, width, height, seconds, prompt, settings)
-        return
-    w, h = fit(width, height, settings.max_video_side, even=True)
+    w, h = spec.width, spec.height
     base = _open_image(source, (round(w * 1.25), round(h * 1.25)), prompt)
     band = caption(w, h, prompt)
-    frames = max(1, round(seconds * settings.fps))
+    frames = max(1, round(spec.seconds * fps_value(spec.fps)))
     raw = io.BytesIO()
     for i in range(frames):
         zoom = 1.25 - 0.25 * i / max(1, frames - 1)
@@ -178,30 +204,34 @@ def render_video(path: Path, width: int, height: int, seconds: float, prompt: st
                             box=(left, top, left + cw, top + ch))
         frame.paste(band, (0, h - band.height), band)
         raw.write(frame.tobytes())
-    _run_ffmpeg(["-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{w}x{h}", "-r", str(settings.fps),
-                 "-i", "-", *_encode_args(w, h, settings.fps, seconds, path)], raw.getvalue())
+    sound, tone = _sound_input(spec, prompt, path)
+    try:
+        _run_ffmpeg(["-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{w}x{h}", "-r", spec.fps,
+                     "-i", "-", *sound, "-map", "0:v", *_encode_args(spec, 1 if tone else None, path)],
+                    raw.getvalue())
+    finally:
+        if tone is not None:
+            tone.unlink(missing_ok=True)
 
 
-def transform_video(path: Path, source: Source, width: int, height: int, seconds: float,
-                    prompt: str, settings: RenderSettings, scale: float = 0.0) -> None:
-    """Write a colour-treated (or, with ``scale``, enlarged) version of an input video."""
-    if scale:
-        facts = probe(source.path)
-        base_w, base_h = int(facts.get("width", 320)), int(facts.get("height", 180))
-        w, h = fit(round(base_w * scale), round(base_h * scale), max(1280, base_w + 2), even=True)
-    else:
-        w, h = fit(width, height, settings.max_video_side, even=True)
-    overlay = path.with_suffix(".caption.png")
+def transform_video(path: Path, source: Source, spec: VideoSpec, prompt: str) -> None:
+    """Write a colour-treated version of an input video at ``spec``'s size, rate and length."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    w, h = spec.width, spec.height
+    overlay = path.with_name(path.name + ".caption.png")
     caption(w, h, prompt).save(overlay)
     hue = int(hashlib.sha256(prompt.encode()).digest()[0]) * 360 // 256
     chain = (f"[0:v]scale={w}:{h}:force_original_aspect_ratio=increase,crop={w}:{h},"
-             f"setsar=1,fps={settings.fps},hue=h={hue}:s=1.3[v];[v][1:v]overlay=0:H-h[out]")
+             f"setsar=1,fps={spec.fps},hue=h={hue}:s=1.3[v];[v][1:v]overlay=0:H-h[out]")
+    sound, tone = _sound_input(spec, prompt, path)
     try:
-        _run_ffmpeg(["-stream_loop", "-1", "-i", str(source.path), "-i", str(overlay),
+        _run_ffmpeg(["-stream_loop", "-1", "-i", str(source.path), "-i", str(overlay), *sound,
                      "-filter_complex", chain, "-map", "[out]",
-                     *_encode_args(w, h, settings.fps, seconds, path)])
+                     *_encode_args(spec, 2 if tone else None, path)])
     finally:
         overlay.unlink(missing_ok=True)
+        if tone is not None:
+            tone.unlink(missing_ok=True)
 
 
 @cache
@@ -216,22 +246,23 @@ def placeholder_video() -> bytes:
     return result.stdout
 
 
+@cache
+def _note(freq: int) -> bytes:
+    """A quarter second of a sine at ``freq`` Hz, faded out, as 16-bit PCM (one per pitch, kept)."""
+    note_len = SAMPLE_RATE // 4
+    return struct.pack(f"<{note_len}h", *(
+        int(8000 * math.sin(2 * math.pi * freq * n / SAMPLE_RATE) * min(1.0, (note_len - n) / 400))
+        for n in range(note_len)))
+
+
 def tone_wav(seconds: float, prompt: str) -> bytes:
     """PCM WAV of the given length: a short melody whose notes come from the prompt."""
     digest = hashlib.sha256(prompt.encode()).digest()
-    note_len = SAMPLE_RATE // 4
-    notes: dict[int, bytes] = {}
     total = max(1, round(seconds * SAMPLE_RATE))
     pcm = bytearray()
     index = 0
     while len(pcm) < total * 2:
-        freq = 220 + digest[index % len(digest)] * 2
-        if freq not in notes:
-            notes[freq] = b"".join(
-                struct.pack("<h", int(8000 * math.sin(2 * math.pi * freq * n / SAMPLE_RATE)
-                                      * min(1.0, (note_len - n) / 400)))
-                for n in range(note_len))
-        pcm += notes[freq]
+        pcm += _note(220 + digest[index % len(digest)] * 2)
         index += 1
     buffer = io.BytesIO()
     with wave.open(buffer, "wb") as wav:

@@ -54,7 +54,10 @@ def request_schemas() -> dict[str, dict[str, Any]]:
 
 @dataclass(frozen=True)
 class OutputPlan:
-    """The media a task will produce: kind, count, aspect size, duration and format."""
+    """The media a task will produce: kind, count, aspect size, duration and format.
+
+    ``audio`` says whether a video carries a sound track.
+    """
 
     kind: str
     width: int
@@ -63,6 +66,7 @@ class OutputPlan:
     count: int
     fmt: str
     billed_seconds: float
+    audio: bool = False
 
 
 VIDEO_DEFAULT_SECONDS = 5
@@ -94,17 +98,33 @@ def _duration(endpoint: str, model: str, body: dict[str, Any],
     return (billed, billed) if billed > 0 else (VIDEO_DEFAULT_SECONDS, VIDEO_DEFAULT_SECONDS)
 
 
+def option_default(endpoint: str, model: str, name: str) -> Any:
+    """The default the SDK documents for a request field (``"default"`` in its schema), if any."""
+    schema = request_schemas().get(endpoint, {}).get(model, {})
+    return schema.get("props", {}).get(name, {}).get("default")
+
+
+def wants_audio(endpoint: str, model: str, body: Mapping[str, Any]) -> bool:
+    """Whether a video request's output has a sound track: its ``audio``, else the documented default."""
+    value = body.get("audio")
+    if value is None:
+        value = option_default(endpoint, model, "audio")
+    return value is True
+
+
 def plan_output(endpoint: str, model: str, body: dict[str, Any],
                 inputs: Mapping[str, list[pricing.Facts]] | None = None) -> OutputPlan:
     """Work out what a validated request will produce; `inputs` are the measured input media."""
     kind = ENDPOINT_OUTPUT[endpoint]
     source = body.get("input", body) if endpoint in ROUTER_ENDPOINTS else body
     ratio = source.get("ratio", source.get("aspectRatio", source.get("targetAspectRatio")))
+    audio = False
     if kind == "video":
         width, height = parse_ratio(ratio, (1280, 720))
         seconds, billed = _duration(endpoint, model, source, inputs or {})
         fmt = "mp4"
         count = 1
+        audio = wants_audio(endpoint, model, source)
     elif kind == "image":
         width, height = parse_ratio(ratio, (1024, 1024))
         seconds = billed = 0.0
@@ -121,7 +141,7 @@ def plan_output(endpoint: str, model: str, body: dict[str, Any],
         wanted = source.get("outputFormat", source.get("format"))
         fmt = "mp3" if wanted == "mp3" else "wav"
         count = int(source.get("numVariants", 1) or 1)
-    return OutputPlan(kind, width, height, seconds, count, fmt, billed)
+    return OutputPlan(kind, width, height, seconds, count, fmt, billed, audio)
 
 
 # --- Task timings (realistic seconds at speed 1) -----------------------------------------

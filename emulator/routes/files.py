@@ -207,15 +207,25 @@ def _render_video(task: Task, out: Path, prompt: str, videos: list[media.Source]
     """Video outputs: transform an input video where there is one, else animate an image."""
     plan = task.plan
     width, height, seconds = plan["width"], plan["height"], plan["seconds"]
+    sound = bool(plan.get("audio"))
+    fps = str(settings.fps)
+
+    def spec(w: float, h: float, length: float) -> media.VideoSpec:
+        size = media.fit(int(w), int(h), settings.max_video_side, even=True)
+        return media.VideoSpec(*size, seconds=min(length, media.MAX_RENDER_SECONDS), fps=fps, audio=sound)
+
     if settings.placeholder or not videos:
         source = images[0] if images else None
-        media.render_video(out, width, height, seconds, prompt, source, settings)
+        media.render_video(out, spec(width, height, seconds), prompt, source, settings)
         return
     facts = media.probe(videos[-1].path)
     if "duration" not in body:
-        seconds = min(30.0, facts.get("duration", seconds))
+        seconds = facts.get("duration", seconds)
     if task.endpoint == "video_upscale":
-        media.transform_video(out, videos[0], 0, 0, seconds, prompt, settings, scale=2.0)
+        base_w, base_h = int(facts.get("width", 320)), int(facts.get("height", 180))
+        w, h = media.fit(base_w * 2, base_h * 2, max(1280, base_w + 2), even=True)
+        media.transform_video(out, videos[0], media.VideoSpec(w, h, min(seconds, media.MAX_RENDER_SECONDS),
+                                                              fps, sound), prompt)
         return
     ratio = body.get("ratio") if isinstance(body.get("ratio"), str) else ""
     explicit = "targetAspectRatio" in body or (
@@ -226,9 +236,9 @@ def _render_video(task: Task, out: Path, prompt: str, videos: list[media.Source]
         width = int(facts.get("width", width))
         height = int(facts.get("height", height))
     if task.endpoint == "character_performance" and images:
-        media.render_video(out, width, height, seconds, prompt, images[0], settings)
+        media.render_video(out, spec(width, height, seconds), prompt, images[0], settings)
     else:
-        media.transform_video(out, videos[0], width, height, seconds, prompt, settings)
+        media.transform_video(out, videos[0], spec(width, height, seconds), prompt)
 
 
 async def serve_output(request: Request) -> Response:

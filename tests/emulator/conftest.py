@@ -8,6 +8,7 @@ import subprocess
 import wave
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -115,6 +116,95 @@ def probe(data: bytes, tmp_path: Path, suffix: str) -> dict[str, object]:
     return facts
 
 
+VIDEO_LINE = re.compile(r"Stream #\S+: Video: (\w+)(?: \(([^)]*)\))?[^,]*, (\w+)(?:\(([^)]*)\))?(.*)$", re.M)
+AUDIO_LINE = re.compile(r"Stream #\S+: Audio: (\w+)[^,]*, (\d+) Hz", re.M)
+COLOR_NAMES = {"bt709", "bt2020", "bt2020nc", "smpte2084", "arib-std-b67", "linear", "unknown", "gbr",
+               "bt470bg", "smpte170m", "smpte432", "iec61966-2-1"}
+
+
+def media_facts(data: bytes, tmp_path: Path, suffix: str) -> dict[str, object]:
+    """What ``ffmpeg -i`` says of a file: container, duration, and its first video and audio streams.
+
+    ``video``: codec, profile (e.g. ``HQ`` for ProRes, ``Main 10`` for HEVC), pix_fmt, color
+    (matrix, primaries, transfer), size, fps; ``audio``: codec and sample rate.
+    """
+    path = tmp_path / f"facts-{len(list(tmp_path.iterdir()))}{suffix}"
+    path.write_bytes(data)
+    text = subprocess.run([ffmpeg_exe(), "-hide_banner", "-i", str(path)], capture_output=True,
+                          check=False).stderr.decode()
+    facts: dict[str, object] = {"container": None, "duration": None, "video": None, "audio": None}
+    match = re.search(r"Input #0, ([\w,]+), from", text)
+    if match:
+        facts["container"] = match[1]
+    match = re.search(r"Duration: (\d+):(\d+):(\d+\.\d+)", text)
+    if match:
+        facts["duration"] = int(match[1]) * 3600 + int(match[2]) * 60 + float(match[3])
+    match = VIDEO_LINE.search(text)
+    if match:
+        codec, profile, pix_fmt, details, rest = match.groups()
+        color = None
+        for token in (t.strip() for t in (details or "").split(",")):
+            parts = token.split("/")
+            if all(p in COLOR_NAMES for p in parts):
+                color = tuple(parts) if len(parts) == 3 else (token, token, token)
+        size = re.search(r"(\d{2,5})x(\d{2,5})", rest)
+        fps = re.search(r"([\d.]+) fps", rest)
+        facts["video"] = {"codec": codec, "profile": profile, "pix_fmt": pix_fmt, "color": color,
+                          "size": (int(size[1]), int(size[2])) if size else None,
+                          "fps": float(fps[1]) if fps else None}
+    match = AUDIO_LINE.search(text)
+    if match:
+        facts["audio"] = {"codec": match[1], "rate": int(match[2])}
+    return facts
+
+
 def wav_seconds(data: bytes) -> float:
     with wave.open(io.BytesIO(data)) as wav:
         return wav.getnframes() / wav.getframerate()
+
+
+def minimal(schema: dict[str, Any], uris: dict[str, str], name: str = "") -> Any:
+    """The smallest value a schema accepts, with uploaded media for media strings."""
+    if "anyOf" in schema:
+        options = [o for o in schema["anyOf"] if o.get("type") != "null"]
+        return minimal(options[0], uris, name)
+    if "enum" in schema:
+        return schema["enum"][0]
+    kind = schema.get("type")
+    if kind == "media":
+        return uris[schema["kind"]]
+    if kind == "object":
+        return {key: minimal(schema["props"][key], uris, key) for key in schema["required"]}
+    if kind == "array":
+        return [minimal(schema["items"], uris) for _ in range(max(1, schema.get("min", 1)))]
+    if kind in ("integer", "number"):
+        low = schema.get("min", 1)
+        return max(low, 1) if schema.get("max", 10**9) >= 1 else low
+    if kind == "boolean":
+        return False
+    if kind == "string":
+        if schema.get("pattern"):
+            return "abc"
+        return "a calm lake at dawn"[: max(schema.get("max", 99), schema.get("min", 2))]
+    return "x"
+
+
+def snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower().replace("._", ".")
+
+
+class Uploads(dict):
+    """``runway://`` URIs of the sample image, video and audio, each uploaded when first asked for."""
+
+    def __init__(self, client: RunwayML, paths: dict[str, Path]) -> None:
+        super().__init__()
+        self._client, self._paths = client, paths
+
+    def __missing__(self, kind: str) -> str:
+        self[kind] = upload(self._client, self._paths[kind])
+        return self[kind]
+
+
+@pytest.fixture
+def uris(client, image_path, video_path, audio_path) -> Uploads:
+    return Uploads(client, {"image": image_path, "video": video_path, "audio": audio_path})

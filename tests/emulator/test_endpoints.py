@@ -2,53 +2,14 @@
 
 from __future__ import annotations
 
-import re
-from typing import Any
-
 import pytest
 
 from emulator import models
 
-from .conftest import finish, upload
+from .conftest import finish, minimal, snake
 
 SWEEP = [(endpoint, model) for endpoint, by_model in models.request_schemas().items()
          if endpoint not in models.ROUTER_ENDPOINTS for model in by_model]
-
-
-def minimal(schema: dict[str, Any], uris: dict[str, str], name: str = "") -> Any:
-    """The smallest value a schema accepts, with uploaded media for media strings."""
-    if "anyOf" in schema:
-        options = [o for o in schema["anyOf"] if o.get("type") != "null"]
-        return minimal(options[0], uris, name)
-    if "enum" in schema:
-        return schema["enum"][0]
-    kind = schema.get("type")
-    if kind == "media":
-        return uris[schema["kind"]]
-    if kind == "object":
-        return {key: minimal(schema["props"][key], uris, key) for key in schema["required"]}
-    if kind == "array":
-        return [minimal(schema["items"], uris) for _ in range(max(1, schema.get("min", 1)))]
-    if kind in ("integer", "number"):
-        low = schema.get("min", 1)
-        return max(low, 1) if schema.get("max", 10**9) >= 1 else low
-    if kind == "boolean":
-        return False
-    if kind == "string":
-        if schema.get("pattern"):
-            return "abc"
-        return "a calm lake at dawn"[: max(schema.get("max", 99), schema.get("min", 2))]
-    return "x"
-
-
-def snake(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower().replace("._", ".")
-
-
-@pytest.fixture
-def uris(client, image_path, video_path, audio_path) -> dict[str, str]:
-    return {"image": upload(client, image_path), "video": upload(client, video_path),
-            "audio": upload(client, audio_path)}
 
 
 @pytest.mark.parametrize(("endpoint", "model"), SWEEP, ids=[f"{e}-{m}" for e, m in SWEEP])
