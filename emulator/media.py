@@ -7,6 +7,7 @@ aspect ratio and duration always hold.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import math
@@ -25,6 +26,7 @@ from PIL import Image, ImageDraw, ImageFont, ImageOps
 SAMPLE_RATE = 24_000
 MAX_UPSCALE_PIXELS = 25_300_000
 MAX_RENDER_SECONDS = 30.0  # longer videos are billed and reported as asked, rendered this long
+PIXEL_BUDGET = 240_000_000  # pixels in all of a render's frames: a 4K render is about a second long
 
 
 @dataclass(frozen=True)
@@ -147,6 +149,9 @@ def probe(path: Path) -> dict[str, float]:
     match = re.search(r"Video: .*?(\d{2,5})x(\d{2,5})", text)
     if match:
         facts["width"], facts["height"] = float(match.group(1)), float(match.group(2))
+    match = re.search(r"Video: .*?, (\d+(?:\.\d+)?) fps", text)
+    if match:
+        facts["fps"] = float(match.group(1))
     return facts
 
 
@@ -165,6 +170,23 @@ def fps_value(rate: str) -> float:
     """An ffmpeg rate (``"24"``, ``"30000/1001"``) as a number."""
     top, _, bottom = rate.partition("/")
     return float(top) / float(bottom or 1)
+
+
+def fps_rate(fps: float) -> str:
+    """An ffmpeg rate for a measured frame rate: whole numbers, or NTSC's n×1000/1001."""
+    if abs(fps - round(fps)) < 0.01:
+        return str(max(1, round(fps)))
+    ntsc = round(fps * 1.001)
+    if abs(fps - ntsc / 1.001) < 0.01:
+        return f"{ntsc * 1000}/1001"
+    return f"{fps:.3f}"
+
+
+def within_budget(spec: VideoSpec) -> VideoSpec:
+    """``spec`` cut short enough that its frames hold at most ``PIXEL_BUDGET`` pixels (at least one frame)."""
+    per_second = spec.width * spec.height * fps_value(spec.fps)
+    most = max(1.0 / fps_value(spec.fps), PIXEL_BUDGET / per_second)
+    return dataclasses.replace(spec, seconds=min(spec.seconds, MAX_RENDER_SECONDS, most))
 
 
 def _sound_input(spec: VideoSpec, prompt: str, path: Path) -> tuple[list[str], Path | None]:

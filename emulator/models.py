@@ -76,6 +76,22 @@ RATIO_WORDS = {"16:9": (1280, 720), "9:16": (720, 1280), "1:1": (960, 960), "4:3
                "4:5": (864, 1080), "5:4": (1080, 864)}
 
 
+#: ``magnific_video_upscaler_creative`` resolutions as the short side of the output, in pixels.
+UPSCALE_SHORT_SIDE = {"720p": 720, "1k": 1080, "2k": 1440, "4k": 2160}
+UPSCALE_DEFAULT_RESOLUTION = "2k"  # the SDK: "Defaults to `2k`"
+#: ``enhance_frame_rate`` targets as ffmpeg rates.
+FRAME_RATES = {"24": "24", "25": "25", "30": "30", "48": "48", "50": "50", "60": "60", "120": "120",
+               "23_98": "24000/1001", "29_97": "30000/1001", "59_94": "60000/1001"}
+
+
+def upscale_size(resolution: Any, width: int, height: int) -> tuple[int, int]:
+    """The output size of a video upscale: the input's shape with its short side at the resolution."""
+    short = UPSCALE_SHORT_SIDE.get(resolution, UPSCALE_SHORT_SIDE[UPSCALE_DEFAULT_RESOLUTION])
+    scale = short / max(1, min(width, height))
+    w, h = round(width * scale), round(height * scale)
+    return w - w % 2, h - h % 2
+
+
 def parse_ratio(value: Any, default: tuple[int, int]) -> tuple[int, int]:
     """Turn ``"1280:720"``, ``"16:9"`` or ``"auto_720p"`` into a (width, height) pair."""
     if not isinstance(value, str):

@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from .. import media
+from .. import media, models
 from ..clock import iso
 from ..runtime import Emulator
 from ..state import Task, Upload
@@ -222,10 +222,8 @@ def _render_video(task: Task, out: Path, prompt: str, videos: list[media.Source]
     if "duration" not in body:
         seconds = facts.get("duration", seconds)
     if task.endpoint == "video_upscale":
-        base_w, base_h = int(facts.get("width", 320)), int(facts.get("height", 180))
-        w, h = media.fit(base_w * 2, base_h * 2, max(1280, base_w + 2), even=True)
-        media.transform_video(out, videos[0], media.VideoSpec(w, h, min(seconds, media.MAX_RENDER_SECONDS),
-                                                              fps, sound), prompt)
+        media.transform_video(out, videos[0], media.within_budget(_upscale_spec(task, body, facts, seconds)),
+                              prompt)
         return
     ratio = body.get("ratio") if isinstance(body.get("ratio"), str) else ""
     explicit = "targetAspectRatio" in body or (
@@ -239,6 +237,18 @@ def _render_video(task: Task, out: Path, prompt: str, videos: list[media.Source]
         media.render_video(out, spec(width, height, seconds), prompt, images[0], settings)
     else:
         media.transform_video(out, videos[0], spec(width, height, seconds), prompt)
+
+
+def _upscale_spec(task: Task, body: dict[str, Any], facts: dict[str, float], seconds: float) -> media.VideoSpec:
+    """An upscale's output: the resolution asked (magnific) or the input's size at the target rate."""
+    width, height = int(facts.get("width", 320)), int(facts.get("height", 180))
+    rate = facts.get("fps", 24.0)
+    if task.model == "enhance_frame_rate":
+        fps = models.FRAME_RATES.get(str(body.get("targetFramerate")), media.fps_rate(rate))
+        return media.VideoSpec(width - width % 2, height - height % 2, seconds, fps, bool(task.plan.get("audio")))
+    w, h = models.upscale_size(body.get("resolution"), width, height)
+    fps = media.fps_rate(rate * 2 if body.get("fpsBoost") is True else rate)
+    return media.VideoSpec(w, h, seconds, fps, bool(task.plan.get("audio")))
 
 
 async def serve_output(request: Request) -> Response:

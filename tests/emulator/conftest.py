@@ -59,9 +59,9 @@ def png_bytes(width: int = 640, height: int = 360, color: tuple[int, int, int] =
     return buffer.getvalue()
 
 
-def mp4_file(path: Path, width: int = 160, height: int = 90, seconds: float = 2.0) -> Path:
+def mp4_file(path: Path, width: int = 160, height: int = 90, seconds: float = 2.0, fps: int = 8) -> Path:
     subprocess.run([ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
-                    f"testsrc=size={width}x{height}:rate=8", "-t", str(seconds), "-pix_fmt",
+                    f"testsrc=size={width}x{height}:rate={fps}", "-t", str(seconds), "-pix_fmt",
                     "yuv420p", "-c:v", "libx264", "-preset", "ultrafast", str(path)], check=True)
     return path
 
