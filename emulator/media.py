@@ -10,12 +10,15 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import io
+import json
 import math
 import re
+import shutil
 import struct
 import subprocess
 import textwrap
 import wave
+import zipfile
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -23,9 +26,12 @@ from pathlib import Path
 import imageio_ffmpeg
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 
+from . import formats
+
 SAMPLE_RATE = 24_000
 MAX_UPSCALE_PIXELS = 25_300_000
 MAX_RENDER_SECONDS = 30.0  # longer videos are billed and reported as asked, rendered this long
+MAX_AUDIO_SECONDS = 60.0  # likewise for audio
 PIXEL_BUDGET = 240_000_000  # pixels in all of a render's frames: a 4K render is about a second long
 
 
@@ -106,14 +112,15 @@ def _open_image(source: Source | None, size: tuple[int, int], prompt: str) -> Im
 
 def render_image(path: Path, width: int, height: int, prompt: str, source: Source | None,
                  fmt: str, settings: RenderSettings, variant: int = 0) -> None:
-    """Write a PNG or JPEG at the requested ratio, built from the source image and prompt."""
+    """Write a PNG, JPEG or WebP (``fmt``, a key of ``formats.IMAGE``) at the requested ratio,
+    built from the source image and prompt."""
     size = fit(width, height, 16 if settings.placeholder else settings.max_image_side)
     image = _open_image(source, size, f"{prompt}#{variant}")
     if not settings.placeholder:
         band = caption(size[0], size[1], prompt)
         image.paste(band, (0, size[1] - band.height), band)
     path.parent.mkdir(parents=True, exist_ok=True)
-    image.save(path, format="JPEG" if fmt == "jpeg" else "PNG", quality=85)
+    image.save(path, format=formats.IMAGE.get(fmt, formats.IMAGE["png"])[1], quality=85)
 
 
 def upscale_image(path: Path, source: Source | None, factor: int, prompt: str) -> None:
@@ -137,7 +144,8 @@ def _run_ffmpeg(args: list[str], stdin: bytes | None = None) -> None:
 
 
 def probe(path: Path) -> dict[str, float]:
-    """Duration (s), width and height of a media file, read from ``ffmpeg -i``."""
+    """Duration (s), width, height and frame rate of a media file, read from ``ffmpeg -i``;
+    ``audio`` is 1 when it has a sound stream."""
     result = subprocess.run([ffmpeg_exe(), "-hide_banner", "-i", str(path)],
                             capture_output=True, timeout=30, check=False)
     text = result.stderr.decode(errors="replace")
@@ -152,18 +160,29 @@ def probe(path: Path) -> dict[str, float]:
     match = re.search(r"Video: .*?, (\d+(?:\.\d+)?) fps", text)
     if match:
         facts["fps"] = float(match.group(1))
+    if re.search(r"Stream #\S+: Audio: ", text):
+        facts["audio"] = 1.0
     return facts
 
 
 @dataclass(frozen=True)
 class VideoSpec:
-    """What one video output is: picture size, frame rate, length, sound track and encoding."""
+    """What one video output is: picture size, frame rate, length, sound track and delivery.
+
+    ``fmt`` is a key of ``formats.VIDEO`` (the request's ``outputFormat``), ``profile`` the
+    ProRes tier; a sequence's zip carries ``sidecar_audio``'s sound as audio.wav, and a
+    provenance.json when ``provenance`` says what the delivery was made from.
+    """
 
     width: int
     height: int
     seconds: float
     fps: str = "12"
     audio: bool = False
+    fmt: str = "mp4"
+    profile: str = ""
+    sidecar_audio: str = ""
+    provenance: str = ""
 
 
 def fps_value(rate: str) -> float:
@@ -191,18 +210,97 @@ def within_budget(spec: VideoSpec) -> VideoSpec:
 
 def _sound_input(spec: VideoSpec, prompt: str, path: Path) -> tuple[list[str], Path | None]:
     """ffmpeg input arguments for the generated sound track, and the file they read."""
-    if not spec.audio:
+    if not spec.audio or formats.VIDEO[spec.fmt].ext == "zip":
         return [], None
     tone = path.with_name(path.name + ".tone.wav")
     tone.write_bytes(tone_wav(spec.seconds, f"sound {prompt}"))
     return ["-i", str(tone)], tone
 
 
-def _encode_args(spec: VideoSpec, audio_index: int | None, out: Path) -> list[str]:
-    sound = ["-map", f"{audio_index}:a", "-c:a", "aac", "-b:a", "64k"] if audio_index is not None else ["-an"]
-    return ["-c:v", "libx264", "-preset", "ultrafast", "-tune", "stillimage", "-pix_fmt", "yuv420p",
-            *sound, "-r", spec.fps, "-t", f"{spec.seconds:.3f}", "-movflags", "+faststart",
-            "-f", "mp4", str(out)]
+def colour_filter(spec: VideoSpec) -> str:
+    """A filter tagging frames with the format's primaries, transfer and matrix ("" for none)."""
+    colour = formats.VIDEO[spec.fmt].colour
+    if colour is None:
+        return ""
+    primaries, transfer, matrix = colour
+    return f"setparams=color_primaries={primaries}:color_trc={transfer}:colorspace={matrix}"
+
+
+def _codec_args(spec: VideoSpec, audio_index: int | None) -> list[str]:
+    """Encoder and muxer arguments of the spec's format (a sequence writes image files)."""
+    out = formats.VIDEO[spec.fmt]
+    if out.codec == "h264":
+        video = ["-c:v", "libx264", "-preset", "ultrafast", "-tune", "stillimage", "-pix_fmt", out.pix_fmt]
+    elif out.codec == "hevc":
+        params = "log-level=error"
+        if out.colour and out.colour[1] == "smpte2084":
+            params += ":hdr10=1:max-cll=1000,400"
+        video = ["-c:v", "libx265", "-preset", "ultrafast", "-pix_fmt", out.pix_fmt, "-x265-params", params,
+                 "-tag:v", "hvc1"]
+    elif out.codec == "prores":
+        tier, pix_fmt = formats.PRORES_PROFILES[formats.prores_profile(spec.fmt, spec.profile)]
+        video = ["-c:v", "prores_ks", "-profile:v", tier, "-pix_fmt", pix_fmt, "-vendor", "apl0"]
+    elif out.codec == "png":
+        return ["-c:v", "png", "-pix_fmt", out.pix_fmt, "-an", "-f", "image2"]
+    else:
+        return ["-c:v", "exr", "-format", "half", "-compression", "zip16", "-pix_fmt", out.pix_fmt, "-an",
+                "-f", "image2"]
+    if audio_index is None:
+        sound = ["-an"]
+    elif out.ext == "mov":
+        sound = ["-map", f"{audio_index}:a", "-c:a", "pcm_s16le"]
+    else:
+        sound = ["-map", f"{audio_index}:a", "-c:a", "aac", "-b:a", "64k"]
+    container = ["-movflags", "+faststart", "-f", "mp4"] if out.ext == "mp4" else ["-f", "mov"]
+    return [*video, *sound, *container]
+
+
+def _encode(path: Path, spec: VideoSpec, prompt: str, inputs: list[str], video_map: list[str],
+            stdin: bytes | None = None) -> None:
+    """Run ffmpeg over ``inputs`` into ``path`` in the spec's format (zipping a sequence's frames)."""
+    out = formats.VIDEO[spec.fmt]
+    sound, tone = _sound_input(spec, prompt, path)
+    audio_index = inputs.count("-i") if tone else None
+    timing = ["-r", spec.fps, "-t", f"{spec.seconds:.3f}"]
+    frames = path.with_name(path.name + ".frames")
+    target = frames / f"{out.frame_names}.{out.codec}" if out.ext == "zip" else path
+    try:
+        if out.ext == "zip":
+            shutil.rmtree(frames, ignore_errors=True)
+            frames.mkdir(parents=True)
+        _run_ffmpeg([*inputs, *sound, *video_map, *_codec_args(spec, audio_index), *timing, str(target)], stdin)
+        if out.ext == "zip":
+            _zip_sequence(path, frames, spec)
+    finally:
+        if tone is not None:
+            tone.unlink(missing_ok=True)
+        shutil.rmtree(frames, ignore_errors=True)
+
+
+def _zip_sequence(path: Path, frames: Path, spec: VideoSpec) -> None:
+    """Pack a sequence's frames, with its sidecars, into the zip at ``path``."""
+    out = formats.VIDEO[spec.fmt]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as archive:
+        for frame in sorted(frames.iterdir()):
+            archive.write(frame, frame.name)
+        if out.colorimetry:
+            primaries, transfer, matrix = out.colour or ("unknown", "unknown", "unknown")
+            archive.writestr("colorimetry.json", json.dumps({
+                "format": spec.fmt, "encoding": out.colorimetry, "primaries": primaries, "transfer": transfer,
+                "matrix": matrix, "width": spec.width, "height": spec.height, "fps": spec.fps}, indent=2))
+        if spec.provenance:
+            archive.writestr("provenance.json", json.dumps({"format": spec.fmt, "upconvert": spec.provenance},
+                                                           indent=2))
+        if spec.sidecar_audio:
+            wav = frames / "audio.wav"
+            _run_ffmpeg(["-i", spec.sidecar_audio, "-vn", "-t", f"{spec.seconds:.3f}", "-c:a", "pcm_s16le",
+                         "-f", "wav", str(wav)])
+            archive.write(wav, "audio.wav")
+
+
+def _tiny(spec: VideoSpec) -> VideoSpec:
+    w, h = fit(spec.width, spec.height, 64, even=True)
+    return dataclasses.replace(spec, width=w, height=h, fps="2", seconds=min(spec.seconds, 1.0))
 
 
 def render_video(path: Path, spec: VideoSpec, prompt: str, source: Source | None,
@@ -210,8 +308,10 @@ def render_video(path: Path, spec: VideoSpec, prompt: str, source: Source | None
     """Write a video of ``spec``'s size, rate and length: a slow zoom and pan over the input image."""
     path.parent.mkdir(parents=True, exist_ok=True)
     if settings.placeholder:
-        path.write_bytes(placeholder_video())
-        return
+        if spec.fmt == "mp4" and not spec.audio:
+            path.write_bytes(placeholder_video())
+            return
+        spec = _tiny(spec)
     w, h = spec.width, spec.height
     base = _open_image(source, (round(w * 1.25), round(h * 1.25)), prompt)
     band = caption(w, h, prompt)
@@ -226,14 +326,9 @@ def render_video(path: Path, spec: VideoSpec, prompt: str, source: Source | None
                             box=(left, top, left + cw, top + ch))
         frame.paste(band, (0, h - band.height), band)
         raw.write(frame.tobytes())
-    sound, tone = _sound_input(spec, prompt, path)
-    try:
-        _run_ffmpeg(["-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{w}x{h}", "-r", spec.fps,
-                     "-i", "-", *sound, "-map", "0:v", *_encode_args(spec, 1 if tone else None, path)],
-                    raw.getvalue())
-    finally:
-        if tone is not None:
-            tone.unlink(missing_ok=True)
+    tag = colour_filter(spec)
+    _encode(path, spec, prompt, ["-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{w}x{h}", "-r", spec.fps, "-i", "-"],
+            ["-map", "0:v", *(["-vf", tag] if tag else [])], raw.getvalue())
 
 
 def transform_video(path: Path, source: Source, spec: VideoSpec, prompt: str) -> None:
@@ -243,17 +338,14 @@ def transform_video(path: Path, source: Source, spec: VideoSpec, prompt: str) ->
     overlay = path.with_name(path.name + ".caption.png")
     caption(w, h, prompt).save(overlay)
     hue = int(hashlib.sha256(prompt.encode()).digest()[0]) * 360 // 256
+    tag = colour_filter(spec)
     chain = (f"[0:v]scale={w}:{h}:force_original_aspect_ratio=increase,crop={w}:{h},"
-             f"setsar=1,fps={spec.fps},hue=h={hue}:s=1.3[v];[v][1:v]overlay=0:H-h[out]")
-    sound, tone = _sound_input(spec, prompt, path)
+             f"setsar=1,fps={spec.fps},hue=h={hue}:s=1.3[v];[v][1:v]overlay=0:H-h{',' + tag if tag else ''}[out]")
     try:
-        _run_ffmpeg(["-stream_loop", "-1", "-i", str(source.path), "-i", str(overlay), *sound,
-                     "-filter_complex", chain, "-map", "[out]",
-                     *_encode_args(spec, 2 if tone else None, path)])
+        _encode(path, spec, prompt, ["-stream_loop", "-1", "-i", str(source.path), "-i", str(overlay)],
+                ["-filter_complex", chain, "-map", "[out]"])
     finally:
         overlay.unlink(missing_ok=True)
-        if tone is not None:
-            tone.unlink(missing_ok=True)
 
 
 @cache
@@ -296,11 +388,17 @@ def tone_wav(seconds: float, prompt: str) -> bytes:
 
 
 def render_audio(path: Path, seconds: float, prompt: str, fmt: str,
-                 settings: RenderSettings) -> None:
-    """Write WAV (or MP3) audio of the requested duration."""
+                 settings: RenderSettings, sample_rate: int = 0) -> None:
+    """Write audio of the requested duration in ``fmt`` (a key of ``formats.AUDIO``: WAV, MP3,
+    FLAC or Ogg Opus), at ``sample_rate`` Hz when one is asked (Opus: the nearest rate it has)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    wav = tone_wav(min(seconds, 0.5) if settings.placeholder else seconds, prompt)
-    if fmt != "mp3":
+    seconds = min(seconds, 0.5) if settings.placeholder else min(seconds, MAX_AUDIO_SECONDS)
+    wav = tone_wav(seconds, prompt)
+    fmt = fmt if fmt in formats.AUDIO else "wav"
+    if fmt == "wav" and sample_rate in (0, SAMPLE_RATE):
         path.write_bytes(wav)
         return
-    _run_ffmpeg(["-f", "wav", "-i", "-", "-c:a", "libmp3lame", "-b:a", "64k", str(path)], wav)
+    rate = sample_rate or SAMPLE_RATE
+    if fmt == "ogg_opus":
+        rate = min((r for r in formats.OPUS_RATES if r >= rate), default=formats.OPUS_RATES[-1])
+    _run_ffmpeg(["-f", "wav", "-i", "-", "-ar", str(rate), *formats.AUDIO[fmt][1], str(path)], wav)

@@ -14,7 +14,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from . import pricing
+from . import formats, pricing
 
 API_VERSION = "2024-11-06"
 
@@ -56,7 +56,9 @@ def request_schemas() -> dict[str, dict[str, Any]]:
 class OutputPlan:
     """The media a task will produce: kind, count, aspect size, duration and format.
 
-    ``audio`` says whether a video carries a sound track.
+    ``fmt`` is the delivery (a key of ``formats.VIDEO``, ``formats.IMAGE`` or ``formats.AUDIO``),
+    ``ext`` its file extension; ``audio`` says whether a video carries a sound track,
+    ``profile`` is a ProRes tier asked for, ``sample_rate`` an audio rate asked for.
     """
 
     kind: str
@@ -67,6 +69,9 @@ class OutputPlan:
     fmt: str
     billed_seconds: float
     audio: bool = False
+    ext: str = ""
+    profile: str = ""
+    sample_rate: int = 0
 
 
 VIDEO_DEFAULT_SECONDS = 5
@@ -78,7 +83,6 @@ RATIO_WORDS = {"16:9": (1280, 720), "9:16": (720, 1280), "1:1": (960, 960), "4:3
 
 #: ``magnific_video_upscaler_creative`` resolutions as the short side of the output, in pixels.
 UPSCALE_SHORT_SIDE = {"720p": 720, "1k": 1080, "2k": 1440, "4k": 2160}
-UPSCALE_DEFAULT_RESOLUTION = "2k"  # the SDK: "Defaults to `2k`"
 #: ``enhance_frame_rate`` targets as ffmpeg rates.
 FRAME_RATES = {"24": "24", "25": "25", "30": "30", "48": "48", "50": "50", "60": "60", "120": "120",
                "23_98": "24000/1001", "29_97": "30000/1001", "59_94": "60000/1001"}
@@ -86,7 +90,8 @@ FRAME_RATES = {"24": "24", "25": "25", "30": "30", "48": "48", "50": "50", "60":
 
 def upscale_size(resolution: Any, width: int, height: int) -> tuple[int, int]:
     """The output size of a video upscale: the input's shape with its short side at the resolution."""
-    short = UPSCALE_SHORT_SIDE.get(resolution, UPSCALE_SHORT_SIDE[UPSCALE_DEFAULT_RESOLUTION])
+    resolution = resolution or option_default("video_upscale", "magnific_video_upscaler_creative", "resolution")
+    short = UPSCALE_SHORT_SIDE.get(resolution, UPSCALE_SHORT_SIDE["2k"])
     scale = short / max(1, min(width, height))
     w, h = round(width * scale), round(height * scale)
     return w - w % 2, h - h % 2
@@ -128,6 +133,14 @@ def wants_audio(endpoint: str, model: str, body: Mapping[str, Any]) -> bool:
     return value is True
 
 
+def _option(endpoint: str, model: str, body: Mapping[str, Any], *names: str) -> Any:
+    """The first of ``names`` the request sets, else the first documented default among them."""
+    for name in names:
+        if body.get(name) is not None:
+            return body[name]
+    return next((d for d in (option_default(endpoint, model, n) for n in names) if d is not None), None)
+
+
 def plan_output(endpoint: str, model: str, body: dict[str, Any],
                 inputs: Mapping[str, list[pricing.Facts]] | None = None) -> OutputPlan:
     """Work out what a validated request will produce; `inputs` are the measured input media."""
@@ -135,16 +148,22 @@ def plan_output(endpoint: str, model: str, body: dict[str, Any],
     source = body.get("input", body) if endpoint in ROUTER_ENDPOINTS else body
     ratio = source.get("ratio", source.get("aspectRatio", source.get("targetAspectRatio")))
     audio = False
+    profile = ""
+    sample_rate = 0
+    wanted = _option(endpoint, model, source, "outputFormat", "format")
     if kind == "video":
         width, height = parse_ratio(ratio, (1280, 720))
         seconds, billed = _duration(endpoint, model, source, inputs or {})
-        fmt = "mp4"
+        fmt = formats.video_format(wanted)
+        ext = formats.VIDEO[fmt].ext
+        profile = str(source.get("proresProfile") or "")
         count = 1
         audio = wants_audio(endpoint, model, source)
     elif kind == "image":
         width, height = parse_ratio(ratio, (1024, 1024))
         seconds = billed = 0.0
-        fmt = "jpeg" if source.get("outputFormat") == "jpeg" else "png"
+        fmt = wanted if wanted in formats.IMAGE else "png"
+        ext = formats.IMAGE[fmt][0]
         count = int(source.get("outputCount", 1) or 1)
     else:
         width = height = 0
@@ -154,10 +173,12 @@ def plan_output(endpoint: str, model: str, body: dict[str, Any],
         else:
             seconds = max(1.0, min(30.0, len(str(source.get("promptText", ""))) / 15)) or 5.0
         billed = seconds
-        wanted = source.get("outputFormat", source.get("format"))
-        fmt = "mp3" if wanted == "mp3" else "wav"
+        fmt = wanted if wanted in formats.AUDIO else "wav"
+        ext = formats.AUDIO[fmt][0]
+        rate = source.get("sampleRate")
+        sample_rate = rate if isinstance(rate, int) and not isinstance(rate, bool) and rate > 0 else 0
         count = int(source.get("numVariants", 1) or 1)
-    return OutputPlan(kind, width, height, seconds, count, fmt, billed, audio)
+    return OutputPlan(kind, width, height, seconds, count, fmt, billed, audio, ext, profile, sample_rate)
 
 
 # --- Task timings (realistic seconds at speed 1) -----------------------------------------

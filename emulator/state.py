@@ -39,8 +39,8 @@ class Task:
 
     def output_names(self) -> list[str]:
         """File names of the task's outputs, ``<index>.<ext>``."""
-        ext = {"png": "png", "jpeg": "jpg", "mp4": "mp4", "wav": "wav", "mp3": "mp3"}
-        return [f"{i}.{ext[self.plan['fmt']]}" for i in range(int(self.plan["count"]))]
+        ext = self.plan.get("ext") or {"jpeg": "jpg"}.get(self.plan["fmt"], self.plan["fmt"])
+        return [f"{i}.{ext}" for i in range(int(self.plan["count"]))]
 
 
 @dataclass

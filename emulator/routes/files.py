@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from .. import media, models
+from .. import formats, media, models
 from ..clock import iso
 from ..runtime import Emulator
 from ..state import Task, Upload
@@ -185,7 +185,8 @@ def _render(em: Emulator, task: Task, name: str, path: Path) -> None:
     if plan["kind"] == "image":
         if task.endpoint == "image_upscale" and not settings.placeholder:
             media.upscale_image(tmp, images[0] if images else None,
-                                int(body.get("scaleFactor", 2)), prompt)
+                                int(body.get("scaleFactor") or models.option_default(task.endpoint, task.model,
+                                                                                     "scaleFactor") or 2), prompt)
         else:
             media.render_image(tmp, plan["width"], plan["height"], prompt,
                                images[0] if images else None, plan["fmt"], settings, index)
@@ -196,7 +197,7 @@ def _render(em: Emulator, task: Task, name: str, path: Path) -> None:
         if task.endpoint in ("voice_isolation", "voice_dubbing", "speech_to_speech",
                              "video_to_audio") and sources and "duration" not in body:
             seconds = min(60.0, media.probe(sources[0].path).get("duration", seconds))
-        media.render_audio(tmp, seconds, prompt, plan["fmt"], settings)
+        media.render_audio(tmp, seconds, prompt, plan["fmt"], settings, int(plan.get("sample_rate") or 0))
     tmp.replace(path)
     em.render_seconds += time.perf_counter() - started
 
@@ -207,12 +208,14 @@ def _render_video(task: Task, out: Path, prompt: str, videos: list[media.Source]
     """Video outputs: transform an input video where there is one, else animate an image."""
     plan = task.plan
     width, height, seconds = plan["width"], plan["height"], plan["seconds"]
-    sound = bool(plan.get("audio"))
+    delivery = {"audio": bool(plan.get("audio")), "fmt": formats.video_format(plan.get("fmt")),
+                "profile": str(plan.get("profile") or "")}
     fps = str(settings.fps)
 
-    def spec(w: float, h: float, length: float) -> media.VideoSpec:
+    def spec(w: float, h: float, length: float, **extra: str) -> media.VideoSpec:
         size = media.fit(int(w), int(h), settings.max_video_side, even=True)
-        return media.VideoSpec(*size, seconds=min(length, media.MAX_RENDER_SECONDS), fps=fps, audio=sound)
+        return media.VideoSpec(*size, seconds=min(length, media.MAX_RENDER_SECONDS), fps=fps,
+                               **delivery, **extra)
 
     if settings.placeholder or not videos:
         source = images[0] if images else None
@@ -233,10 +236,15 @@ def _render_video(task: Task, out: Path, prompt: str, videos: list[media.Source]
     if keeps_input_shape:
         width = int(facts.get("width", width))
         height = int(facts.get("height", height))
+    extra = {}
+    if task.endpoint == "video_to_hdr":
+        extra["provenance"] = "SDR source upconverted to HDR by ruby"
+        if facts.get("audio"):
+            extra["sidecar_audio"] = str(videos[-1].path)
     if task.endpoint == "character_performance" and images:
         media.render_video(out, spec(width, height, seconds), prompt, images[0], settings)
     else:
-        media.transform_video(out, videos[0], spec(width, height, seconds), prompt)
+        media.transform_video(out, videos[0], spec(width, height, seconds, **extra), prompt)
 
 
 def _upscale_spec(task: Task, body: dict[str, Any], facts: dict[str, float], seconds: float) -> media.VideoSpec:
@@ -245,10 +253,10 @@ def _upscale_spec(task: Task, body: dict[str, Any], facts: dict[str, float], sec
     rate = facts.get("fps", 24.0)
     if task.model == "enhance_frame_rate":
         fps = models.FRAME_RATES.get(str(body.get("targetFramerate")), media.fps_rate(rate))
-        return media.VideoSpec(width - width % 2, height - height % 2, seconds, fps, bool(task.plan.get("audio")))
+        return media.VideoSpec(width - width % 2, height - height % 2, seconds, fps)
     w, h = models.upscale_size(body.get("resolution"), width, height)
     fps = media.fps_rate(rate * 2 if body.get("fpsBoost") is True else rate)
-    return media.VideoSpec(w, h, seconds, fps, bool(task.plan.get("audio")))
+    return media.VideoSpec(w, h, seconds, fps)
 
 
 async def serve_output(request: Request) -> Response:
@@ -300,9 +308,7 @@ async def _trickle(path: Path, bytes_per_second: int):
 
 
 def _media_type(name: str) -> str:
-    ext = name.rsplit(".", 1)[-1]
-    return {"png": "image/png", "jpg": "image/jpeg", "mp4": "video/mp4", "wav": "audio/wav",
-            "mp3": "audio/mpeg"}.get(ext, "application/octet-stream")
+    return formats.CONTENT_TYPES.get(name.rsplit(".", 1)[-1], "application/octet-stream")
 
 
 def routes() -> list[Route]:
