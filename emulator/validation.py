@@ -126,8 +126,7 @@ class Validator:
                 return
             attempts.append(probe)
         # Report the branch whose shape matched best (fewest type errors, then fewest issues).
-        best = min(attempts, key=lambda p: (
-            sum(i.code == "invalid_type" and i.path == path for i in p.issues), len(p.issues)))
+        best = min(attempts, key=lambda p: (sum(_type_miss(i, path) for i in p.issues), len(p.issues)))
         self.issues.extend(best.issues)
 
     def _object(self, schema: dict[str, Any], value: Any, path: Path, strict: bool) -> None:
@@ -208,6 +207,10 @@ class Validator:
     def _bounds(self, schema: dict[str, Any], size: float, path: Path, what: str,
                 unit: str) -> None:
         low, high = schema.get("min"), schema.get("max")
+        above = schema.get("gt")  # an exclusive minimum, as Zod's .positive() / .gt()
+        if above is not None and size <= above:
+            self._add("too_small", path, f"Number must be greater than {above}", minimum=above, type=what,
+                      inclusive=False)
         if low is not None and size < low:
             if what == "number":
                 text = f"Number must be greater than or equal to {low}"
@@ -220,6 +223,16 @@ class Validator:
             else:
                 text = f"{what.capitalize()} must contain at most {high} {unit}"
             self._add("too_big", path, text, maximum=high, type=what, inclusive=True)
+
+
+def _type_miss(issue: Issue, path: Path) -> bool:
+    """Whether an issue says the value at ``path`` is of the wrong type (an enum of other types too)."""
+    if issue.path != path:
+        return False
+    if issue.code == "invalid_enum_value":
+        received = _type_name(issue.extra.get("received"))
+        return all(_type_name(option) != received for option in issue.extra.get("options", ()))
+    return issue.code == "invalid_type"
 
 
 def _expected(schema: dict[str, Any]) -> str:

@@ -156,7 +156,7 @@ def test_aleph2_output_formats(client, control, video_path, tmp_path, fmt, kind,
 
 
 def test_seedance2_5_mov_is_a_quicktime_file_with_its_sound_track(client, control, tmp_path):
-    task = client.text_to_video.create(model="seedance2_5", prompt_text="waves", duration=4, output_format="mov",
+    task = client.text_to_video.create(model="seedance2_5", prompt_text="waves", duration=2, output_format="mov",
                                        audio=True)
     (response,) = fetch(client, control, task.id)
     check_file(response, MOV)
