@@ -47,11 +47,15 @@ def test_the_sweep_covers_the_audio_models():
 
 
 @pytest.mark.parametrize(("endpoint", "model"), WITH_AUDIO, ids=[f"{e}-{m}" for e, m in WITH_AUDIO])
-def test_audio_on_gives_a_sound_track(client, control, uris, tmp_path, endpoint, model):
+def test_audio_on_gives_a_sound_track_and_omitted_follows_the_sdk_default(client, control, uris, tmp_path,
+                                                                          endpoint, model):
     facts = render(client, control, uris, tmp_path, endpoint, model, True)
     assert facts["video"] is not None
     assert facts["audio"] is not None, f"{model} with audio: true has no sound track"
     assert facts["audio"]["codec"] == "aac"
+    facts = render(client, control, uris, tmp_path, endpoint, model, None)
+    assert facts["video"] is not None
+    assert (facts["audio"] is not None) == sdk_says_audio_defaults_on(endpoint, model)
 
 
 # Off is checked where it differs from an omitted field (the default is on), and once per endpoint.
@@ -64,12 +68,6 @@ def test_audio_off_gives_a_silent_video(client, control, uris, tmp_path, endpoin
     facts = render(client, control, uris, tmp_path, endpoint, model, False)
     assert facts["video"] is not None
     assert facts["audio"] is None
-
-
-@pytest.mark.parametrize(("endpoint", "model"), WITH_AUDIO, ids=[f"{e}-{m}" for e, m in WITH_AUDIO])
-def test_omitted_audio_follows_the_sdk_default(client, control, uris, tmp_path, endpoint, model):
-    facts = render(client, control, uris, tmp_path, endpoint, model, None)
-    assert (facts["audio"] is not None) == sdk_says_audio_defaults_on(endpoint, model)
 
 
 def test_the_sdk_states_a_default_somewhere():
