@@ -12,9 +12,11 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
+import runwayml
 from PIL import Image
 
 from emulator.media import ffmpeg_exe
+from emulator.testing import EmulatorServer
 
 from .conftest import finish, media_facts, upload
 
@@ -290,3 +292,32 @@ def test_image_output_format(client, control, model, fmt, expected):
     ext, content_type, pil_format = IMAGES[expected]
     check_file(response, (ext, content_type))
     assert Image.open(io.BytesIO(response.content)).format == pil_format
+
+
+# --- placeholders (--no-render) ----------------------------------------------------------------
+
+
+def test_placeholders_keep_the_container_and_the_sound_track(tmp_path):
+    """Without real renders the files are tiny, but still of the format asked."""
+    with EmulatorServer(render=False, speed=0) as server:
+        sdk = runwayml.RunwayML(api_key="key_test", base_url=server.url, max_retries=0)
+        cases = [
+            (sdk.text_to_video.create(model="gen4.5", prompt_text="x", ratio="1280:720", duration=2,
+                                      output_format="prores"), MOV, "prores"),
+            (sdk.text_to_video.create(model="gen4.5", prompt_text="x", ratio="1280:720", duration=2,
+                                      output_format="png_sequence"), ZIP, None),
+            (sdk.text_to_video.create(model="veo3.1", prompt_text="x", ratio="1280:720", duration=4, audio=True),
+             MP4, "h264"),
+        ]
+        for task, kind, codec in cases:
+            response = httpx.get(sdk.tasks.retrieve(task.id).output[0], timeout=60)
+            check_file(response, kind)
+            if codec is None:
+                names, _ = frames_of(response, tmp_path)
+                assert names and all(n.endswith(".png") for n in names)
+                continue
+            facts = media_facts(response.content, tmp_path, f".{kind[0]}")
+            assert facts["video"]["codec"] == codec
+            assert (facts["audio"] is not None) == (kind == MP4)
+        flac = sdk.sound_effect.create(model="mirelo_sfx_2_0", prompt_text="x", duration=1, format="flac")
+        check_audio(httpx.get(sdk.tasks.retrieve(flac.id).output[0], timeout=60), tmp_path, "flac")
