@@ -49,6 +49,8 @@ class FinishSignUpForm(BaseUserCreationForm):
     class Meta:
         model = User
         fields = ["username"]
+        # A name taken between clean_username and the model's own unique check reads the same.
+        error_messages = {"username": {"unique": USERNAME_TAKEN}}
 
     def __init__(self, *args, email: str, **kwargs):
         super().__init__(*args, **kwargs)

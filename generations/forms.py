@@ -49,6 +49,36 @@ class AssetsPickField(forms.ModelMultipleChoiceField):
         return super()._check_values(value)
 
 
+class SwitchChoiceField(forms.ChoiceField):
+    """An optional switch with no stated default: the model's choice (not sent), on or off."""
+
+    def __init__(self, **kwargs):
+        super().__init__(choices=[("", "— model's choice —"), ("on", "On"), ("off", "Off")], **kwargs)
+
+    def prepare_value(self, value):
+        if value is True:
+            return "on"
+        if value is False:
+            return "off"
+        return value
+
+
+class ListTextField(forms.CharField):
+    """A list setting typed as text: colours or times by commas, shots one per line."""
+
+    def __init__(self, *, shots: bool, **kwargs):
+        self.shots = shots
+        super().__init__(**kwargs)
+
+    def prepare_value(self, value):
+        if isinstance(value, list | tuple):
+            if self.shots:
+                return "\n".join(f"{item.get('duration')}: {item.get('prompt', '')}" for item in value
+                                 if isinstance(item, dict))
+            return ", ".join(_plain(v) if isinstance(v, int | float) else str(v) for v in value)
+        return value
+
+
 def _plain(number: float) -> str:
     """4294967295 and 0.5, never 4.29497e+09."""
     return str(int(number)) if float(number).is_integer() else str(number)
@@ -100,8 +130,14 @@ class GenerationForm(forms.Form):
             if not f.required:
                 choices.insert(0, ("", "— model's choice —"))
             return CatalogChoiceField(choices=choices, **common)
+        if f.kind == "bool" and f.tristate:
+            return SwitchChoiceField(**common)
         if f.kind == "bool":
             return forms.BooleanField(**common)
+        if f.kind in ("texts", "numbers", "segments"):
+            shots = f.kind == "segments"
+            widget = forms.Textarea(attrs={"rows": 3}) if shots else forms.TextInput()
+            return ListTextField(shots=shots, widget=widget, **common)
         if f.kind in ("asset", "assets"):
             # Any asset of this project parses; a wrong kind gets the catalog's message.
             picker = list(project_assets.filter(kind__in=f.media_kinds)[:PICKER_LIMIT])

@@ -201,7 +201,7 @@ def build_arguments(*, model: catalog.Model, params: Mapping[str, Any],
     """SDK keyword arguments for a create call; `uri_for(asset_id)` gives (uri, media kind)."""
     kwargs: dict[str, Any] = {}
     for f in model.fields:
-        if f.name not in params or params[f.name] in (None, "", []):
+        if f.name not in params or params[f.name] in (None, "", []) or f.name == "keyframe_seconds":
             continue
         value = params[f.name]
         if f.kind == "asset":
@@ -212,18 +212,29 @@ def build_arguments(*, model: catalog.Model, params: Mapping[str, Any],
                 kwargs.setdefault("prompt_image", []).append({"uri": uri, "position": "last"})
             elif f.wire == "typed_media":
                 kwargs[f.name] = {"type": kind, "uri": uri}
+            elif f.wire == "voice_audio":
+                kwargs[f.name] = {"type": "reference-audio", "audio_uri": uri}
             else:
                 kwargs[f.name] = uri
         elif f.kind == "assets":
-            uris = [uri_for(v)[0] for v in value]
+            found = [uri_for(v) for v in value]
             if f.wire == "reference_images":
-                kwargs[f.name] = [{"uri": u, "tag": f"ref{i + 1}"} for i, u in enumerate(uris)]
+                kwargs[f.name] = [{"uri": u, "tag": f"ref{i + 1}"} for i, (u, _) in enumerate(found)]
+            elif f.wire == "typed_list":
+                kwargs[f.name] = [{"type": kind, "uri": u} for u, kind in found]
+            elif f.wire == "uris":
+                kwargs[f.name] = [u for u, _ in found]
+            elif f.wire == "keyframes":
+                times = params.get("keyframe_seconds") or []
+                kwargs[f.name] = [{"uri": u, "seconds": t} for (u, _), t in zip(found, times, strict=False)]
             else:
-                kwargs[f.name] = [{"uri": u} for u in uris]
+                kwargs[f.name] = [{"uri": u} for u, _ in found]
         elif f.wire == "preset_voice":
             kwargs[f.name] = {"type": "runway-preset", "preset_id": value}
         elif f.wire == "moderation":
             kwargs[f.name] = {"public_figure_threshold": value}
+        elif f.wire == "provider":
+            kwargs.setdefault(f.parent, {})[f.name] = value
         else:
             kwargs[f.name] = value
     return kwargs

@@ -1,7 +1,7 @@
 """The model catalog: lookup, validation and credit estimates for every generation endpoint.
 
-The entries live in `runway.catalog.data`; this module is what the forms, the pipeline
-and the Runway client import. Nothing here talks to Runway or to the database.
+The entries are built from the SDK's request types and our overlay (`runway.catalog.build`);
+this module is what the forms, the pipeline and the Runway client import. Nothing here talks to Runway or to the database.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from runway.catalog.build import build_endpoints
 from runway.catalog.data import (
-    ALL_ENDPOINTS,
     FIELD_KINDS,
     WIRE_TAGS,
     Endpoint,
@@ -31,7 +31,7 @@ __all__ = [
 
 ALL = "__all__"
 
-ENDPOINTS: dict[str, Endpoint] = {e.key: e for e in ALL_ENDPOINTS}
+ENDPOINTS: dict[str, Endpoint] = {e.key: e for e in build_endpoints()}
 
 
 class CatalogError(LookupError):
@@ -152,6 +152,8 @@ def _check_value(model: Model, f: Field, value: Any, facts: Any) -> list[str]:
         return []
     if f.kind == "asset":
         return _check_asset(f, facts)
+    if f.kind in ("texts", "numbers", "segments"):
+        return _check_list(model, f, value)
     if f.kind == "assets":
         if not isinstance(value, list | tuple):
             return [f"{f.label}: expected a list of assets."]
@@ -165,6 +167,38 @@ def _check_value(model: Model, f: Field, value: Any, facts: Any) -> list[str]:
             return [f"{f.label}: some of the chosen assets could not be found."]
         return [e for fa in facts_list for e in _check_asset(f, fa)]
     raise ValueError(f"unknown field kind {f.kind!r}")
+
+
+_HEX_COLOUR = re.compile(r"#[0-9A-Fa-f]{6}")
+
+
+def _check_list(model: Model, f: Field, value: Any) -> list[str]:
+    """A list of strings, numbers or {prompt, duration} shots."""
+    if not isinstance(value, list | tuple):
+        return [f"{f.label}: expected a list."]
+    if f.max_items is not None and len(value) > f.max_items:
+        return [f"{model.label} takes at most {f.max_items} {f.label.lower()}; you gave {len(value)}."]
+    if f.min_items is not None and len(value) < f.min_items:
+        return [f"{model.label} needs at least {f.min_items} {f.label.lower()}."]
+    errors: list[str] = []
+    for item in value:
+        if f.kind == "texts":
+            if not isinstance(item, str) or not item:
+                errors.append(f"{f.label}: each one must be text.")
+            elif f.name == "colors" and not _HEX_COLOUR.fullmatch(item):
+                errors.append(f"{f.label}: {item!r} is not a six-digit hex colour such as #FF8800.")
+        elif f.kind == "numbers":
+            if isinstance(item, bool) or not isinstance(item, int | float) or not math.isfinite(item):
+                errors.append(f"{f.label}: each one must be a number.")
+            elif f.min is not None and item < f.min:
+                errors.append(f"{f.label}: {_num(item)} is below {_num(f.min)}.")
+        else:
+            shot_ok = (isinstance(item, Mapping) and isinstance(item.get("prompt"), str) and item["prompt"].strip()
+                       and isinstance(item.get("duration"), int) and not isinstance(item.get("duration"), bool)
+                       and item["duration"] > 0)
+            if not shot_ok:
+                errors.append(f"{f.label}: each shot needs a length in whole seconds and a prompt.")
+    return errors[:3]
 
 
 def _check_asset(f: Field, facts: Any) -> list[str]:
@@ -187,6 +221,13 @@ def _facts_of(assets: Mapping[str, Any], name: str) -> list[Any]:
 def _check_rule(model: Model, rule: Rule, params: Mapping[str, Any],
                 assets: Mapping[str, Any]) -> list[str]:
     """Errors for one cross-field or media rule; silent when its inputs are absent."""
+    if rule.kind == "same_count":
+        these, those = params.get(rule.field) or [], params.get(rule.other or "") or []
+        if len(these) == len(those):
+            return []
+        this, other = model.field(rule.field), model.field(rule.other or "")
+        return [f"{model.label} needs one {this.label.lower()[:-1] if this.label.endswith('s') else this.label.lower()} "
+                f"for each of the {other.label.lower()}: {len(those)} chosen, {len(these)} given."]
     if rule.kind == "requires":
         if _missing(params.get(rule.field)):
             return []
@@ -264,7 +305,7 @@ def validate(model: Model, params: Mapping[str, Any],
         if found:
             errors.setdefault(f.name, []).extend(found)
     for rule in model.rules:
-        key = ALL if rule.kind == "requires" else rule.field
+        key = ALL if rule.kind in ("requires", "same_count") else rule.field
         if key in errors and key != ALL:
             continue  # the field itself is already wrong; one message is enough
         found = _check_rule(model, rule, params, assets)
@@ -291,6 +332,15 @@ def clean_params(model: Model, raw: Mapping[str, Any]) -> tuple[dict[str, Any], 
     errors: dict[str, list[str]] = {}
     for f in model.fields:
         value = raw.get(f.name)
+        if f.kind == "bool" and f.tristate:
+            text = str(value[-1] if isinstance(value, list | tuple) and value else value or "").strip().lower()
+            if text in _TRUE:
+                params[f.name] = True
+            elif text in _FALSE - {""}:
+                params[f.name] = False
+            elif text:
+                errors[f.name] = [f"{f.label} must be on, off or the model's choice."]
+            continue
         if f.kind == "bool":
             text = str(value).strip().lower() if value is not None else ""
             if text in _TRUE:
@@ -310,12 +360,42 @@ def clean_params(model: Model, raw: Mapping[str, Any]) -> tuple[dict[str, Any], 
             value = value[-1] if value else None  # QueryDict semantics: the last wins
         if value is None or (isinstance(value, str) and value.strip() == ""):
             continue
+        if f.kind in ("texts", "numbers", "segments"):
+            try:
+                params[f.name] = _split(f, str(value))
+            except ValueError as exc:
+                errors[f.name] = [str(exc)]
+            continue
         text = str(value) if f.kind == "text" else str(value).strip()
         try:
             params[f.name] = _coerce(f, text)
         except ValueError as exc:
             errors[f.name] = [str(exc)]
     return params, errors
+
+
+_SHOT = re.compile(r"\s*([0-9]{1,4})\s*(?:s|sec|seconds)?\s*[:|]\s*(\S.*)")
+
+
+def _split(f: Field, text: str) -> list[Any]:
+    """A list field typed as text: colours or numbers by commas, shots one per line."""
+    if f.kind == "segments":
+        shots = []
+        for line in (row for row in text.splitlines() if row.strip()):
+            match = _SHOT.fullmatch(line)
+            if not match:
+                raise ValueError(f"{f.label}: write each shot as seconds, a colon, then its prompt "
+                                 f"(e.g. 5: the boat leaves); “{line.strip()[:60]}” is not.")
+            shots.append({"duration": int(match[1]), "prompt": match[2].strip()})
+        return shots
+    items = [item for item in re.split(r"[,\s]+", text) if item]
+    if f.kind == "texts":
+        return items
+    for item in items:
+        if not _DECIMAL.fullmatch(item):
+            raise ValueError(f"{f.label}: {item[:20]!r} is not a number.")
+    numbers = [float(item) for item in items]
+    return [int(n) if n.is_integer() else n for n in numbers]
 
 
 def _coerce(f: Field, text: str) -> Any:

@@ -52,6 +52,12 @@ def _fitting_value(f: Field) -> Any:
         return f.choice_values[0]
     if f.kind == "bool":
         return False
+    if f.kind == "texts":
+        return ["#FF8800"]
+    if f.kind == "numbers":
+        return [0]
+    if f.kind == "segments":
+        return [{"duration": 5, "prompt": "The boat leaves the harbour"}]
     return f.min if f.min is not None else 1
 
 
@@ -63,6 +69,11 @@ def valid_params(model: Model) -> dict[str, Any]:
             params[f.name] = _fitting_value(f)
     # An optional last frame needs the first; keep the default combination minimal.
     params.pop("last_frame", None)
+    if "keyframes" in params:  # a time for each keyframe
+        params["keyframe_seconds"] = [0] * len(params["keyframes"])
+    for rule in model.rules:  # what a chosen input needs beside it
+        if rule.kind == "requires" and rule.field in params and rule.other not in params:
+            params[rule.other] = _fitting_value(model.field(rule.other))
     return params
 
 
@@ -117,6 +128,17 @@ def invalid_examples(model: Model) -> Iterator[tuple[str, dict[str, Any], str]]:
             yield f"{name} not in set", with_(**{name: _outside_choices(f)}), name
         elif f.kind == "bool":
             yield f"{name} not a bool", with_(**{name: "yes"}), name
+        elif f.kind == "texts":
+            yield f"{name} not a list", with_(**{name: "#FF8800"}), name
+            if name == "colors":
+                yield f"{name} not hex colours", with_(**{name: ["orange"]}), name
+        elif f.kind == "numbers":
+            yield f"{name} not numbers", with_(**{name: ["soon"]}), name
+            if f.min is not None:
+                yield f"{name} below minimum", with_(**{name: [f.min - 1]}), name
+        elif f.kind == "segments":
+            yield f"{name} shot without a prompt", with_(**{name: [{"duration": 5, "prompt": " "}]}), name
+            yield f"{name} shot of no length", with_(**{name: [{"duration": 0, "prompt": "a boat"}]}), name
         elif f.kind in ("asset", "assets"):
             wrong = next(k for k in ("audio", "image", "video") if k not in f.media_kinds)
             spec = FITTING[wrong]
@@ -163,5 +185,10 @@ def _rule_examples(model: Model, rule: Any, base: dict[str, Any]
         if rule.max is not None:
             long_ = rule.max if rule.exclusive else rule.max + 1
             yield f"{kind} too long", put(f"{kind}{dims} {long_:g}s"), rule.field
+    elif rule.kind == "same_count":
+        other = model.field(rule.other)
+        yield (f"{rule.other} without {rule.field}",
+               {**{k: v for k, v in base.items() if k != rule.field}, rule.other: [FITTING[other.media_kinds[0]]]},
+               "__all__")
     else:
         raise AssertionError(f"no invalid example for rule kind {rule.kind!r}")

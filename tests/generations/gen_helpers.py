@@ -9,7 +9,7 @@ from runway import catalog
 from tests.generations.catalog_cases import facts_from_spec
 
 # Examples a browser form can't express: extra keys are ignored, and every value is text.
-NOT_EXPRESSIBLE_IN_A_FORM = ("unknown setting", "not text", "not a bool")
+NOT_EXPRESSIBLE_IN_A_FORM = ("unknown setting", "not text", "not a bool", "not a list")
 
 
 class SpecAssets:
@@ -41,8 +41,14 @@ def form_data(model: catalog.Model, params: dict[str, Any], assets: SpecAssets) 
         elif kind == "bool":
             if value is True:
                 data[name] = "on"
+            elif value is False and model.field(name).tristate:
+                data[name] = "off"  # the switch's "Off", not the model's choice
             elif value is not False:
                 data[name] = str(value)
+        elif kind == "segments" and isinstance(value, list):
+            data[name] = "\n".join(f"{shot['duration']}: {shot['prompt']}" for shot in value)
+        elif kind in ("texts", "numbers") and isinstance(value, list):
+            data[name] = ", ".join(str(v) for v in value)
         elif value is not None:
             data[name] = str(value)
     return data

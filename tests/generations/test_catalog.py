@@ -34,6 +34,8 @@ REQUIRED_MODELS = {
     "speech_to_speech": {"eleven_multilingual_sts_v2"},
     "voice_dubbing": {"eleven_voice_dubbing"},
     "voice_isolation": {"eleven_voice_isolation"},
+    "video_to_audio": {"mirelo_sfx_2_0"},
+    "video_to_hdr": {"ruby"},
 }
 
 MODELS = all_models()

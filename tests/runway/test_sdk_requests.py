@@ -46,26 +46,7 @@ KNOWN_EMULATOR_DIFFERENCES: dict[str, str] = {
 }
 
 KNOWN_CATALOG_DIFFERENCES: dict[str, str] = {
-    "image_to_video/seedance2 reference_audio: missing in catalog (optional in SDK)":
-        "catalog lacks seedance2 referenceAudio (issue #16 step 2)",
-    "image_to_video/seedance2 seed: missing in catalog (optional in SDK)":
-        "catalog lacks seedance2 seed (issue #16 step 2)",
-    "image_to_video/veo3.1 last_frame: not in the SDK":
-        "form-only field: the client appends it to promptImage as position last (wire tag last_frame)",
-    "image_to_video/veo3.1_fast last_frame: not in the SDK":
-        "form-only field: the client appends it to promptImage as position last (wire tag last_frame)",
-    "text_to_video/seedance2 reference_audio: missing in catalog (optional in SDK)":
-        "catalog lacks seedance2 referenceAudio (issue #16 step 2)",
-    "text_to_video/seedance2 reference_videos: missing in catalog (optional in SDK)":
-        "catalog lacks seedance2 referenceVideos (issue #16 step 2)",
-    "text_to_video/seedance2 references: missing in catalog (optional in SDK)":
-        "catalog lacks seedance2 references (issue #16 step 2)",
-    "text_to_video/seedance2 seed: missing in catalog (optional in SDK)":
-        "catalog lacks seedance2 seed (issue #16 step 2)",
-    "video_to_video/aleph2 keyframes: missing in catalog (optional in SDK)":
-        "catalog lacks aleph2 keyframes (issue #16 step 2)",
-    "video_to_video/aleph2 ratio: missing in catalog (optional in SDK)":
-        "catalog lacks aleph2 ratio (issue #16 step 2)",
+    # None today: every SDK model is in the catalog with the SDK's fields, required-ness, choices and ranges.
 }
 
 KNOWN_DIFFERENCES = {
@@ -163,7 +144,8 @@ def emulator_differences() -> set[str]:
 # The SDK types a catalog field kind may stand for (asset fields are reshaped by their wire tag).
 KIND_TYPES = {
     "text": {"string"}, "int": {"integer"}, "number": {"number"}, "bool": {"boolean"},
-    "asset": {"string", "union", "object"}, "assets": {"array", "union"},
+    "asset": {"string", "union", "object"}, "assets": {"array", "union"}, "texts": {"array"},
+    "segments": {"array"}, "numbers": {"number"},
 }
 
 
@@ -201,8 +183,21 @@ def _union_choices_differences(f: catalog.Field, node: dict[str, Any]) -> list[s
     return found
 
 
-def catalog_field_differences(f: catalog.Field, node: dict[str, Any]) -> list[str]:
+def _range_differences(f: catalog.Field, node: dict[str, Any]) -> list[str]:
+    """Where the SDK states a bound, the catalog holds exactly it."""
+    stated = node.get("range", {})
     found = []
+    pairs = [("min", f.min), ("max", f.max), ("max_length", f.max_length), ("max_items", f.max_items)]
+    if "min_items" in stated:
+        pairs.append(("min_items", f.min_items))
+    for key, ours in pairs:
+        if key in stated and stated[key] != ours:
+            found.append(f"{f.name}: {key} SDK {stated[key]}, catalog {ours}")
+    return found
+
+
+def catalog_field_differences(f: catalog.Field, node: dict[str, Any]) -> list[str]:
+    found = _range_differences(f, node) if f.kind != "choice" else []
     if f.required != node["required"]:
         found.append(f"{f.name}: required SDK {node['required']}, catalog {f.required}")
     allowed = _choices_in_sdk(node, f.wire)
@@ -223,23 +218,60 @@ def catalog_field_differences(f: catalog.Field, node: dict[str, Any]) -> list[st
     return found
 
 
+# A form field that is part of an SDK field (`parent`): where in the SDK's node it lives.
+PART_OF = {
+    "last_frame": lambda node: _position_allows(node, "last"),
+    "keyframe_seconds": lambda node: any("seconds" in o.get("fields", {}) for o in node["items"]["options"]),
+}
+
+
+def _position_allows(node: dict[str, Any], position: str) -> bool:
+    arrays = [o for o in node.get("options", ()) if o["type"] == "array"]
+    return any(position in a["items"].get("fields", {}).get("position", {}).get("enum", ()) for a in arrays)
+
+
+def _python_fields(node: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {child["python"]: child for child in node.get("fields", {}).values()}
+
+
 def catalog_differences() -> set[str]:
     found: set[str] = set()
-    for model in catalog.all_models():
+    models = {(m.endpoint, m.id): m for m in catalog.all_models()}
+    for endpoint, sdk_models in SDK.items():
+        for model_id in sorted(sdk_models.keys() - {mid for (e, mid) in models if e == endpoint}):
+            found.add(f"{endpoint}/{model_id}: missing in catalog")
+    for model in models.values():
         where = f"{model.endpoint}/{model.id}"
         fields = SDK.get(model.endpoint, {}).get(model.id)
         if fields is None:
             found.add(f"{where}: not in the SDK")
             continue
         by_python = {node["python"]: node for node in fields.values()}
+        covered = set()
         for f in model.fields:
-            if f.name not in by_python:
+            if f.parent:
+                parent = by_python.get(f.parent)
+                if parent is None:
+                    found.add(f"{where} {f.name}: its SDK field {f.parent} is not in the SDK")
+                    continue
+                covered.add(f.parent)
+                nested = _python_fields(parent)
+                if f.name in nested:
+                    found |= {f"{where} {f.parent}.{d}" for d in catalog_field_differences(f, nested[f.name])}
+                elif not (f.name in PART_OF and PART_OF[f.name](parent)):
+                    found.add(f"{where} {f.name}: no part of the SDK's {f.parent}")
+            elif f.name not in by_python:
                 found.add(f"{where} {f.name}: not in the SDK")
             else:
+                covered.add(f.name)
                 found |= {f"{where} {d}" for d in catalog_field_differences(f, by_python[f.name])}
-        for name in sorted(by_python.keys() - set(model.field_names)):
+        for name in sorted(by_python.keys() - covered):
             kind = "required" if by_python[name]["required"] else "optional"
             found.add(f"{where} {name}: missing in catalog ({kind} in SDK)")
+        for parent in {f.parent for f in model.fields if f.parent and f.parent in by_python}:
+            offered = {f.name for f in model.fields if f.parent == parent}
+            for name in sorted(_python_fields(by_python[parent]).keys() - offered):
+                found.add(f"{where} {parent}.{name}: missing in catalog")
     return found
 
 
@@ -256,8 +288,10 @@ def test_snapshot_covers_every_generation_endpoint() -> None:
     assert all(SDK[endpoint] for endpoint in SDK)
 
 
-def test_every_catalog_endpoint_is_an_sdk_endpoint() -> None:
-    assert set(catalog.ENDPOINTS) <= set(SDK)
+def test_the_catalog_has_every_endpoint_and_model_of_the_sdk() -> None:
+    assert set(catalog.ENDPOINTS) == set(SDK)
+    assert {(m.endpoint, m.id) for m in catalog.all_models()} == {(e, m) for e, models in SDK.items() for m in models}
+    assert len(catalog.all_models()) == 98
 
 
 def test_the_comparison_sees_a_planted_difference() -> None:
@@ -276,6 +310,9 @@ def test_the_comparison_sees_a_planted_difference() -> None:
         "ratio: enum SDK-only ['1280:720'], emulator-only []",
         "seed: type SDK integer, emulator number",
     ]
+    gen45 = catalog.get_model("image_to_video", "gen4.5")
+    duration = {**SDK["image_to_video"]["gen4.5"]["duration"], "range": {"from": "docstring", "min": 2, "max": 8}}
+    assert catalog_field_differences(gen45.field("duration"), duration) == ["duration: max SDK 8, catalog 10"]
     veo = catalog.get_model("text_to_video", "veo3.1")
     assert catalog_field_differences(veo.field("ratio"), {**SDK["text_to_video"]["veo3.1"]["ratio"], "enum": ["1:1"]}) \
         == ["ratio: choices SDK-only ['1:1'], catalog-only ['1080:1920', '1280:720', '1920:1080', '720:1280']"]
