@@ -2,7 +2,9 @@
 
 Renders are kept small: videos have their longest side scaled to ``max_video_side`` (640 by
 default) at ``fps`` frames per second, images to ``max_image_side`` (1024); the requested
-aspect ratio and duration always hold.
+aspect ratio and duration always hold. A size or rate the request asks for (upscales,
+frame-rate enhancement) is rendered exactly, cut short to ``PIXEL_BUDGET`` instead. Videos
+are written in the delivery their ``VideoSpec.fmt`` names (see ``formats.py``).
 """
 
 from __future__ import annotations
