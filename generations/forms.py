@@ -112,7 +112,8 @@ class GenerationForm(forms.Form):
         if f.kind == "text":
             attrs = {"rows": 4, "data-max-length": f.max_length or "",
                      "aria-describedby": f"id_{f.name}_help id_{f.name}_count"}
-            text = forms.CharField(widget=forms.Textarea(attrs=attrs), **common)
+            widget = forms.Textarea(attrs=attrs) if f.prose else forms.TextInput(attrs=attrs)
+            text = forms.CharField(widget=widget, **common)
             text.max_characters = f.max_length  # type: ignore[attr-defined]
             return text
         if f.kind in ("int", "number"):

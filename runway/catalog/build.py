@@ -34,7 +34,11 @@ from runway.catalog.overlay import (
 SNAPSHOT = Path(__file__).with_name("sdk_requests.json")
 SDK: dict[str, dict[str, dict[str, Any]]] = json.loads(SNAPSHOT.read_text())["endpoints"]
 
+PROSE = ("prompt_text", "negative_prompt", "previous_text", "next_text")  # written in sentences
 _LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
+# The SDK speaks of requests; a form speaks of choices.
+_PLAIN = ((re.compile(r"^An optional array of "), "Optional "), (re.compile(r"^An array of "), ""),
+          (re.compile(r"\bmultiPrompt\b"), "shots"), (re.compile(r"\bpromptText\b"), "a prompt"))
 _CODE = re.compile(r"`([^`]*)`")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 
@@ -42,6 +46,9 @@ _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 def sdk_help(doc: str) -> str:
     """The SDK's description of a field, as form help: no links, no code marks, no "see our docs"."""
     text = _CODE.sub(r"\1", _LINK.sub(r"\1", doc))
+    for pattern, plain in _PLAIN:
+        text = pattern.sub(plain, text)
+    text = text[:1].upper() + text[1:]
     kept = [s for s in _SENTENCE.split(text) if s and not s.lower().startswith("see ")
             and "our docs" not in s.lower() and "base64" not in s]
     return " ".join(kept).strip()
@@ -180,7 +187,7 @@ class _Builder:
                               min=low, max=bounds.get("max"), **extra)
         if kind == "string":
             return self.field(name, "text", node, required=required, max_length=bounds.get("max_length"),
-                              min_length=1 if required else None, **extra)
+                              min_length=1 if required else None, prose=name in PROSE, **extra)
         raise ValueError(f"{self.where} {name}: the SDK's {kind} has no form field")
 
     def list_field(self, name: str, node: Mapping[str, Any], array: Mapping[str, Any]) -> Field:

@@ -67,6 +67,7 @@ class Field:
     help: str = ""
     wire: str | None = None
     parent: str = ""  # the SDK field this one is part of, when it is not one itself
+    prose: bool = False  # text: sentences to write (a box of several lines), not a word or a code
 
     @property
     def tristate(self) -> bool:

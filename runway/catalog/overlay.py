@@ -74,6 +74,7 @@ DUBBING_LANGUAGES = {
 }
 CHOICE_LABELS: dict[str, dict[Any, str]] = {
     "target_lang": DUBBING_LANGUAGES,
+    "shot_type": {"customize": "Customize (cut at my shots)", "intelligence": "Intelligence (the model cuts)"},
     "duration": {"auto": "Auto (the model chooses)"},
 }
 
@@ -144,6 +145,9 @@ SHARED_FIELDS: dict[str, dict[str, Any]] = {
     "multi_prompt": {"help": "One shot per line: its length in seconds, a colon, then its prompt "
                              "(e.g. 5: the boat leaves the harbour)."},
     "colors": {"help": "Six-digit hex colours, separated by commas (e.g. #FF8800, #0A2F5C)."},
+    "prompt_image": {"help": "The image the video starts from."},
+    "shot_type": {"help": "Customize cuts at the shots you write; intelligence lets the model place them "
+                          "(it still needs a prompt). Empty is customize when you write shots."},
 }
 
 
