@@ -114,6 +114,7 @@ def test_seedance2_auto_duration_holds_the_maximum_and_settles_at_runways_charge
     assert hold.charged == task["charged"] < figure
 
 
+@pytest.mark.every_model
 @pytest.mark.parametrize(("endpoint", "model_id", "choices"), CASES,
                          ids=[f"{e}/{m}" + ("-" + "-".join(f"{k}={v}"[:16] for k, v in s.items()) if s else "")
                               for e, m, s in CASES])

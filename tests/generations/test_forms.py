@@ -12,7 +12,7 @@ from runway import catalog
 from tests.generations.catalog_cases import invalid_examples, valid_params
 from tests.generations.gen_helpers import SpecAssets, expressible, form_data
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.every_model, pytest.mark.django_db]
 
 MODELS = catalog.all_models()
 

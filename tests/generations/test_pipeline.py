@@ -61,6 +61,7 @@ def test_image_to_video_end_to_end(project, funded, image, runway_emulator):
     assert account.balance == ledger.account_for(funded).balance
 
 
+@pytest.mark.every_model
 @pytest.mark.parametrize("spec", catalog.all_models(), ids=lambda m: f"{m.endpoint}-{m.id}")
 def test_every_model_runs_end_to_end(spec, project, funded, tmp_path, media_root, runway_emulator):
     params = valid_params(spec)

@@ -22,7 +22,7 @@ from generations.models import Generation, Status
 from tests.conftest import client_for
 from tests.factories import drive, make_asset
 
-pytestmark = pytest.mark.django_db(transaction=False)
+pytestmark = [pytest.mark.every_model, pytest.mark.django_db(transaction=False)]
 
 SNAPSHOT = Path(__file__).resolve().parents[2] / "runway" / "catalog" / "sdk_requests.json"
 SDK: dict[str, dict[str, dict[str, Any]]] = json.loads(SNAPSHOT.read_text())["endpoints"]
