@@ -201,8 +201,8 @@ def build_arguments(*, model: catalog.Model, params: Mapping[str, Any],
     """SDK keyword arguments for a create call; `uri_for(asset_id)` gives (uri, media kind)."""
     kwargs: dict[str, Any] = {}
     for f in model.fields:
-        if f.name not in params or params[f.name] in (None, "", []) or f.name == "keyframe_seconds":
-            continue
+        if f.name not in params or params[f.name] in (None, "", []) or (f.parent and not f.wire):
+            continue  # a part with no wire form of its own goes out with its field (keyframe times)
         value = params[f.name]
         if f.kind == "asset":
             uri, kind = uri_for(value)
