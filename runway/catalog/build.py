@@ -96,15 +96,15 @@ class _Builder:
         over = dict(self.overlay.fields.get(name, {}))
         label = over.pop("label", None) or FIELD_LABELS.get(name) or name.replace("_", " ").capitalize()
         help_text = over.pop("help", None)
-        if help_text is None and name == "prompt_text" and given.get("max_length"):
-            help_text = f"Up to {given['max_length']} characters (emoji count as two)."
-        if help_text is None:
-            help_text = shared.get("help") or sdk_help(node.get("doc", ""))
         values = dict(given)
         for key, value in shared.items():  # shared presentation never overrides what the SDK states
             if key != "help" and values.get(key) is None and not (kind == "choice" and key in ("min", "max")):
                 values[key] = value
         values.update(over)
+        if help_text is None and name == "prompt_text" and values.get("max_length"):
+            help_text = f"Up to {values['max_length']} characters (emoji count as two)."
+        if help_text is None:
+            help_text = shared.get("help") or sdk_help(node.get("doc", ""))
         if name == "duration" and values.get("default") is None and kind in ("int", "number", "choice"):
             values["default"] = self.price_default
         if kind == "choice" and (values.get("required") or name == "ratio") and values.get("default") is None:

@@ -155,8 +155,7 @@ def prompt(max_length: int | None = None, **more: Any) -> dict[str, Any]:
     """The prompt's presentation; `max_length` only where Runway documents one the SDK leaves out."""
     found: dict[str, Any] = dict(more)
     if max_length is not None:
-        found["max_length"] = max_length
-        found["help"] = f"Up to {max_length} characters (emoji count as two)."
+        found["max_length"] = max_length  # its help ("Up to … characters") follows in the builder
     return found
 
 
