@@ -36,7 +36,7 @@ from assets.decoding import (
     open_image,
     run_ffmpeg,
 )
-from runway.catalog.data import MAX_MEDIA_BYTES, MediaFacts
+from runway.catalog.data import MAX_MEDIA_BYTES, MAX_OUTPUT_BYTES, MediaFacts
 
 MIN_BYTES = 512
 MAX_BYTES = MAX_MEDIA_BYTES
@@ -67,6 +67,14 @@ AUDIO_CONTAINERS = {
 }
 ACCEPTED = ("JPEG, PNG or WebP images; MP4, MOV, MKV or WebM video; "
             "MP3, WAV, FLAC, M4A or AAC audio")
+# The content types Runway takes as inputs (CONTRACT §5.3).
+INPUT_TYPES = frozenset({t for t, _ in IMAGE_TYPES.values()} | {t for t, _, _ in VIDEO_CONTAINERS.values()}
+                        | {t for t, _, _ in AUDIO_CONTAINERS.values()})
+# What Runway delivers beyond what it takes: Ogg Opus speech and sound (seed_audio).
+DELIVERED_AUDIO_CONTAINERS = {**AUDIO_CONTAINERS, "ogg": ("audio/ogg", ".ogg", {"opus", "vorbis"})}
+
+#: (primaries, transfer, matrix) of a picture, as ffmpeg names them.
+Colour = tuple[str, str, str]
 
 
 @dataclass
@@ -83,12 +91,20 @@ class MediaInfo:
     sha256: str = ""
     codec: str | None = None
     has_audio: bool = False
+    pix_fmt: str | None = None  # a video's pixel format: yuv420p, yuv422p10le, gbrpf16le...
+    colour: Colour | None = None  # a video's colour tags, where the file states them
+    container: str | None = None  # mp4, mov, mkv, webm, 3gp; mp3, wav, flac, m4a, aac, ogg; zip
     # An image's one decode, reduced to about PREVIEW_SIDE: what its thumbnail is made from.
     preview: Image.Image | None = field(default=None, repr=False, compare=False)
 
     def facts(self) -> MediaFacts:
         """The subset the model catalog validates against."""
         return MediaFacts(self.kind, self.width, self.height, self.duration)
+
+
+def accepted_as_input(content_type: str) -> bool:
+    """True if Runway takes a file of this type as an input."""
+    return content_type in INPUT_TYPES
 
 
 def sha256_file(path: str | os.PathLike[str]) -> str:
@@ -104,34 +120,38 @@ def _mb(n: int) -> str:
     return f"{n / (1024 * 1024):g} MB"
 
 
-def check_size(size: int, min_bytes: int = MIN_BYTES) -> None:
-    """Refuse files outside min_bytes..MAX_BYTES (both inclusive)."""
+def check_size(size: int, min_bytes: int = MIN_BYTES, max_bytes: int = MAX_BYTES) -> None:
+    """Refuse files outside min_bytes..max_bytes (both inclusive)."""
     if size == 0:
         raise MediaError("This file is empty.")
     if size < min_bytes:
         raise MediaError(f"This file is too small to be usable media ({size} bytes; "
                          f"the minimum is {min_bytes} bytes).")
-    if size > MAX_BYTES:
+    if size > max_bytes:
         raise MediaError(f"This file is too large ({size:,} bytes); "
-                         f"the limit is {_mb(MAX_BYTES)}.")
+                         f"the limit is {_mb(max_bytes)}.")
 
 
 def probe(path: str | os.PathLike[str], *, expected_kind: str | None = None,
-          max_side: int | None = MAX_IMAGE_SIDE, min_bytes: int = MIN_BYTES) -> MediaInfo:
+          max_side: int | None = MAX_IMAGE_SIDE, min_bytes: int = MIN_BYTES, delivered: bool = False) -> MediaInfo:
     """Sniff and measure a media file; MediaError with a human message if unusable.
 
-    `max_side` and `min_bytes` are Runway's input limits; outputs pass None and 1
-    (an upscale may exceed 8000 px, a small image may weigh less than 512 bytes).
+    `max_side` and `min_bytes` are Runway's input limits. A file Runway `delivered` has
+    none of them (an upscale may exceed 8000 px, a small image may weigh less than 512
+    bytes, a ProRes master more than 200 MB) and may be Ogg audio, which Runway makes but
+    does not take.
     """
     path = Path(path).resolve()
     try:
         size = path.stat().st_size
     except OSError as exc:
         raise MediaError("The file could not be read.") from exc
-    check_size(size, min_bytes)
+    if delivered:
+        max_side, min_bytes = None, 1
+    check_size(size, min_bytes, MAX_OUTPUT_BYTES if delivered else MAX_BYTES)
     info = _probe_image(path, size, max_side)
     if info is None:
-        info = _probe_av(path, size)
+        info = _probe_av(path, size, DELIVERED_AUDIO_CONTAINERS if delivered else AUDIO_CONTAINERS)
     if expected_kind is not None and info.kind != expected_kind:
         raise MediaError(f"This is {_a(info.kind)} file; {_a(expected_kind)} is needed here.")
     info.sha256 = sha256_file(path)
@@ -164,7 +184,7 @@ def _probe_image(path: Path, size: int, max_side: int | None) -> MediaInfo | Non
     preview = decode_reduced(path, factor=_factor(w, h, PREVIEW_SIDE))
     content_type, ext = IMAGE_TYPES[fmt]
     return MediaInfo("image", content_type, ext, size, w, h, None, codec=fmt.lower(),
-                     preview=preview)
+                     preview=preview, container=fmt.lower())
 
 
 def _factor(w: int, h: int, side: int) -> int:
@@ -178,6 +198,7 @@ _INPUT = re.compile(r"^Input #0, ([\w,]+), from", re.MULTILINE)
 _DURATION = re.compile(r"Duration: (\d+):(\d\d):(\d\d(?:\.\d+)?)")
 _STREAM = re.compile(r"Stream #0:\d+\S*: (Video|Audio): (\w+)(.*)$", re.MULTILINE)
 _SIZE = re.compile(r"(?:^|[ ,])(\d{1,5})x(\d{1,5})(?=[ ,\[]|$)")
+_PICTURE = re.compile(r", ([a-z][a-z0-9]*)(?:\(([^)]*)\))?, \d{1,5}x\d{1,5}")
 _ROTATION = re.compile(r"rotation of (-?\d+(?:\.\d+)?) degrees")
 
 
@@ -192,10 +213,29 @@ def _container(demuxer: str, head: bytes, has_video: bool) -> str | None:
         return "mp4" if has_video else "m4a"
     if demuxer.startswith("matroska"):
         return "webm" if b"webm" in head[:64] else "mkv"
-    return {"mp3": "mp3", "wav": "wav", "flac": "flac", "aac": "aac"}.get(demuxer)
+    return {"mp3": "mp3", "wav": "wav", "flac": "flac", "aac": "aac", "ogg": "ogg"}.get(demuxer)
 
 
-def _probe_av(path: Path, size: int) -> MediaInfo:
+def _picture(rest: str) -> tuple[str | None, Colour | None]:
+    """A video stream's pixel format and colour tags, from the rest of its banner line.
+
+    ", yuv420p10le(tv, bt2020nc/bt2020/smpte2084, progressive), 640x360, ..." names matrix,
+    primaries and transfer in that order, or one name when all three are the same.
+    """
+    found = _PICTURE.search(rest)
+    if found is None:
+        return None, None
+    colour = None
+    for part in (found.group(2) or "").split(","):
+        names = part.strip().split("/")
+        if len(names) == 3:
+            colour = (names[1], names[2], names[0])
+        elif len(names) == 1 and names[0] in ("bt709", "bt2020", "smpte170m", "bt470bg"):
+            colour = (names[0], names[0], names[0])
+    return found.group(1), colour
+
+
+def _probe_av(path: Path, size: int, audio_containers: dict = AUDIO_CONTAINERS) -> MediaInfo:
     banner = run_ffmpeg(["-i", ffmpeg_input(path)], PROBE_TIMEOUT).stderr.decode("utf-8", "replace")
     demuxer = _INPUT.search(banner)
     if demuxer is None or demuxer.group(1).endswith("_pipe") or demuxer.group(1) == "image2":
@@ -203,9 +243,11 @@ def _probe_av(path: Path, size: int) -> MediaInfo:
                          f"(we accept {ACCEPTED}).")
     video_codec = audio_codec = None
     width = height = None
+    pix_fmt = colour = None
     for kind, codec, rest in _STREAM.findall(banner):
         if kind == "Video" and video_codec is None and "attached pic" not in rest:
             video_codec = codec
+            pix_fmt, colour = _picture(rest)
             found = _SIZE.search(rest)
             if found:
                 width, height = int(found.group(1)), int(found.group(2))
@@ -231,10 +273,10 @@ def _probe_av(path: Path, size: int) -> MediaInfo:
         kind = "video"
         codec = video_codec
     elif audio_codec is not None:
-        if container not in AUDIO_CONTAINERS:
+        if container not in audio_containers:
             raise MediaError(f"This audio format ({demuxer.group(1)}) is not accepted; "
                              "use MP3, WAV, FLAC, M4A or AAC.")
-        content_type, ext, codecs = AUDIO_CONTAINERS[container]
+        content_type, ext, codecs = audio_containers[container]
         if audio_codec not in codecs:
             raise MediaError(f"{container.upper()} audio encoded as {audio_codec} is not "
                              "accepted.")
@@ -246,7 +288,19 @@ def _probe_av(path: Path, size: int) -> MediaInfo:
         raise MediaError(f"This {kind} has no readable length; it may be damaged.")
     _check_decodes(path, duration)
     return MediaInfo(kind, content_type, ext, size, width, height, duration, codec=codec,
-                     has_audio=kind == "video" and audio_codec is not None)
+                     has_audio=kind == "video" and audio_codec is not None, pix_fmt=pix_fmt, colour=colour,
+                     container=container)
+
+
+def still_picture(path: Path) -> tuple[int, int, str | None]:
+    """Width, height and pixel format of one frame ffmpeg reads (a sequence's PNG or EXR)."""
+    banner = run_ffmpeg(["-i", ffmpeg_input(path)], PROBE_TIMEOUT).stderr.decode("utf-8", "replace")
+    for kind, _codec, rest in _STREAM.findall(banner):
+        size = _SIZE.search(rest)
+        if kind == "Video" and size:
+            pix_fmt, _colour = _picture(rest)
+            return int(size.group(1)), int(size.group(2)), pix_fmt
+    raise MediaError("This frame can't be read; it may be damaged.")
 
 
 def _parse_duration(banner: str) -> float | None:

@@ -22,6 +22,7 @@ urlpatterns = [
     path("s/<token:token>/", share_views.share_page, name="share"),
     path("s/<token:token>/media/", share_views.share_media, name="share_media"),
     path("s/<token:token>/poster/", share_views.share_poster, name="share_poster"),
+    path("s/<token:token>/play/", share_views.share_play, name="share_play"),
     path("", include("credits.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 from collections.abc import Iterable
@@ -13,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Project
+from assets import media
 from assets.models import Asset, MediaKind
 from gallery.models import ShareLink, Tag
 from generations.models import Generation, Output
@@ -94,22 +96,40 @@ def _copy(source, target, name: str) -> None:
         target.save(name, File(handle, name=name), save=False)
 
 
+def _sha256(field) -> str:
+    digest = hashlib.sha256()
+    with field.storage.open(field.name, "rb") as handle:
+        while chunk := handle.read(1024 * 1024):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
 def use_output_as_asset(*, output: Output, user) -> Asset:
-    """The project asset made from this output: the existing one, or a stored copy with its facts."""
+    """The project asset made from this output: the existing one, or a stored copy with its facts.
+
+    A delivery Runway does not take as an input (a ZIP of frames, Ogg audio) is reused
+    through its browser-playable preview (H.264 MP4 or MP3), which it does take.
+    GalleryError if there is neither.
+    """
     existing = Asset.objects.filter(project_id=output.project_id, source_output=output).first()
     if existing is not None:
         return existing
-    ext = output.file.name.rsplit(".", 1)[-1] if "." in output.file.name else "bin"
+    source, content_type, ext, sha256 = output.file, output.content_type, output.extension, output.sha256
+    if not media.accepted_as_input(content_type):
+        if not output.preview:
+            raise GalleryError(f"Runway doesn't take {output.delivered_as} as an input, and this output has no "
+                               "playable copy to use instead. Download it to work on it elsewhere.")
+        source, content_type = output.preview, output.preview_type
+        ext, sha256 = output.preview.name.rsplit(".", 1)[-1], _sha256(output.preview)
     asset = Asset(
         project_id=output.project_id, uploaded_by=user, source_output=output,
-        name=output.download_name, kind=output.kind, content_type=output.content_type,
-        size=output.size, width=output.width, height=output.height, duration=output.duration,
-        sha256=output.sha256,
+        name=f"{output.download_name.rsplit('.', 1)[0]}.{ext}", kind=output.kind, content_type=content_type,
+        size=source.size, width=output.width, height=output.height, duration=output.duration, sha256=sha256,
     )
     storage = asset.file.storage
     written: list[str] = []
     try:
-        _copy(output.file, asset.file, f"{output.kind}.{ext}")
+        _copy(source, asset.file, f"{output.kind}.{ext}")
         written.append(asset.file.name)
         if output.thumbnail:
             _copy(output.thumbnail, asset.thumbnail, "thumb.jpg")

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET
 
 from core.ratelimit import ip_of, limit
 from gallery import actions
-from generations.media_views import THUMB_TYPE, serve_file
+from generations.media_views import THUMB_TYPE, serve_file, serve_playable
 
 NOINDEX = "noindex, nofollow, noarchive"
 READS = ("GET", "HEAD")
@@ -57,6 +57,19 @@ def share_media(request, token: str):
     output = link.output
     response = serve_file(output.file, content_type=output.content_type, filename=output.download_name,
                           as_attachment="download" in request.GET, range_header=request.headers.get("Range"))
+    response["Cache-Control"] = "private, no-store"
+    return _private(response)
+
+
+@login_not_required
+@require_GET
+@limit("share-media-ip", key=ip_of, methods=READS)
+def share_play(request, token: str):
+    """What the share page plays: the browser-playable preview where there is one."""
+    link = actions.active_share(token)
+    if link is None:
+        return _gone(request)
+    response = serve_playable(link.output, range_header=request.headers.get("Range"))
     response["Cache-Control"] = "private, no-store"
     return _private(response)
 

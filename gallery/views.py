@@ -231,6 +231,9 @@ def output_use(request, membership, output_id: int):
         return _detail(request, membership, output, status=400)
     try:
         asset = actions.use_output_as_asset(output=output, user=request.user)
+    except actions.GalleryError as error:
+        messages.error(request, str(error))
+        return _detail(request, membership, output, status=409)
     except OSError:
         messages.error(request, "The stored file could not be read; nothing was copied. Try again later.")
         return _detail(request, membership, output, status=409)

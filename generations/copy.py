@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import shutil
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -14,9 +15,10 @@ from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from assets import media
+from assets import media, previews
 from runway import catalog, downloads
 from runway import client as runway
+from runway.catalog.data import MAX_OUTPUT_BYTES
 
 from .jobs import backoff
 from .models import Generation, Output, Status
@@ -34,38 +36,72 @@ def output_name(generation: Generation, index: int, extension: str) -> str:
     return f"outputs/{generation.project_id}/{generation.pk}/{index}{extension}"
 
 
-def _store_output(generation: Generation, index: int, path: Path) -> None:
-    info = media.probe(str(path), max_side=None, min_bytes=1)
-    name = output_name(generation, index, info.extension)
+def _asked_seconds(generation: Generation) -> float | None:
+    """The length the generation asked for, if it named one ("auto" and none give None)."""
+    asked = (generation.params or {}).get("duration")
+    return float(asked) if isinstance(asked, int | float) and not isinstance(asked, bool) else None
+
+
+def _save(path: Path, name: str) -> str:
+    with path.open("rb") as fp:
+        return default_storage.save(name, File(fp, name=Path(name).name))
+
+
+def _store_output(generation: Generation, index: int, path: Path, *, token: str | None = None,
+                  deadline: float | None = None) -> None:
+    """Keep one delivered file as it came, with a browser-playable preview where needed and a poster.
+
+    A preview or poster that cannot be made is logged and left out: the delivery is kept
+    and downloadable whatever happens to its copies.
+    """
     if Output.objects.filter(generation=generation, index=index).exists():
         return  # recorded already (by an attempt that was taken over)
-    if default_storage.exists(name) and not Output.objects.filter(file=name).exists():
-        default_storage.delete(name)  # left by a worker that died before recording it
-    with path.open("rb") as fp:
-        stored = default_storage.save(name, File(fp, name=Path(name).name))
-    thumb_name = ""
-    thumb_path = path.with_suffix(".thumb.jpg")
-    try:
-        media.make_thumbnail(str(path), info, str(thumb_path))
-        with thumb_path.open("rb") as fp:
-            thumb_name = default_storage.save(f"thumbs/{generation.project_id}/{generation.pk}-{index}.jpg", File(fp))
-    except media.MediaError:
-        log.warning("No thumbnail for output %s of generation %s", index, generation.pk)
-    finally:
-        thumb_path.unlink(missing_ok=True)
+    with previews.opened(path, seconds=_asked_seconds(generation)) as delivery:
+        info = delivery.info
+        name = output_name(generation, index, info.extension)
+        if default_storage.exists(name) and not Output.objects.filter(file=name).exists():
+            default_storage.delete(name)  # left by a worker that died before recording it
+        stored = _save(path, name)
+        extras: list[str] = []  # the preview's and poster's names, removed if another worker wins
+        preview_name = thumb_name = ""
+        preview = None
+        preview_path = path.with_name(f"{path.name}.preview{previews.PREVIEW_TYPES.get(info.kind, ('', ''))[1]}")
+        thumb_path = path.with_suffix(".thumb.jpg")
+        try:
+            if delivery.needs_preview:
+                try:
+                    left = settings.COPY_DEADLINE if deadline is None else deadline - time.monotonic()
+                    preview = (preview_path, delivery.write_preview(
+                        preview_path, timeout=max(30.0, left), alive_every=CLAIM_RENEW,
+                        alive=None if token is None else lambda: generation.renew_claim(token)))
+                    preview_name = _save(preview_path, f"previews/{generation.project_id}/{generation.pk}-{index}"
+                                                       f"{preview_path.suffix}")
+                    extras.append(preview_name)
+                except media.MediaError as error:
+                    log.warning("No preview for output %s of generation %s: %s", index, generation.pk, error)
+            try:
+                delivery.write_poster(thumb_path, preview=preview)
+                thumb_name = _save(thumb_path, f"thumbs/{generation.project_id}/{generation.pk}-{index}.jpg")
+                extras.append(thumb_name)
+            except media.MediaError:
+                log.warning("No thumbnail for output %s of generation %s", index, generation.pk)
+        finally:
+            preview_path.unlink(missing_ok=True)
+            thumb_path.unlink(missing_ok=True)
     try:
         with transaction.atomic():
             Output.objects.create(
                 project_id=generation.project_id, generation=generation, index=index, file=stored,
-                thumbnail=thumb_name, kind=info.kind, content_type=info.content_type, size=info.size,
-                width=info.width, height=info.height, duration=info.duration, sha256=info.sha256,
+                thumbnail=thumb_name, preview=preview_name, kind=info.kind, content_type=info.content_type,
+                size=info.size, width=info.width, height=info.height, duration=info.duration, sha256=info.sha256,
+                codec=(info.codec or "")[:40],
             )
     except IntegrityError:
         # Another worker recorded this output first; keep theirs.
         if stored != Output.objects.get(generation=generation, index=index).file.name:
             default_storage.delete(stored)
-        if thumb_name:
-            default_storage.delete(thumb_name)
+        for extra in extras:
+            default_storage.delete(extra)
 
 
 def claim_stale_after() -> timedelta:
@@ -87,7 +123,10 @@ def _clear_leftovers(generation: Generation) -> None:
     for leftover in Path(settings.DOWNLOADS_DIR).glob(f"{temp_prefix(generation)}*"):
         with contextlib.suppress(FileNotFoundError):
             if leftover.stat().st_mtime < cutoff:
-                leftover.unlink(missing_ok=True)
+                if leftover.is_dir():  # a sequence's unpacked frames
+                    shutil.rmtree(leftover, ignore_errors=True)
+                else:
+                    leftover.unlink(missing_ok=True)
 
 
 def temp_prefix(generation: Generation) -> str:
@@ -133,7 +172,7 @@ def _copy(generation: Generation, token: str, *, deadline: float) -> None:
             index += 1
             continue
         try:
-            path = downloads.fetch_to_temp(urls[index], deadline_seconds=max(1.0, deadline - time.monotonic()),
+            path = downloads.fetch_to_temp(urls[index], max_bytes=MAX_OUTPUT_BYTES, deadline_seconds=max(1.0, deadline - time.monotonic()),
                                            directory=str(settings.DOWNLOADS_DIR), prefix=temp_prefix(generation),
                                            alive=lambda: generation.renew_claim(token), alive_every=CLAIM_RENEW)
         except downloads.DownloadError as error:
@@ -151,7 +190,7 @@ def _copy(generation: Generation, token: str, *, deadline: float) -> None:
             return
         try:
             generation.renew_claim(token)
-            _store_output(generation, index, path)
+            _store_output(generation, index, path, token=token, deadline=deadline)
         except media.MediaError as error:
             _copy_problem(generation, f"Runway's output is not usable media: {error}", transient=False)
             return

@@ -28,3 +28,20 @@ def output_file(request, membership, output_id: int):
 def output_thumb(request, membership, output_id: int):
     output = _output(membership, output_id)
     return serve_file(output.thumbnail, content_type=THUMB_TYPE, filename=f"output-{output.pk}-thumb.jpg")
+
+
+@require_GET
+@project_view()
+def output_play(request, membership, output_id: int):
+    """What a page plays: the browser-playable preview where the delivery has one, else the delivery."""
+    output = _output(membership, output_id)
+    return serve_playable(output, range_header=request.headers.get("Range"))
+
+
+def serve_playable(output: Output, *, range_header: str | None):
+    if output.preview:
+        return serve_file(output.preview, content_type=output.preview_type,
+                          filename=f"{output.download_name.rsplit('.', 1)[0]}-preview.{output.preview.name.rsplit('.', 1)[-1]}",
+                          range_header=range_header)
+    return serve_file(output.file, content_type=output.content_type, filename=output.download_name,
+                      range_header=range_header)

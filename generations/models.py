@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import timedelta
+from pathlib import PurePosixPath
 
 from django.conf import settings
 from django.db import IntegrityError, models, transaction
@@ -21,6 +22,10 @@ from .transitions import AT_RUNWAY, FINISHED, IN_FLIGHT, Status  # noqa: F401 �
 
 def output_key(instance, filename: str) -> str:
     return media_key("outputs", instance, filename)
+
+
+def preview_key(instance, filename: str) -> str:
+    return media_key("previews", instance, filename)
 
 
 class GenerationQuerySet(models.QuerySet):
@@ -212,6 +217,12 @@ class Generation(models.Model):
         return ahead + 1
 
 
+CODEC_NAMES = {"h264": "H.264", "hevc": "HEVC", "prores": "ProRes", "av1": "AV1", "vp9": "VP9", "vp8": "VP8",
+               "png sequence": "PNG sequence", "exr sequence": "OpenEXR sequence", "opus": "Opus",
+               "vorbis": "Vorbis", "mp3": "MP3", "flac": "FLAC", "aac": "AAC", "alac": "ALAC", "png": "PNG",
+               "jpeg": "JPEG", "webp": "WebP"}
+
+
 class OutputQuerySet(models.QuerySet):
     def in_project(self, project: Project) -> OutputQuerySet:
         return self.filter(project=project)
@@ -223,7 +234,10 @@ class Output(MediaFields):
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="outputs")
     generation = models.ForeignKey(Generation, on_delete=models.CASCADE, related_name="outputs")
     index = models.PositiveSmallIntegerField(default=0)
-    file = models.FileField(upload_to=output_key, max_length=300)
+    file = models.FileField(upload_to=output_key, max_length=300, help_text="As Runway delivered it")
+    codec = models.CharField(max_length=40, blank=True, help_text="As delivered: h264, prores, exr sequence…")
+    preview = models.FileField(upload_to=preview_key, blank=True, max_length=300,
+                               help_text="A copy every browser plays (H.264 MP4 or MP3), when the delivery is not one")
     is_favourite = models.BooleanField(default=False, db_index=True)
 
     objects = OutputQuerySet.as_manager()
@@ -238,11 +252,26 @@ class Output(MediaFields):
         return f"Output {self.pk} of {self.generation_id}"
 
     @property
+    def extension(self) -> str:
+        """The delivered file's extension (mov, zip, ogg...), as we stored it."""
+        suffix = PurePosixPath(self.file.name or "").suffix.lstrip(".").lower()
+        return suffix if suffix.isalnum() else "bin"
+
+    @property
     def download_name(self) -> str:
-        ext = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp", "video/mp4": "mp4",
-               "audio/wav": "wav", "audio/mpeg": "mp3"}.get(self.content_type, "bin")
         created = self.created_at.strftime("%Y%m%d-%H%M%S")
-        return f"takes-{self.generation.model}-{created}-{self.pk}.{ext}"
+        return f"takes-{self.generation.model}-{created}-{self.pk}.{self.extension}"
+
+    @property
+    def delivered_as(self) -> str:
+        """What was delivered, in a person's words: "ProRes · MOV", "PNG sequence · ZIP"."""
+        codec = self.codec.lower()
+        name = CODEC_NAMES.get(codec) or ("PCM" if codec.startswith("pcm_") else codec.upper())
+        return f"{name} · {self.extension.upper()}" if name else self.content_type
+
+    @property
+    def preview_type(self) -> str:
+        return "audio/mpeg" if self.kind == "audio" else "video/mp4"
 
 
 class Lease(models.Model):

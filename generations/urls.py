@@ -16,4 +16,5 @@ urlpatterns = [
     path("queue/", views.generation_queue, name="queue"),
     path("outputs/<int:output_id>/file/", media_views.output_file, name="output_file"),
     path("outputs/<int:output_id>/thumb/", media_views.output_thumb, name="output_thumb"),
+    path("outputs/<int:output_id>/play/", media_views.output_play, name="output_play"),
 ]

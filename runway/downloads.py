@@ -34,7 +34,9 @@ from runway.catalog.data import MAX_MEDIA_BYTES
 CHUNK = 256 * 1024
 # Built once: a new SSL context per download loads the whole CA bundle again (~20 ms of CPU).
 _SSL_CONTEXT = ssl.create_default_context(cafile=certifi.where())
-ACCEPTED_TYPES = ("image/", "video/", "audio/", "application/octet-stream", "binary/octet-stream")
+# Media, or a ZIP of frames (PNG and EXR sequences), or bytes of no stated type.
+ACCEPTED_TYPES = ("image/", "video/", "audio/", "application/zip", "application/x-zip-compressed",
+                  "application/octet-stream", "binary/octet-stream")
 
 
 class DownloadError(Exception):

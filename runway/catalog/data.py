@@ -33,7 +33,8 @@ WIRE_TAGS = ("first_frame", "last_frame", "typed_media", "preset_voice", "refere
              "typed_list", "uris", "voice_audio", "provider", "keyframes")
 
 SEED_MAX = 4_294_967_295
-MAX_MEDIA_BYTES = 200 * 1024 * 1024  # §5.4: the largest input Runway takes (and output we keep)
+MAX_MEDIA_BYTES = 200 * 1024 * 1024  # §5.4: the largest input Runway takes
+MAX_OUTPUT_BYTES = 4 * 1024**3  # the largest output we keep: a 4K ProRes 4444 XQ master of 10 s is about 2 GB
 
 
 @dataclass(frozen=True)

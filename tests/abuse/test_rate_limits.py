@@ -174,7 +174,7 @@ def test_share_media_and_posters_are_limited_per_client_address_with_byte_ranges
     here = {"REMOTE_ADDR": "198.51.100.9"}
     assert anonymous.get(media, HTTP_RANGE="bytes=0-99", **here).status_code == 206
     assert anonymous.get(poster, **here).status_code == 200
-    assert anonymous.get(media, HTTP_RANGE="bytes=100-199", **here).status_code == 206
+    assert anonymous.get(reverse("share_play", args=[link.token]), HTTP_RANGE="bytes=100-199", **here).status_code == 206
     assert_429_page(anonymous.get(media, HTTP_RANGE="bytes=200-299", **here))
     assert_429_page(anonymous.get(poster, **here))
     # The share page has a limit of its own; another address has all of its count.

@@ -29,10 +29,11 @@ def test_newcomer_finds_plays_downloads_upscales_shares_and_revokes(project, own
     assert [o.pk for o in page.context["page"].object_list] == [video.pk]
     html = page.content.decode()
     file_url = reverse("generations:output_file", args=[slug, video.pk])
-    assert f'src="{file_url}"' in html  # the inline player
+    play_url = reverse("generations:output_play", args=[slug, video.pk])
+    assert f'src="{play_url}"' in html  # the inline player (an MP4 plays as delivered)
 
     # Play it, then download it.
-    played = newcomer.get(file_url)
+    played = newcomer.get(play_url)
     assert played.status_code == 200 and played["Content-Type"] == "video/mp4"
     assert played["Content-Disposition"].startswith("inline")
     downloaded = newcomer.get(file_url + "?download")

@@ -258,7 +258,9 @@ def test_succeeded_card_shows_each_output_inline(viewer_client, project, editor)
                                      size=1000, sha256="0" * 64, file=f"outputs/{i}", thumbnail=f"thumbs/{i}.jpg")
                for i, (kind, ct) in enumerate(kinds)]
     body = viewer_client.get(detail_url(generation)).content.decode()
-    video, image, audio = (reverse("generations:output_file", args=[project.slug, o.pk]) for o in outputs)
+    # Video and audio play through the playable route (a preview where the delivery has one).
+    video, _, audio = (reverse("generations:output_play", args=[project.slug, o.pk]) for o in outputs)
+    image = reverse("generations:output_file", args=[project.slug, outputs[1].pk])
     poster = reverse("generations:output_thumb", args=[project.slug, outputs[0].pk])
     assert f'<video controls preload="metadata" src="{video}" poster="{poster}"' in body
     assert f'<img src="{image}"' in body

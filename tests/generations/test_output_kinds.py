@@ -1,0 +1,164 @@
+"""Every output format the SDK names is kept as delivered, given a poster, previewable and downloadable.
+
+The formats come from the installed SDK's request types (`sdk_requests.json`), not the catalog:
+each `outputFormat` / `format` value of one model per endpoint. A generation is posted through
+the form with that format and run against the emulator; then, checked against independent truths:
+
+- the stored file is byte for byte what the emulator serves at the task's output URL, with its
+  Content-Type, and the download gives those bytes under a name with the delivered extension;
+- the poster is a real JPEG;
+- what the gallery page plays (the `src` of its <video>, <audio> or <img>) is something every
+  browser plays, as ffmpeg itself reads it: H.264 4:2:0 8-bit in MP4, MP3/AAC/WAV/FLAC audio,
+  JPEG/PNG/WebP images, at the delivery's picture size and (for video) about its length.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import httpx
+import imageio_ffmpeg
+import pytest
+from django.urls import reverse
+from PIL import Image
+
+from credits import ledger
+from generations.models import Generation, Status
+from tests.conftest import client_for
+from tests.factories import drive, make_asset
+from tests.generations.test_sdk_forms import SDK, SPECS, _value
+
+pytestmark = pytest.mark.django_db(transaction=False)
+
+FORMAT_FIELDS = ("outputFormat", "format")
+# One model for each format value the SDK names (the first in name order that takes it).
+CASES = sorted({
+    (fmt, endpoint, model)
+    for endpoint, models in SDK.items() for model, fields in models.items()
+    for wire, node in fields.items() if wire in FORMAT_FIELDS for fmt in node["enum"]
+})
+CASES = [case for i, case in enumerate(CASES) if case[0] not in {fmt for fmt, _, _ in CASES[:i]}]
+PLAYABLE_AUDIO = {"mp3", "aac", "flac"} | {f"pcm_{s}" for s in ("s16le", "s24le", "u8")}
+
+
+def _banner(data: bytes, tmp_path: Path) -> str:
+    path = tmp_path / "played"
+    path.write_bytes(data)
+    return subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-i", str(path)],
+                          capture_output=True, check=False).stderr.decode()
+
+
+def _body(response) -> bytes:
+    return b"".join(response.streaming_content) if response.streaming else response.content
+
+
+def _post(endpoint: str, model: str, fmt: str, project, owner, tmp_path) -> Generation:
+    made: dict[str, Any] = {}
+
+    def asset(kind: str):
+        if kind not in made:
+            made[kind] = make_asset(project, owner, SPECS[kind], tmp_path / kind)
+        return made[kind]
+
+    fields = SDK[endpoint][model]
+    required = {n["python"]: n for n in fields.values() if n["required"]}
+    data = {"endpoint": endpoint, "model": model, **{name: _value(node, asset) for name, node in required.items()}}
+    data.update({fields[w]["python"]: fmt for w in FORMAT_FIELDS if w in fields})
+    response = client_for(owner).post(reverse("generations:new", args=[project.slug]), data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    return drive(Generation.objects.get())
+
+
+@pytest.mark.parametrize(("fmt", "endpoint", "model"), CASES, ids=[f"{m}-{f}" for f, _, m in CASES])
+def test_every_delivered_format_is_kept_previewed_and_downloadable(fmt, endpoint, model, project, owner, tmp_path,
+                                                                   media_root, runway_emulator):
+    ledger.grant(user=owner, amount=100_000, note="tests")
+    generation = _post(endpoint, model, fmt, project, owner, tmp_path)
+    assert generation.status == Status.SUCCEEDED, (generation.failure_message, generation.request_payload)
+    output = generation.outputs.get()
+
+    # Stored as delivered: the emulator's own bytes and type.
+    delivered = httpx.get(generation.task_json["output"][0], timeout=30)
+    assert delivered.status_code == 200
+    with output.file.open("rb") as fp:
+        stored = fp.read()
+    assert hashlib.sha256(stored).hexdigest() == hashlib.sha256(delivered.content).hexdigest() == output.sha256
+    assert output.content_type == delivered.headers["content-type"].split(";")[0]
+
+    owner_client = client_for(owner)
+    download = owner_client.get(reverse("generations:output_file", args=[project.slug, output.pk]) + "?download=1")
+    assert download.status_code == 200
+    assert _body(download) == delivered.content
+    delivered_ext = Path(httpx.URL(generation.task_json["output"][0]).path).suffix
+    assert re.search(rf'filename="[^"]+{re.escape(delivered_ext)}"', download["Content-Disposition"]), (
+        download["Content-Disposition"], delivered_ext)
+
+    # A poster.
+    poster = owner_client.get(reverse("generations:output_thumb", args=[project.slug, output.pk]))
+    assert poster.status_code == 200
+    with Image.open(io.BytesIO(_body(poster))) as img:
+        assert img.format == "JPEG" and min(img.size) > 8
+
+    # What the page plays, every browser plays.
+    page = owner_client.get(reverse("gallery:output", args=[project.slug, output.pk])).content.decode()
+    media = (re.search(r'<(video|audio)\b[^>]*\bsrc="([^"]+)"', page)  # an audio's waveform <img> is no player
+             or re.search(r'<(img)\b[^>]*\bsrc="([^"]+)"', page))
+    assert media, page
+    tag, src = media.groups()
+    played = _body(owner_client.get(src.replace("&amp;", "&")))
+    if tag == "img":
+        with Image.open(io.BytesIO(played)) as img:
+            assert img.format in ("JPEG", "PNG", "WEBP")
+            assert img.size == (output.width, output.height)
+        return
+    banner = _banner(played, tmp_path)
+    if tag == "video":
+        assert output.kind == "video"
+        assert "Input #0, mov,mp4" in banner, banner
+        video = re.search(r"Video: (\w+).*?, (\w+)(?:\(.*?\))?, (\d+)x(\d+)", banner)
+        assert video and video.group(1) == "h264" and video.group(2) == "yuv420p", banner
+        assert (int(video.group(3)), int(video.group(4))) == (output.width, output.height), banner
+        assert b"ftypqt" not in played[:16]  # an MP4, not a QuickTime file
+    else:
+        assert output.kind == "audio"
+        audio = re.search(r"Audio: (\w+)", banner)
+        assert audio and audio.group(1) in PLAYABLE_AUDIO, banner
+    length = re.search(r"Duration: (\d+):(\d\d):(\d\d\.\d+)", banner)
+    assert length, banner
+    seconds = int(length.group(1)) * 3600 + int(length.group(2)) * 60 + float(length.group(3))
+    assert output.duration and abs(seconds - output.duration) < 0.6, (seconds, output.duration)
+
+
+def test_the_cases_cover_every_format_the_sdk_names():
+    named = {fmt for models in SDK.values() for fields in models.values()
+             for wire, node in fields.items() if wire in FORMAT_FIELDS for fmt in node["enum"]}
+    assert {fmt for fmt, _, _ in CASES} == named
+    assert len(CASES) == len(named) >= 19, sorted(named)
+
+
+@pytest.mark.parametrize(("fmt", "endpoint", "model", "playable"), [
+    ("png_sequence", "text_to_video", "gen4.5", "Video: h264"),
+    ("ogg_opus", "text_to_speech", "seed_audio", "Audio: mp3"),
+])
+def test_a_delivery_runway_does_not_take_back_is_reused_through_its_preview(fmt, endpoint, model, playable, project,
+                                                                            owner, tmp_path, media_root,
+                                                                            runway_emulator):
+    """A ZIP of frames or an Ogg file is no Runway input (CONTRACT §5.3): "use as input" takes its preview."""
+    ledger.grant(user=owner, amount=100_000, note="tests")
+    output = _post(endpoint, model, fmt, project, owner, tmp_path).outputs.get()
+    response = client_for(owner).post(reverse("gallery:use", args=[project.slug, output.pk]))
+    assert response.status_code == 302, response.content.decode()[:1000]
+    asset = project.assets.get(source_output=output)
+    with asset.file.open("rb") as fp:
+        data = fp.read()
+    banner = _banner(data, tmp_path)
+    assert playable in banner, banner
+    assert asset.content_type == ("video/mp4" if output.kind == "video" else "audio/mpeg")
+    assert asset.name.endswith(".mp4" if output.kind == "video" else ".mp3")
+    assert asset.size == len(data) and asset.sha256 == hashlib.sha256(data).hexdigest()
+    assert (asset.width, asset.height) == (output.width, output.height)
