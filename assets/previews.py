@@ -62,7 +62,7 @@ def _run(args: list[str], *, timeout: float, alive: Callable[[], object] | None,
     deadline = time.monotonic() + timeout
     with tempfile.TemporaryFile() as errors:
         try:
-            proc = subprocess.Popen([ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-y", *args],
+            proc = subprocess.Popen([ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-xerror", "-y", *args],
                                     stdout=subprocess.DEVNULL, stderr=errors)
         except OSError as exc:
             raise MediaError("Media tools are unavailable; try again later.") from exc

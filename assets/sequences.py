@@ -30,7 +30,7 @@ from assets.decoding import MediaError
 from assets.media import Colour, MediaInfo, sha256_file, still_picture
 from runway.catalog.data import MAX_OUTPUT_BYTES
 
-ZIP_MAGIC = b"PK\x03\x04"
+ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")  # a first entry, or the end of an empty archive
 FRAME_TYPES = ("png", "exr")
 MAX_FRAMES = 60 * 120  # two minutes at 60 frames a second
 MAX_SIDECAR_BYTES = 64 * 1024
@@ -66,7 +66,7 @@ class Sequence:
 
 def is_zip(path: str | Path) -> bool:
     with open(path, "rb") as f:
-        return f.read(4) == ZIP_MAGIC
+        return f.read(4) in ZIP_MAGIC
 
 
 def _natural(name: str) -> list[object]:

@@ -32,7 +32,7 @@ SORTS = {
 # The columns a gallery card shows; nothing else is read for a page of results.
 CARD_FIELDS = (
     "id", "project_id", "generation_id", "index", "kind", "content_type", "size", "width",
-    "height", "duration", "thumbnail", "file", "is_favourite", "created_at",
+    "height", "duration", "thumbnail", "file", "preview", "playable", "codec", "is_favourite", "created_at",
     "generation__id", "generation__endpoint", "generation__model", "generation__prompt",
     "generation__created_by_id", "generation__created_by__id", "generation__created_by__username",
     "generation__created_by__first_name", "generation__created_by__last_name",

@@ -94,7 +94,7 @@ def _store_output(generation: Generation, index: int, path: Path, *, token: str 
                 project_id=generation.project_id, generation=generation, index=index, file=stored,
                 thumbnail=thumb_name, preview=preview_name, kind=info.kind, content_type=info.content_type,
                 size=info.size, width=info.width, height=info.height, duration=info.duration, sha256=info.sha256,
-                codec=(info.codec or "")[:40],
+                codec=(info.codec or "")[:40], playable=bool(preview_name) or not delivery.needs_preview,
             )
     except IntegrityError:
         # Another worker recorded this output first; keep theirs.

@@ -238,6 +238,7 @@ class Output(MediaFields):
     codec = models.CharField(max_length=40, blank=True, help_text="As delivered: h264, prores, exr sequence…")
     preview = models.FileField(upload_to=preview_key, blank=True, max_length=300,
                                help_text="A copy every browser plays (H.264 MP4 or MP3), when the delivery is not one")
+    playable = models.BooleanField(default=True, help_text="A browser plays the delivery or its preview")
     is_favourite = models.BooleanField(default=False, db_index=True)
 
     objects = OutputQuerySet.as_manager()

@@ -15,9 +15,11 @@ the form with that format and run against the emulator; then, checked against in
 from __future__ import annotations
 
 import hashlib
+import html
 import io
 import re
 import subprocess
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -28,10 +30,12 @@ from django.urls import reverse
 from PIL import Image
 
 from credits import ledger
-from generations.models import Generation, Status
+from generations import copy
+from generations.models import Generation, Output, Status
 from tests.conftest import client_for
 from tests.factories import drive, make_asset
 from tests.generations.test_sdk_forms import SDK, SPECS, _value
+from tests.generations.test_views import make_generation
 
 pytestmark = pytest.mark.django_db(transaction=False)
 
@@ -162,3 +166,42 @@ def test_a_delivery_runway_does_not_take_back_is_reused_through_its_preview(fmt,
     assert asset.name.endswith(".mp4" if output.kind == "video" else ".mp3")
     assert asset.size == len(data) and asset.sha256 == hashlib.sha256(data).hexdigest()
     assert (asset.width, asset.height) == (output.width, output.height)
+
+
+def test_a_sequence_whose_preview_fails_is_still_kept_and_downloadable(project, owner, tmp_path, media_root, settings):
+    """A frame ffmpeg can't decode costs the preview, never the delivery Runway billed."""
+    frames = {f"{i:04d}.png": _png((40 * i, 90, 200)) for i in range(1, 5)}
+    frames["0003.png"] = frames["0003.png"][:40]
+    delivered = Path(settings.DOWNLOADS_DIR) / "takes-test-damaged.zip"
+    with zipfile.ZipFile(delivered, "w", zipfile.ZIP_STORED) as archive:
+        for name, data in frames.items():
+            archive.writestr(name, data)
+    expected = delivered.read_bytes()
+    generation = make_generation(project, owner, Status.COPYING)
+    copy._store_output(generation, 0, delivered)
+    delivered.unlink()
+    output = generation.outputs.get()
+    assert not output.preview and not output.playable and output.codec == "png sequence"
+    with output.file.open("rb") as fp:
+        assert fp.read() == expected
+    page = client_for(owner).get(reverse("gallery:output", args=[project.slug, output.pk])).content.decode()
+    assert "can't play in a browser" in html.unescape(page) and "<video" not in page
+    download = reverse("generations:output_file", args=[project.slug, output.pk])
+    assert f'href="{download}?download"' in page
+
+
+def test_reusing_a_delivery_with_no_playable_copy_is_refused_with_a_reason(project, owner, media_root):
+    generation = make_generation(project, owner, Status.SUCCEEDED)
+    output = Output.objects.create(project=project, generation=generation, kind="video", content_type="application/zip",
+                                   size=1000, sha256="0" * 64, file="outputs/seq.zip", codec="exr sequence",
+                                   playable=False)
+    response = client_for(owner).post(reverse("gallery:use", args=[project.slug, output.pk]))
+    assert response.status_code == 409
+    assert "Runway doesn't take OpenEXR sequence · ZIP as an input" in html.unescape(response.content.decode())
+    assert not project.assets.exists()
+
+
+def _png(colour: tuple[int, int, int]) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (64, 36), colour).save(out, "PNG")
+    return out.getvalue()

@@ -235,12 +235,16 @@ def test_a_copy_attempt_counts_when_it_starts_and_clears_what_dead_attempts_left
     os.utime(leftover, (stale, stale))  # written to last by a worker that died a while ago
     fresh = settings.DOWNLOADS_DIR / f"{copy.temp_prefix(g)}live-elsewhere"
     fresh.write_bytes(b"another process is writing this right now")
+    frames = settings.DOWNLOADS_DIR / f"{copy.temp_prefix(g)}dead.zip.frames-abc"  # a sequence it was unpacking
+    frames.mkdir()
+    (frames / "00001.png").write_bytes(b"a frame")
+    os.utime(frames, (stale, stale))
     # Every earlier attempt was killed mid-way: the next one is the last allowed, then it gives up.
     Generation.objects.filter(pk=g.pk).update(step_errors=copy.COPY_ATTEMPTS)
     copy.copy_outputs(generation_id=g.pk)
     g.refresh_from_db()
     assert g.status == Status.FAILED and g.failure_code == "COPY.FAILED" and "attempts" in g.failure_message
-    assert not leftover.exists() and fresh.exists()  # the dead attempt's file only
+    assert not leftover.exists() and not frames.exists() and fresh.exists()  # the dead attempt's files only
     fresh.unlink()
     assert not g.claim_token
     # Runway made and billed it: the charge stands even though the copy failed.
