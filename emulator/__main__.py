@@ -61,6 +61,9 @@ def parse_args(argv: list[str] | None = None) -> EmulatorConfig:
                              '\'{"path": "/v1/tasks/*", "status": 429, "retry_after": 1, '
                              '"count": 3}\'')
     parser.add_argument("--seed", type=int, default=None, help="random seed for faults")
+    parser.add_argument("--mock-unknown-ids", action="store_true",
+                        help="contract-test mode: an unknown id of any resource resolves to a fabricated "
+                             "object of the right shape instead of 404, as Stainless's mock server answers")
     args = parser.parse_args(argv)
     return EmulatorConfig(
         host=args.host, port=args.port, speed=args.speed, credits=args.credits, tier=args.tier,
@@ -70,14 +73,15 @@ def parse_args(argv: list[str] | None = None) -> EmulatorConfig:
         max_image_side=args.max_image_side, fps=args.fps,
         require_version=not args.no_version_check, latency_ms=args.latency_ms,
         error_rate=args.error_rate, error_status=args.error_status, fail_rate=args.fail_rate,
-        faults=[json.loads(spec) for spec in args.fault], seed=args.seed)
+        faults=[json.loads(spec) for spec in args.fault], seed=args.seed, mock_unknown_ids=args.mock_unknown_ids)
 
 
 def main(argv: list[str] | None = None) -> None:
     """Parse options and serve until interrupted."""
     config = parse_args(argv)
+    mode = ", unknown ids mocked" if config.mock_unknown_ids else ""
     print(f"Runway API emulator on {config.base_url} (speed {config.speed}, "
-          f"{config.credits} credits, tier {config.tier})", flush=True)
+          f"{config.credits} credits, tier {config.tier}{mode})", flush=True)
     uvicorn.run(create_app(config), host=config.host, port=config.port, log_level="warning")
 
 

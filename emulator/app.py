@@ -17,8 +17,8 @@ from starlette.routing import BaseRoute, Match, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .faults import HttpFault
-from .models import API_VERSION, ENDPOINT_OUTPUT
-from .routes import api, control, files
+from .models import API_VERSION, TASK_ENDPOINTS
+from .routes import api, avatars, control, files, routers, voices
 from .runtime import Emulator, EmulatorConfig
 
 DEFAULT_RETRY_AFTER = 2.0  # seconds, on a 429 fault that names none
@@ -139,7 +139,7 @@ def _mark_lost_create(em: Emulator, scope: Scope, unseen: _Unseen, fault: HttpFa
     The client never learned the task's id; the control API's charges list says so.
     """
     endpoint = scope["path"].removeprefix("/v1/")
-    if scope["method"] != "POST" or endpoint not in ENDPOINT_OUTPUT or unseen.status != 200:
+    if scope["method"] != "POST" or endpoint not in TASK_ENDPOINTS or unseen.status != 200:
         return
     try:
         created = json.loads(bytes(unseen.body))
@@ -165,7 +165,8 @@ def create_app(config: EmulatorConfig | None = None) -> Starlette:
     """Build the emulator's Starlette app (its runtime state is ``app.state.emulator``)."""
     config = config or EmulatorConfig()
     emulator = Emulator(config)
-    routes = [*api.routes(), *files.routes(), *control.routes()]
+    routes = [*api.routes(), *routers.routes(), *voices.routes(), *avatars.routes(), *files.routes(),
+              *control.routes()]
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

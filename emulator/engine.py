@@ -60,6 +60,11 @@ class Engine:
             window.popleft()
         return len(window)
 
+    def at_capacity(self, model: str) -> bool:
+        """Whether a new task of the model would wait (THROTTLED): every slot held, or a queue already."""
+        self.tick(model)
+        return len(self._holders[model]) >= self.limits(model)[0] or bool(self._throttled[model])
+
     # --- lifecycle ------------------------------------------------------------------------
 
     def _durations(self, task: Task) -> tuple[float, float]:

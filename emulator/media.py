@@ -125,6 +125,26 @@ def render_image(path: Path, width: int, height: int, prompt: str, source: Sourc
     image.save(path, format=formats.IMAGE.get(fmt, formats.IMAGE["png"])[1], quality=85)
 
 
+def preview_image(path: Path, source: Path | None, prompt: str, side: int, square: bool = False) -> None:
+    """Write a PNG preview within ``side`` pixels of an image (a centre square when ``square``), or of
+    the prompt's gradient when there is no image."""
+    image = None
+    if source is not None:
+        try:
+            with Image.open(source) as img:
+                image = img.convert("RGB")
+        except (OSError, ValueError):
+            image = None
+    if image is None:
+        image = _gradient((side, side) if square else (side, side * 3 // 4), prompt)
+    elif square:
+        image = ImageOps.fit(image, (side, side), Image.Resampling.BILINEAR)
+    else:
+        image.thumbnail((side, side), Image.Resampling.BILINEAR)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    image.save(path, format="PNG")
+
+
 def upscale_image(path: Path, source: Source | None, factor: int, prompt: str) -> None:
     """Write the source image enlarged by ``factor`` (bounded by the API's 25.3 MP cap)."""
     if source is not None and source.kind == "image":
@@ -173,7 +193,8 @@ class VideoSpec:
 
     ``fmt`` is a key of ``formats.VIDEO`` (the request's ``outputFormat``), ``profile`` the
     ProRes tier; a sequence's zip carries ``sidecar_audio``'s sound as audio.wav, and a
-    provenance.json when ``provenance`` says what the delivery was made from.
+    provenance.json when ``provenance`` says what the delivery was made from. ``soundtrack`` is a
+    file whose sound the video carries instead of a generated tone (an avatar's speech).
     """
 
     width: int
@@ -185,6 +206,7 @@ class VideoSpec:
     profile: str = ""
     sidecar_audio: str = ""
     provenance: str = ""
+    soundtrack: str = ""
 
 
 def fps_value(rate: str) -> float:
@@ -211,9 +233,11 @@ def within_budget(spec: VideoSpec) -> VideoSpec:
 
 
 def _sound_input(spec: VideoSpec, prompt: str, path: Path) -> tuple[list[str], Path | None]:
-    """ffmpeg input arguments for the generated sound track, and the file they read."""
+    """ffmpeg input arguments for the sound track, and the tone file generated for it (if one was)."""
     if not spec.audio or formats.VIDEO[spec.fmt].ext == "zip":
         return [], None
+    if spec.soundtrack:
+        return ["-i", spec.soundtrack], None
     tone = path.with_name(path.name + ".tone.wav")
     tone.write_bytes(tone_wav(spec.seconds, f"sound {prompt}"))
     return ["-i", str(tone)], tone
@@ -262,7 +286,7 @@ def _encode(path: Path, spec: VideoSpec, prompt: str, inputs: list[str], video_m
     """Run ffmpeg over ``inputs`` into ``path`` in the spec's format (zipping a sequence's frames)."""
     out = formats.VIDEO[spec.fmt]
     sound, tone = _sound_input(spec, prompt, path)
-    audio_index = inputs.count("-i") if tone else None
+    audio_index = inputs.count("-i") if sound else None
     timing = ["-r", spec.fps, "-t", f"{spec.seconds:.3f}"]
     frames = path.with_name(path.name + ".frames")
     target = frames / f"{out.frame_names}.{out.codec}" if out.ext == "zip" else path

@@ -41,6 +41,10 @@ ENDPOINT_OUTPUT: dict[str, str] = {
 
 ROUTER_ENDPOINTS = ("generate/video", "generate/image", "generate/audio")
 
+#: Every endpoint whose POST creates a task: the generation endpoints, and avatar videos, whose
+#: request rules live with the other avatar resources (``resource_schemas.json``).
+TASK_ENDPOINTS = (*ENDPOINT_OUTPUT, "avatar_videos")
+
 
 @cache
 def request_schemas() -> dict[str, dict[str, Any]]:
@@ -171,7 +175,7 @@ def plan_output(endpoint: str, model: str, body: dict[str, Any],
         if isinstance(raw, int | float) and not isinstance(raw, bool):
             seconds = float(raw)
         else:
-            seconds = max(1.0, min(30.0, len(str(source.get("promptText", ""))) / 15)) or 5.0
+            seconds = speech_seconds(str(source.get("promptText", "")))
         billed = seconds
         fmt = wanted if wanted in formats.AUDIO else "wav"
         ext = formats.AUDIO[fmt][0]
@@ -179,6 +183,11 @@ def plan_output(endpoint: str, model: str, body: dict[str, Any],
         sample_rate = rate if isinstance(rate, int) and not isinstance(rate, bool) and rate > 0 else 0
         count = int(source.get("numVariants", 1) or 1)
     return OutputPlan(kind, width, height, seconds, count, fmt, billed, audio, ext, profile, sample_rate)
+
+
+def speech_seconds(text: str) -> float:
+    """How long a script takes to say: 15 characters a second, between 1 and 30 seconds."""
+    return max(1.0, min(30.0, len(text) / 15))
 
 
 # --- Task timings (realistic seconds at speed 1) -----------------------------------------
@@ -220,8 +229,11 @@ GROUP_BY_ENDPOINT: dict[str, int] = {
     "sound_effect": 2, "text_to_speech": 2, "speech_to_speech": 2, "voice_dubbing": 2,
     "voice_isolation": 2, "video_to_audio": 2, "generate/audio": 2,
     "video_to_video": 3, "character_performance": 3,
-    "image_upscale": 4, "video_upscale": 4, "video_to_hdr": 4,
+    "image_upscale": 4, "video_upscale": 4, "video_to_hdr": 4, "avatar_videos": 3,
 }
+
+#: Task models outside ``request_schemas.json``, with their tier group.
+OTHER_TASK_MODELS: dict[str, int] = {"gwm1_avatars": GROUP_BY_ENDPOINT["avatar_videos"]}
 
 
 @cache
@@ -233,7 +245,7 @@ def all_models() -> dict[str, int]:
             continue
         for model in by_model:
             models.setdefault(model, GROUP_BY_ENDPOINT[endpoint])
-    return models
+    return {**models, **OTHER_TASK_MODELS}
 
 
 def tier_limits(tier: int, model: str) -> tuple[int, int]:
@@ -247,34 +259,45 @@ def tier_limits(tier: int, model: str) -> tuple[int, int]:
 
 
 @dataclass(frozen=True)
-class RouterConfig:
-    """A saved router configuration served by ``/v1/generate/*``."""
+class Candidate:
+    """A model the router may pick, its provider, and our ranking of it (1 = fastest, best).
 
-    optimize_for: str
-    price_ceiling: float | None
+    Runway does not publish its ranking; these follow the models' price tiers and names
+    (``_fast``, ``_turbo``). Which endpoint a candidate runs on, and whether it takes a request
+    at all, comes from its rules in ``request_schemas.json`` (see ``router.py``).
+    """
+
+    model: str
+    provider: str
+    latency: int
+    quality: int
 
 
-ROUTER_CONFIGS: dict[str, RouterConfig] = {
-    "default": RouterConfig("quality", None),
-    "fast": RouterConfig("latency", None),
-    "cheap": RouterConfig("cost", 60),
+#: The models each ``generate/*`` endpoint chooses among, in the order ties are broken.
+ROUTER_CANDIDATES: dict[str, tuple[Candidate, ...]] = {
+    "generate/video": (
+        Candidate("veo3.1", "google", latency=5, quality=1),
+        Candidate("gen4.5", "runway", latency=3, quality=2),
+        Candidate("aleph2", "runway", latency=3, quality=2),
+        Candidate("veo3.1_fast", "google", latency=2, quality=3),
+        Candidate("seedance2", "bytedance", latency=4, quality=4),
+        Candidate("gen4_turbo", "runway", latency=1, quality=5),
+    ),
+    "generate/image": (
+        Candidate("gemini_2.5_flash", "google", latency=3, quality=1),
+        Candidate("gen4_image", "runway", latency=2, quality=2),
+        Candidate("gpt_image_2", "openai", latency=4, quality=3),
+        Candidate("seedream5_lite", "bytedance", latency=2, quality=4),
+        Candidate("gen4_image_turbo", "runway", latency=1, quality=5),
+    ),
+    "generate/audio": (
+        Candidate("eleven_v3", "elevenlabs", latency=2, quality=1),
+        Candidate("eleven_multilingual_v2", "elevenlabs", latency=1, quality=2),
+        Candidate("eleven_text_to_sound_v2", "elevenlabs", latency=1, quality=1),
+        Candidate("mirelo_sfx_2_0", "mirelo", latency=2, quality=2),
+        Candidate("seed_audio", "bytedance", latency=3, quality=3),
+    ),
 }
-
-
-def route(endpoint: str, body: dict[str, Any]) -> tuple[str, str]:
-    """Pick (generation endpoint, model) a router request runs as."""
-    data = body.get("input", {})
-    if endpoint == "generate/image":
-        return "text_to_image", "gen4_image"
-    if endpoint == "generate/audio":
-        if data.get("type") == "speech":
-            return "text_to_speech", "eleven_multilingual_v2"
-        return "sound_effect", "eleven_text_to_sound_v2"
-    if data.get("referenceVideos"):
-        return "video_to_video", "aleph2"
-    if data.get("referenceImages"):
-        return "image_to_video", "gen4.5"
-    return "text_to_video", "gen4.5"
 
 
 #: Failure codes a task may be forced to fail with, and the text shown with each.

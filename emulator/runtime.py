@@ -5,16 +5,19 @@ from __future__ import annotations
 import asyncio
 import secrets
 import threading
+import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import resources
 from .clock import Clock
 from .engine import Engine
 from .faults import FaultBook
 from .media import RenderSettings
-from .state import LedgerEntry, Task, Upload
+from .records import Records
+from .state import LedgerEntry, Record, Task, Upload
 from .store import Store
 
 DAY = 86_400
@@ -46,6 +49,7 @@ class EmulatorConfig:
     fail_rate: float = 0.0
     faults: list[dict[str, Any]] = field(default_factory=list)
     seed: int | None = None
+    mock_unknown_ids: bool = False  # contract-test mode: unknown ids resolve to fabricated objects (mock.py)
 
     @property
     def base_url(self) -> str:
@@ -75,6 +79,7 @@ class Emulator:
         for spec in config.faults:
             self.faults.add(dict(spec))
         self.uploads: dict[str, Upload] = {}
+        self.records = Records(self.store, self.clock)
         self.requests: dict[str, int] = defaultdict(int)
         self.url_epoch = 0
         self.secret = secrets.token_hex(16)
@@ -101,7 +106,23 @@ class Emulator:
         for row in saved["uploads"]:
             upload = Upload(**row)
             self.uploads[upload.id] = upload
+        for row in sorted(saved["records"], key=lambda r: r["seq"]):
+            self.records.adopt(Record(**row))
         engine.ledger = [LedgerEntry(*row) for row in saved["ledger"]]
+        if not meta.get("routers_seeded"):
+            self._seed_routers()
+
+    def _seed_routers(self) -> None:
+        """Save the routers the emulator starts with, once per data file (a deleted one stays deleted)."""
+        for slug, settings in resources.SEEDED_ROUTERS:
+            router_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"runway-emulator/routers/{slug}"))
+            self.records.add("router", {"slug": slug, "name": slug, "description": None, "version": 1,
+                                        "settings": resources.router_settings(settings)}, record_id=router_id)
+        self.store.save_meta("routers_seeded", True)
+
+    def processing_seconds(self, kind: str) -> float:
+        """How long a new voice or avatar stays PROCESSING at the current clock speed."""
+        return resources.PROCESSING_SECONDS[kind] * self.engine.speed
 
     def reset(self) -> None:
         """Forget all state and return to the configured starting point."""

@@ -1,4 +1,4 @@
-"""The emulator's plain data records: tasks, credit ledger entries and uploads."""
+"""The emulator's plain data records: tasks, credit ledger entries, uploads and the other API objects."""
 
 from __future__ import annotations
 
@@ -64,3 +64,24 @@ class Upload:
     size: int = 0
     content_type: str = ""
     received: bool = False
+
+
+@dataclass
+class Record:
+    """A stored API object that is not a task: a voice, an avatar, a router, a routing request or a
+    voice preview.
+
+    ``fields`` holds what the object says of itself (wire names); ``seq`` orders lists newest first
+    even when the clock stands still. A voice or avatar is PROCESSING until ``ready_at`` on the
+    emulator clock, then READY, or FAILED with ``failure`` as its reason.
+    """
+
+    kind: str
+    id: str
+    seq: int
+    created_at: float
+    updated_at: float
+    fields: dict[str, Any] = field(default_factory=dict)
+    ready_at: float = 0.0
+    failure: str | None = None
+    deleted: bool = False

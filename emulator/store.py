@@ -11,12 +11,14 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from .state import LedgerEntry, Task, Upload
+from .state import LedgerEntry, Record, Task, Upload
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS tasks (id TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS uploads (id TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS records (kind TEXT NOT NULL, id TEXT NOT NULL, value TEXT NOT NULL,
+                                    PRIMARY KEY (kind, id));
 CREATE TABLE IF NOT EXISTS ledger (at REAL NOT NULL, model TEXT NOT NULL, amount INTEGER NOT NULL,
                                    task_id TEXT NOT NULL);
 """
@@ -67,29 +69,36 @@ class Store:
         self._write("INSERT OR REPLACE INTO uploads VALUES (?, ?)",
                     (upload.id, json.dumps(asdict(upload))))
 
+    def save_record(self, record: Record) -> None:
+        """Persist a voice, avatar, router, routing request or preview."""
+        self._write("INSERT OR REPLACE INTO records VALUES (?, ?, ?)",
+                    (record.kind, record.id, json.dumps(asdict(record))))
+
     def add_ledger(self, entry: LedgerEntry) -> None:
         """Persist a credit movement."""
         self._write("INSERT INTO ledger VALUES (?, ?, ?, ?)",
                     (entry.at, entry.model, entry.amount, entry.task_id))
 
     def load(self) -> dict[str, Any]:
-        """Everything persisted: ``meta``, ``tasks``, ``uploads`` and ``ledger`` rows."""
+        """Everything persisted: ``meta``, ``tasks``, ``uploads``, ``records`` and ``ledger`` rows."""
         if self._db is None:
-            return {"meta": {}, "tasks": [], "uploads": [], "ledger": []}
+            return {"meta": {}, "tasks": [], "uploads": [], "records": [], "ledger": []}
         with self._lock:
             meta = {k: json.loads(v) for k, v in self._db.execute("SELECT key, value FROM meta")}
             tasks = [json.loads(v) for (v,) in self._db.execute("SELECT value FROM tasks")]
             uploads = [json.loads(v) for (v,) in self._db.execute("SELECT value FROM uploads")]
+            records = [json.loads(v) for (v,) in self._db.execute("SELECT value FROM records")]
             ledger = list(self._db.execute("SELECT at, model, amount, task_id FROM ledger "
                                            "ORDER BY rowid"))
-        return {"meta": meta, "tasks": tasks, "uploads": uploads, "ledger": ledger}
+        return {"meta": meta, "tasks": tasks, "uploads": uploads, "records": records, "ledger": ledger}
 
     def clear(self) -> None:
-        """Forget every task, upload, ledger entry and file."""
+        """Forget every task, upload, record, ledger entry and file."""
         if self._db is not None:
             with self._lock:
                 self._db.executescript("DELETE FROM meta; DELETE FROM tasks; "
-                                       "DELETE FROM uploads; DELETE FROM ledger;")
+                                       "DELETE FROM uploads; DELETE FROM records; "
+                                       "DELETE FROM ledger;")
         shutil.rmtree(self.files, ignore_errors=True)
         self.files.mkdir(parents=True, exist_ok=True)
 
@@ -100,6 +109,10 @@ class Store:
     def output_path(self, task_id: str, name: str) -> Path:
         """Where a rendered output lives."""
         return self.files / "outputs" / task_id / name
+
+    def record_path(self, kind: str, record_id: str, name: str) -> Path:
+        """Where a file belonging to a record lives (an avatar's image, a voice's sample)."""
+        return self.files / "records" / kind / record_id / name
 
     def close(self) -> None:
         """Close the database and remove temporary files."""

@@ -242,10 +242,12 @@ def _expected(schema: dict[str, Any]) -> str:
     return {"media": "string", "integer": "number"}.get(kind, kind)
 
 
-def validate_body(schema: dict[str, Any], body: dict[str, Any]) -> tuple[list[Issue], list[MediaRef]]:
-    """Validate a request body (without its ``model`` key); returns issues and media strings."""
+def validate_body(schema: dict[str, Any], body: dict[str, Any],
+                  discriminator: str | None = "model") -> tuple[list[Issue], list[MediaRef]]:
+    """Validate a request body (without its ``discriminator`` key, a generation's ``model``, which picks the
+    schema); returns issues and media strings."""
     validator = Validator()
-    payload = {k: v for k, v in body.items() if k != "model"}
+    payload = {k: v for k, v in body.items() if k != discriminator}
     validator.check(schema, payload, [], strict=bool(schema.get("strict")))
     return validator.issues, validator.media
 

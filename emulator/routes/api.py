@@ -1,4 +1,5 @@
-"""The ``/v1`` routes: generation endpoints, tasks, uploads and the organization."""
+"""The ``/v1`` routes: generation endpoints, tasks, uploads and the organization, and the request and
+answer helpers the other resources' routes share (bodies, issues, cursor pages, starting a task)."""
 
 from __future__ import annotations
 
@@ -6,29 +7,26 @@ import json
 import mimetypes
 import re
 import uuid
+from collections.abc import Callable, Iterable
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
-from PIL import Image, UnidentifiedImageError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from .. import media, models, pricing
+from .. import mock, models, pricing, records
 from ..clock import day
 from ..engine import LimitError
 from ..faults import TaskFault, magic_words
+from ..inputs import measure_inputs, resolve_media
 from ..runtime import Emulator
-from ..state import Task
+from ..state import Record, Task
 from ..validation import (
     SUPPORTED_TYPES,
     AssetError,
     Issue,
     MediaRef,
-    check_url,
-    decode_data_uri,
-    field_label,
     iter_semantic_issues,
     model_issue,
     validate_body,
@@ -38,17 +36,6 @@ from . import files
 DOC_URL = "https://docs.dev.runwayml.com/api"
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$", re.I)
 PROMPT_FIELDS = ("promptText", "negativePrompt")
-
-#: Image input checks the API applies per model: (min w/h, max w/h, min side, max side).
-IMAGE_RULES: dict[str, tuple[float, float, int, int]] = {
-    "gen4.5": (0.5, 2.0, 1, 7999),
-    "gen4_turbo": (0.5, 2.0, 1, 7999),
-    "act_two": (0.5, 2.0, 1, 7999),
-    "h3_max": (0.0, 100.0, 256, 7999),
-    "grok_imagine_1_5": (0.4, 2.5, 1, 7999),
-    "grok_imagine_1_5_lite": (0.4, 2.5, 1, 7999),
-    "magnific_precision_upscaler_v2": (0.0, 100.0, 300, 8000),
-}
 
 
 def emulator_of(request: Request) -> Emulator:
@@ -61,9 +48,9 @@ def error(status: int, message: str, **extra: Any) -> JSONResponse:
     return JSONResponse({"error": message, **extra}, status_code=status)
 
 
-def issues_response(issues: list[Issue]) -> JSONResponse:
-    """The 400 answer for schema failures."""
-    return error(400, "Validation of body failed", issues=[i.as_json() for i in issues],
+def issues_response(issues: list[Issue], where: str = "body") -> JSONResponse:
+    """The 400 answer for schema failures of the request's ``body`` or ``query``."""
+    return error(400, f"Validation of {where} failed", issues=[i.as_json() for i in issues],
                  docUrl=DOC_URL)
 
 
@@ -86,92 +73,63 @@ async def read_object(request: Request) -> dict[str, Any] | Response:
     return body
 
 
-# --- media inputs ---------------------------------------------------------------------------
+# --- cursor pages -------------------------------------------------------------------------
 
 
-def _kind_of_name(name: str) -> str:
-    guessed = mimetypes.guess_type(name)[0] or ""
-    return guessed.split("/")[0]
+def page_query(em: Emulator, request: Request) -> tuple[int, int | None] | Response:
+    """The ``limit`` (required, a whole number of at least 1) and ``cursor`` of a list request.
+
+    A cursor the emulator never handed out is refused, or in mock mode read as the first page.
+    """
+    params = request.query_params
+    raw = params.get("limit")
+    issues: list[Issue] = []
+    if raw is None:
+        issues.append(Issue("invalid_type", ["limit"], "Required", {"expected": "number", "received": "undefined"}))
+    elif not re.fullmatch(r"\d+", raw.strip()):
+        issues.append(Issue("invalid_type", ["limit"], "Expected integer, received string",
+                            {"expected": "integer", "received": "string"}))
+    elif int(raw) < 1:
+        issues.append(Issue("too_small", ["limit"], "Number must be greater than or equal to 1",
+                            {"minimum": 1, "type": "number", "inclusive": True}))
+    cursor = params.get("cursor")
+    after = records.decode_cursor(cursor) if cursor else None
+    if cursor and after is None and not em.config.mock_unknown_ids:
+        issues.append(Issue("custom", ["cursor"], "Invalid cursor"))
+    if issues:
+        return issues_response(issues, "query")
+    return int(raw or 1), after
 
 
-def _check_image(path: Path, model: str, label: str) -> None:
-    rule = IMAGE_RULES.get(model)
-    if rule is None:
-        return
-    try:
-        with Image.open(path) as img:
-            width, height = img.size
-    except (UnidentifiedImageError, OSError):
-        raise AssetError(f"Invalid asset for {label}: the image could not be decoded.") from None
-    low, high, min_side, max_side = rule
-    ratio = width / height
-    if ratio < low:
-        raise AssetError(f"Invalid asset aspect ratio for {label}. width / height ratio must be "
-                         f"at least {low}. Got {ratio:.3f}.")
-    if ratio > high:
-        raise AssetError(f"Invalid asset aspect ratio for {label}. width / height ratio must be "
-                         f"at most {high}. Got {ratio:.3f}.")
-    if min(width, height) < min_side or max(width, height) > max_side:
-        raise AssetError(f"Invalid asset dimensions for {label}: each side must be between "
-                         f"{min_side} and {max_side} pixels. Got {width}x{height}.")
+def list_page(em: Emulator, request: Request, items: Iterable[Record],
+              view: Callable[[Record], dict[str, Any]]) -> Response:
+    """``GET`` of a list: one cursor page, ``{"data": [...], "nextCursor"}``, newest first."""
+    query = page_query(em, request)
+    if isinstance(query, Response):
+        return query
+    chosen, next_cursor = records.page(items, *query)
+    return JSONResponse({"data": [view(r) for r in chosen], "nextCursor": next_cursor})
 
 
-def resolve_media(em: Emulator, refs: list[MediaRef], model: str,
-                  task_id: str) -> list[dict[str, str]]:
-    """Apply the asset rules to every media string; return the inputs we hold locally."""
-    sources: list[dict[str, str]] = []
-    now = em.clock.now()
-    for number, ref in enumerate(refs):
-        label = field_label(ref.path)
-        path: Path | None = None
-        if ref.value.startswith("runway://"):
-            upload = em.uploads.get(ref.value.rsplit("/", 1)[-1])
-            if upload is None or not upload.received:
-                raise AssetError(f"Invalid asset for {label}: the runway:// URI does not refer "
-                                 f"to an upload.")
-            if now > upload.created_at + em.config.upload_ttl:
-                raise AssetError(f"Invalid asset for {label}: the upload has expired.")
-            if _kind_of_name(upload.filename) != ref.kind:
-                raise AssetError(f"Invalid asset for {label}: expected {ref.kind}, the upload "
-                                 f"is {upload.content_type or 'of another type'}.")
-            path = em.store.upload_path(upload.id)
-        elif ref.value.startswith("data:"):
-            content_type, data = decode_data_uri(ref.value, ref.kind, label)
-            ext = mimetypes.guess_extension(content_type) or ".bin"
-            path = em.store.files / "inputs" / f"{task_id}-{number}{ext}"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(data)
-        else:
-            check_url(ref.value, label, em.config.base_url)
-            path = files.local_output(em, ref.value)
-        if path is None:
-            continue
-        if ref.kind == "image":
-            _check_image(path, model, label)
-        sources.append({"kind": ref.kind, "path": str(path), "field": label,
-                        "name": str(_top_field(ref.path))})
-    return sources
+def validated(schema: dict[str, Any], body: dict[str, Any]) -> tuple[list[MediaRef], Response | None]:
+    """Media strings of a body that passes a schema of ``resource_schemas.json``, or the 400 it gets."""
+    issues, refs = validate_body(schema, body, discriminator=None)
+    return refs, issues_response(issues) if issues else None
 
 
-def _top_field(path: list[str | int]) -> str | int:
-    """The request field a media string sits under (inside ``input`` for the router)."""
-    return path[1] if len(path) > 1 and path[0] == "input" else path[0]
-
-
-def measure_inputs(endpoint: str, model: str, sources: list[dict[str, str]]) -> dict[str, list[dict[str, float]]]:
-    """Length and size of the input media the price depends on, as ffmpeg reads them."""
-    wanted = pricing.input_fields(endpoint, model)
-    measured: dict[str, list[dict[str, float]]] = {}
-    for source in sources:
-        if source["name"] in wanted and source["kind"] in ("video", "audio"):
-            measured.setdefault(source["name"], []).append(media.probe(Path(source["path"])))
-    return measured
+def failure_of(*texts: Any) -> str | None:
+    """The failure a ``[fail]`` magic word in any of the texts asks for (voices and avatars fail processing)."""
+    fault = magic_words(" ".join(t for t in texts if isinstance(t, str)))
+    if fault is None or not fault.fail_code:
+        return None
+    return models.FAILURE_TEXT.get(fault.fail_code, "Processing failed.")
 
 
 # --- generation -----------------------------------------------------------------------------
 
 
-def _prompt(body: dict[str, Any]) -> str:
+def prompt_of(body: dict[str, Any]) -> str:
+    """The prompt words of a body (where magic words are read)."""
     source = body.get("input", body)
     return " ".join(str(source[k]) for k in PROMPT_FIELDS if isinstance(source.get(k), str))
 
@@ -183,7 +141,8 @@ def _task_fault(em: Emulator, model: str, prompt: str) -> TaskFault | None:
     return fault
 
 
-def _validate(endpoint: str, model: str, body: dict[str, Any]) -> tuple[list[Issue], list[MediaRef]]:
+def validate_model_body(endpoint: str, model: str, body: dict[str, Any]) -> tuple[list[Issue], list[MediaRef]]:
+    """A generation body against its model's rules in ``request_schemas.json``, then the cross-field rules."""
     schema = models.request_schemas()[endpoint][model]
     issues, refs = validate_body(schema, body)
     if not issues:
@@ -191,17 +150,27 @@ def _validate(endpoint: str, model: str, body: dict[str, Any]) -> tuple[list[Iss
     return issues, refs
 
 
-def _router_extra(endpoint: str, body: dict[str, Any], plan: models.OutputPlan) -> dict[str, Any]:
-    data = body.get("input", {})
-    if endpoint == "generate/video":
-        return {"duration": plan.seconds, "ratio": f"{plan.width}:{plan.height}",
-                "resolution": data.get("resolution", "720p")}
-    if endpoint == "generate/image":
-        return {"ratio": f"{plan.width}:{plan.height}", "aspectRatio": data.get("aspectRatio", "1:1"),
-                "resolution": data.get("resolution", "1k")}
-    voice = data.get("voice")
-    kind = voice.get("type", "default") if isinstance(voice, dict) else "default"
-    return {"type": data.get("type", "audio"), "voice": kind if data.get("type") == "speech" else "none"}
+def start_task(em: Emulator, request: Request, *, endpoint: str, model: str, body: dict[str, Any],
+               plan: models.OutputPlan, estimate: int, sources: list[dict[str, str]], task_id: str,
+               prompt: str, meta: dict[str, Any] | None = None) -> tuple[Task, TaskFault | None] | Response:
+    """Charge and queue a task (any endpoint's), with the fault its prompt or the fault book gives it.
+
+    Returns the task and that fault, or the 400/429 the organization's balance or limits answer.
+    """
+    try:
+        task = em.engine.create(endpoint=endpoint, model=model, body=body, plan=plan, estimate=estimate,
+                                api_key=request.state.api_key, task_id=task_id)
+    except LimitError as exc:
+        return error(exc.status, str(exc))
+    fault = _task_fault(em, model, prompt)
+    task.meta = {"sources": sources, "router_endpoint": None, **(meta or {})}
+    if fault is not None:
+        task.fail_code, task.hang = fault.fail_code, fault.hang
+        task.output_fault, task.redirect_to = fault.output, fault.redirect_to
+        if fault.wire():
+            task.meta["wire"] = fault.wire()
+    em.store.save_task(task)
+    return task, fault
 
 
 async def generate(request: Request) -> Response:
@@ -211,79 +180,50 @@ async def generate(request: Request) -> Response:
     body = await read_object(request)
     if isinstance(body, Response):
         return body
-    routing: dict[str, Any] | None = None
-    if endpoint in models.ROUTER_ENDPOINTS:
-        issues, refs = _validate(endpoint, "router", body)
-        if issues:
-            return issues_response(issues)
-        config = models.ROUTER_CONFIGS.get(body["configId"])
-        if config is None:
-            return error(404, f"Router config '{body['configId']}' was not found.",
-                         code="router_config_not_found")
-        run_endpoint, model = models.route(endpoint, body)
-        routing = {"configId": body["configId"], "optimizeFor": config.optimize_for,
-                   "priceCeiling": config.price_ceiling}
-    else:
-        by_model = models.request_schemas()[endpoint]
-        model = body.get("model")
-        if model not in by_model:
-            return issues_response([model_issue(list(by_model), model)])
-        issues, refs = _validate(endpoint, model, body)
-        if issues:
-            return issues_response(issues)
-        run_endpoint = endpoint
+    by_model = models.request_schemas()[endpoint]
+    model = body.get("model")
+    if model not in by_model:
+        return issues_response([model_issue(list(by_model), model)])
+    issues, refs = validate_model_body(endpoint, model, body)
+    if issues:
+        return issues_response(issues)
     task_id = str(uuid.uuid4())
     try:
         sources = resolve_media(em, refs, model, task_id)
     except AssetError as exc:
         return error(400, str(exc))
-    inputs = measure_inputs(run_endpoint, model, sources)
+    inputs = measure_inputs(endpoint, model, sources)
     plan = models.plan_output(endpoint, model, body, inputs)
-    estimate = pricing.price(run_endpoint, model, body.get("input", body), inputs)
-    if routing and routing["priceCeiling"] is not None and estimate > routing["priceCeiling"]:
-        return error(400, "No model satisfies the router configuration.", code="no_eligible_model",
-                     pipeline=[{"type": "filter", "filter": "price", "models": [model]}],
-                     emptiedBy=["price"])
-    try:
-        task = em.engine.create(endpoint=run_endpoint, model=model, body=body, plan=plan,
-                                estimate=estimate, api_key=request.state.api_key, task_id=task_id)
-    except LimitError as exc:
-        return error(exc.status, str(exc))
-    fault = _task_fault(em, model, _prompt(body))
-    task.meta = {"sources": sources, "router_endpoint": endpoint if routing else None}
-    if fault is not None:
-        task.fail_code, task.hang = fault.fail_code, fault.hang
-        task.output_fault, task.redirect_to = fault.output, fault.redirect_to
-        if fault.wire():
-            task.meta["wire"] = fault.wire()
-    em.store.save_task(task)
-    if routing is None:
-        created = {"id": task.id, "estimatedCost": {"credits": estimate}}
-        if fault is not None and fault.create_reply:
-            created.update(fault.create_reply)
-        return JSONResponse(created)
-    return JSONResponse({"id": task.id, "routing": {
-        "configId": routing["configId"], "model": model, "provider": "runway",
-        "estimatedCost": {"credits": estimate},
-        "resolvedSettings": {"optimizeFor": routing["optimizeFor"],
-                             "priceCeiling": routing["priceCeiling"]},
-        "resolvedInput": _router_extra(endpoint, body, plan)}})
+    estimate = pricing.price(endpoint, model, body, inputs)
+    started = start_task(em, request, endpoint=endpoint, model=model, body=body, plan=plan, estimate=estimate,
+                         sources=sources, task_id=task_id, prompt=prompt_of(body))
+    if isinstance(started, Response):
+        return started
+    task, fault = started
+    created = {"id": task.id, "estimatedCost": {"credits": estimate}}
+    if fault is not None and fault.create_reply:
+        created.update(fault.create_reply)
+    return JSONResponse(created)
 
 
 # --- tasks ----------------------------------------------------------------------------------
 
 
 async def task_detail(request: Request) -> Response:
-    """``GET /v1/tasks/{id}`` (freshly signed output URLs) and ``DELETE`` (cancel or delete)."""
+    """``GET /v1/tasks/{id}`` (freshly signed output URLs) and ``DELETE`` (cancel or delete).
+
+    In mock mode an unknown id is a fabricated finished task, and deleting one answers 204.
+    """
     em = emulator_of(request)
     task_id = request.path_params["task_id"]
-    if not UUID.match(task_id):
+    mocking = em.config.mock_unknown_ids
+    if not UUID.match(task_id) and not mocking:
         return error(404, "Task not found.")
     if request.method == "DELETE":
-        if not em.engine.delete(task_id):
+        if not em.engine.delete(task_id) and not mocking:
             return error(404, "Task not found.")
         return Response(status_code=204)
-    task = em.engine.get(task_id)
+    task = em.engine.get(task_id) or (mock.task(task_id) if mocking else None)
     if task is None:
         return error(404, "Task not found.")
     wire = task.meta.get("wire") or {}
@@ -373,8 +313,9 @@ async def organization_usage(request: Request) -> Response:
 
 
 def routes() -> list[Route]:
-    """Every ``/v1`` route."""
-    endpoints = [Route(f"/v1/{name}", generate, methods=["POST"]) for name in models.ENDPOINT_OUTPUT]
+    """The ``/v1`` routes of generations, tasks, uploads and the organization."""
+    endpoints = [Route(f"/v1/{name}", generate, methods=["POST"]) for name in models.ENDPOINT_OUTPUT
+                 if name not in models.ROUTER_ENDPOINTS]
     return [
         *endpoints,
         Route("/v1/tasks/{task_id}", task_detail, methods=["GET", "DELETE"]),

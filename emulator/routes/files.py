@@ -1,4 +1,5 @@
-"""Files the emulator serves: the presigned upload target and signed, expiring output URLs."""
+"""Files the emulator serves: the presigned upload target, and signed, expiring URLs of task outputs
+and of records' files (voice samples and previews, avatar image previews)."""
 
 from __future__ import annotations
 
@@ -20,10 +21,10 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from .. import formats, media, models
+from .. import formats, media, mock, models, resources
 from ..clock import iso
 from ..runtime import Emulator
-from ..state import Task, Upload
+from ..state import Record, Task, Upload
 
 MIN_UPLOAD, MAX_UPLOAD = 512, 200 * 1024 * 1024
 SLOT_TTL = 3600.0
@@ -174,7 +175,7 @@ def _render(em: Emulator, task: Task, name: str, path: Path) -> None:
     plan = task.plan
     body = task.body.get("input", task.body)
     prompt = " ".join(str(body.get(k, "")) for k in ("promptText", "negativePrompt")).strip()
-    prompt = prompt or f"{task.model} {task.endpoint}"
+    prompt = task.meta.get("caption") or prompt or f"{task.model} {task.endpoint}"
     sources = [media.Source(s["kind"], Path(s["path"])) for s in task.meta.get("sources", [])
                if Path(s["path"]).exists()]
     videos = [s for s in sources if s.kind == "video"]
@@ -191,7 +192,12 @@ def _render(em: Emulator, task: Task, name: str, path: Path) -> None:
             media.render_image(tmp, plan["width"], plan["height"], prompt,
                                images[0] if images else None, plan["fmt"], settings, index)
     elif plan["kind"] == "video":
-        _render_video(task, tmp, prompt, videos, images, settings, body)
+        speech = _speech_track(task, tmp)
+        try:
+            _render_video(task, tmp, prompt, videos, images, settings, body, soundtrack=str(speech or ""))
+        finally:
+            if speech is not None and speech.name.endswith(".speech.wav"):
+                speech.unlink(missing_ok=True)
     else:
         seconds = plan["seconds"]
         if task.endpoint in ("voice_isolation", "voice_dubbing", "speech_to_speech",
@@ -202,10 +208,24 @@ def _render(em: Emulator, task: Task, name: str, path: Path) -> None:
     em.render_seconds += time.perf_counter() - started
 
 
+def _speech_track(task: Task, out: Path) -> Path | None:
+    """An avatar video's sound: the speech sample it was given, else its script spoken (a tone whose
+    notes come from the voice and the words), written next to the output; None for other videos."""
+    speech = task.meta.get("speech")
+    if not speech:
+        return None
+    if speech.get("audio") and Path(speech["audio"]).exists():
+        return Path(speech["audio"])
+    track = out.with_name(out.name + ".speech.wav")
+    track.write_bytes(media.tone_wav(task.plan["seconds"], f"{speech.get('voice', '')} {speech.get('text', '')}"))
+    return track
+
+
 def _render_video(task: Task, out: Path, prompt: str, videos: list[media.Source],
                   images: list[media.Source], settings: media.RenderSettings,
-                  body: dict[str, Any]) -> None:
-    """Video outputs: transform an input video where there is one, else animate an image."""
+                  body: dict[str, Any], soundtrack: str = "") -> None:
+    """Video outputs: transform an input video where there is one, else animate an image (over
+    ``soundtrack`` when one is given)."""
     plan = task.plan
     width, height, seconds = plan["width"], plan["height"], plan["seconds"]
     delivery = {"audio": bool(plan.get("audio")), "fmt": formats.video_format(plan.get("fmt")),
@@ -219,7 +239,7 @@ def _render_video(task: Task, out: Path, prompt: str, videos: list[media.Source]
 
     if settings.placeholder or not videos:
         source = images[0] if images else None
-        media.render_video(out, spec(width, height, seconds), prompt, source, settings)
+        media.render_video(out, spec(width, height, seconds, soundtrack=soundtrack), prompt, source, settings)
         return
     facts = media.probe(videos[-1].path)
     if "duration" not in body:
@@ -269,7 +289,7 @@ async def serve_output(request: Request) -> Response:
         return _s3_error(403, "AccessDenied", "Invalid signature.")
     if not expires.lstrip("-").isdigit() or int(expires) < em.clock.now() or epoch != str(em.url_epoch):
         return _s3_error(403, "AccessDenied", "Request has expired.")
-    task = em.engine.get(task_id)
+    task = em.engine.get(task_id) or (mock.task(task_id) if em.config.mock_unknown_ids else None)
     if task is None or name not in task.output_names() or em.engine.status_of(task)[0] != "SUCCEEDED":
         return _s3_error(404, "NoSuchKey", "The specified key does not exist.")
     if task.output_fault == "redirect":
@@ -311,9 +331,69 @@ def _media_type(name: str) -> str:
     return formats.CONTENT_TYPES.get(name.rsplit(".", 1)[-1], "application/octet-stream")
 
 
+# --- records' files -----------------------------------------------------------------------------
+
+#: The files each kind of record serves, and the status a record must have for each.
+ASSET_NAMES: dict[str, dict[str, str | None]] = {
+    "voice": {"preview.mp3": "READY"},
+    "voice_preview": {"preview.mp3": None},
+    "avatar": {"reference.png": None, "processed.png": "READY"},
+}
+
+
+def sign_asset(em: Emulator, record: Record, name: str) -> str:
+    """A freshly signed URL for one of a record's files (valid for ``--output-ttl``, like outputs)."""
+    expires = int(em.clock.now() + em.config.output_ttl)
+    text = f"{record.kind}/{record.id}/{name}:{expires}:{em.url_epoch}"
+    query = f"exp={expires}&v={em.url_epoch}&sig={_sign(em, text)}"
+    return f"{em.config.base_url}/_assets/{record.kind}/{record.id}/{name}?{query}"
+
+
+def _asset_record(em: Emulator, kind: str, record_id: str) -> Record | None:
+    if kind == "voice_preview":
+        return em.records.get(kind, record_id)
+    return mock.lookup(em.records, kind, record_id, em.config.mock_unknown_ids)
+
+
+def _render_asset(em: Emulator, record: Record, name: str, path: Path) -> None:
+    """A voice's MP3 sample (its timbre as the melody), or an avatar's image previews."""
+    tmp = path.with_name(f".{path.name}.{time.monotonic_ns()}{path.suffix}")
+    fields = record.fields
+    if name == "preview.mp3":
+        seconds = float(fields.get("durationSecs", resources.PREVIEW_SECONDS))
+        media.render_audio(tmp, seconds, str(fields.get("timbre") or fields.get("prompt", "")), "mp3", em.settings)
+    else:
+        image = Path(fields["image"]) if fields.get("image") else None
+        square = name == "processed.png" and fields.get("imageProcessing") != "none"
+        media.preview_image(tmp, image, str(fields.get("name", "")), resources.PREVIEW_SIDE, square)
+    tmp.replace(path)
+
+
+async def serve_asset(request: Request) -> Response:
+    """``GET /_assets/{kind}/{id}/{name}``: check the signature and expiry, render once, serve."""
+    em: Emulator = request.app.state.emulator
+    kind, record_id, name = (request.path_params[k] for k in ("kind", "record_id", "name"))
+    expires, epoch, sig = (request.query_params.get(k, "") for k in ("exp", "v", "sig"))
+    if not hmac.compare_digest(sig, _sign(em, f"{kind}/{record_id}/{name}:{expires}:{epoch}")):
+        return _s3_error(403, "AccessDenied", "Invalid signature.")
+    if not expires.lstrip("-").isdigit() or int(expires) < em.clock.now() or epoch != str(em.url_epoch):
+        return _s3_error(403, "AccessDenied", "Request has expired.")
+    record = _asset_record(em, kind, record_id) if name in ASSET_NAMES.get(kind, {}) else None
+    needs = ASSET_NAMES.get(kind, {}).get(name)
+    if record is None or (needs and em.records.status(record) != needs):
+        return _s3_error(404, "NoSuchKey", "The specified key does not exist.")
+    path = em.store.record_path(kind, record_id, name)
+    async with em.render_locks[f"{kind}/{record_id}/{name}"]:
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            await run_in_threadpool(_render_asset, em, record, name, path)
+    return FileResponse(path, media_type=_media_type(name))
+
+
 def routes() -> list[Route]:
     """The file-serving routes."""
     return [
         Route("/_uploads/{upload_id}", receive_upload, methods=["POST"]),
         Route("/_files/{task_id}/{name}", serve_output, methods=["GET", "HEAD"]),
+        Route("/_assets/{kind}/{record_id}/{name}", serve_asset, methods=["GET", "HEAD"]),
     ]

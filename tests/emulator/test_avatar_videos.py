@@ -171,4 +171,4 @@ def test_a_preset_avatar_video_frame_is_drawn(client, control, tmp_path):
     done = finish(control, client, task.id)
     frame = first_frame(httpx.get(done.output[0], timeout=120).content, tmp_path)
     assert frame.size[0] > frame.size[1]  # 16:9, drawn from the preset's name
-    assert len(set(frame.resize((16, 9)).getdata())) > 1
+    assert len(frame.resize((16, 9)).getcolors(144) or ()) > 1
