@@ -130,6 +130,14 @@ def _ratio(draft: Draft, data: dict[str, Any], tiers: dict[str, int], router_end
     draft.body["ratio"] = best
 
 
+def image_tier(ratio: str, asked: str | None) -> str:
+    """An image request's megapixel tier: the one asked, else the one nearest the model's ratio."""
+    size = _size(ratio)
+    if asked or size is None:
+        return asked or DEFAULTS["generate/image"][1]
+    return min(IMAGE_TIERS, key=lambda tier: abs(math.log(math.prod(size) / IMAGE_TIERS[tier])))
+
+
 def _duration(draft: Draft, data: dict[str, Any]) -> None:
     if "duration" in data:
         draft.put("duration", data["duration"])

@@ -43,6 +43,7 @@ def summary(em: Emulator) -> dict[str, Any]:
         **engine.counts(),
         "uploads": len(em.uploads),
         "uploads_received": sum(u.received for u in em.uploads.values()),
+        "records": em.records.counts(),
         "requests": dict(em.requests),
         "credit_balance": engine.balance,
         "tier": engine.tier,
@@ -59,7 +60,7 @@ async def state(request: Request) -> Response:
 
 
 async def reset(request: Request) -> Response:
-    """``POST /_emulator/reset``: forget tasks, uploads, usage, faults and counters."""
+    """``POST /_emulator/reset``: forget tasks, uploads, voices, avatars, routers, usage, faults and counters."""
     em = _em(request)
     em.reset()
     return JSONResponse(summary(em))

@@ -19,7 +19,7 @@ from starlette.routing import Route
 from .. import media, mock, models, resources
 from ..clock import iso
 from ..inputs import locate
-from ..router import Decision, Draft, decide
+from ..router import Decision, Draft, decide, image_tier
 from ..runtime import Emulator
 from ..state import Record
 from ..validation import AssetError, Issue
@@ -158,7 +158,8 @@ def _resolved_input(endpoint: str, data: dict[str, Any], chosen: Draft, plan: mo
     if endpoint == "generate/video":
         return {"duration": plan.seconds, "ratio": ratio, "resolution": data.get("resolution", "720p")}
     if endpoint == "generate/image":
-        return {"aspectRatio": data.get("aspectRatio", "1:1"), "ratio": ratio, "resolution": data.get("resolution", "1k")}
+        return {"aspectRatio": data.get("aspectRatio", "1:1"), "ratio": ratio,
+                "resolution": image_tier(ratio, data.get("resolution"))}
     voice = data.get("voice")
     kind = "none" if data["type"] == "audio" else voice["type"] if voice else "default"
     return {"type": data["type"], "voice": kind}

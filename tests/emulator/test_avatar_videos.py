@@ -3,7 +3,9 @@ from the avatar's image with the script spoken (or the sample played) as its sou
 
 from __future__ import annotations
 
+import array
 import datetime as dt
+import itertools
 import math
 import subprocess
 
@@ -52,6 +54,17 @@ def first_frame(data: bytes, tmp_path) -> Image.Image:
     return Image.open(frame).convert("RGB")
 
 
+def pitch(data: bytes, tmp_path, suffix: str) -> float:
+    """The frequency (Hz) of the first note of a file's sound, from zero crossings of its decoded PCM."""
+    source = tmp_path / f"pitch{suffix}"
+    source.write_bytes(data)
+    pcm = subprocess.run([ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-i", str(source), "-t", "0.2",
+                          "-ac", "1", "-ar", "24000", "-f", "s16le", "-"], capture_output=True, check=True).stdout
+    samples = array.array("h", pcm)[1200:4800]  # 0.05-0.2 s: inside the first quarter-second note
+    crossings = sum((a < 0) != (b < 0) for a, b in itertools.pairwise(samples))
+    return crossings / 2 / (len(samples) / 24000)
+
+
 def charge_of(control, task_id: str) -> dict:
     return next(item for item in control.charges() if item["id"] == task_id)
 
@@ -77,12 +90,16 @@ def test_a_script_becomes_an_mp4_of_the_avatars_image_with_speech(client, contro
     assert item["charged"] == item["estimate"] == math.ceil(rate() * math.ceil(seconds)) == done.cost.credits
 
 
-def test_an_audio_sample_is_the_sound_track_and_sets_the_length(client, control, avatar_id, uris, tmp_path):
+def test_an_audio_sample_is_the_sound_track_and_sets_the_length(client, control, avatar_id, uris, audio_path,
+                                                                 tmp_path):
     task = client.avatar_videos.create(model="gwm1_avatars", avatar={"type": "custom", "avatarId": avatar_id},
                                        speech={"type": "audio", "audio": uris["audio"]})
     done = finish(control, client, task.id)
-    facts = media_facts(httpx.get(done.output[0], timeout=120).content, tmp_path, ".mp4")
+    video = httpx.get(done.output[0], timeout=120).content
+    facts = media_facts(video, tmp_path, ".mp4")
     assert facts["audio"] and abs(facts["duration"] - 6.0) < 0.5  # the 6 s sample
+    heard, given = pitch(video, tmp_path, ".mp4"), pitch(audio_path.read_bytes(), tmp_path, ".wav")
+    assert abs(heard - given) < 0.05 * given  # the sample itself, not a made-up tone
     assert charge_of(control, task.id)["charged"] == math.ceil(rate() * 6)
 
 

@@ -3,6 +3,7 @@ the emulator's clock, listed by cursor pages, updated, deleted, with real image 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import io
 
@@ -10,6 +11,7 @@ import httpx
 import pytest
 import runwayml
 from PIL import Image
+from runwayml import RunwayML
 from runwayml.types import (
     AvatarCreateResponse,
     AvatarGetUsageResponse,
@@ -18,6 +20,9 @@ from runwayml.types import (
     AvatarUpdateResponse,
 )
 
+from emulator.testing import EmulatorServer
+
+from .conftest import API_KEY, upload
 from .sdk_shapes import conform, conform_page, raw_json
 from .test_voices import design
 
@@ -181,3 +186,18 @@ def test_usage_covers_every_day_of_the_range_with_zeroes(client):
 def test_usage_refusals(raw, query, path):
     response = raw.get("/v1/avatar_usage", params=query)
     assert response.status_code == 400 and response.json()["issues"][0]["path"] == path
+
+
+def test_avatars_survive_a_restart_with_their_image(server, image_path, tmp_path):
+    config = dataclasses.replace(server.app.state.emulator.config, data=tmp_path / "state.sqlite3", port=0,
+                                 public_base_url=None)
+    with EmulatorServer(config) as first, RunwayML(api_key=API_KEY, base_url=first.url, max_retries=0) as sdk:
+        voice_id = design(sdk)
+        avatar_id = sdk.avatars.create(name="Ada", personality="A tutor.", reference_image=upload(sdk, image_path),
+                                       voice={"type": "custom", "id": voice_id}).id
+        first.control.advance_clock(600)
+    with EmulatorServer(config) as second, RunwayML(api_key=API_KEY, base_url=second.url, max_retries=0) as sdk:
+        avatar = retrieve(sdk, avatar_id)
+        assert (avatar.status, avatar.voice.id, avatar.voice.deleted) == ("READY", voice_id, False)
+        assert image_at(avatar.processed_image_uri).size == (256, 256)
+        assert second.control.state()["records"]["avatar"] == 1

@@ -97,6 +97,7 @@ def test_a_price_cap_applies_per_output(client, control):
                                          ratio=created.routing.resolved_input.ratio, output_count=4)
     assert created.routing.model == "seedream5_lite"
     assert created.routing.resolved_settings.price_ceiling == 5
+    assert created.routing.resolved_input.resolution == "2k"  # nearest seedream5_lite's smallest square, 2048:2048
     assert charged(control, created.id)["estimate"] == direct.estimated_cost.credits
     done = finish(control, client, created.id)
     assert len(done.output) == 4

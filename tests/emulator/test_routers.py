@@ -3,8 +3,11 @@ merged, versioned), deleted, and their routing history."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 import runwayml
+from runwayml import RunwayML
 from runwayml.types import (
     RouterCreateResponse,
     RouterListRequestsResponse,
@@ -13,6 +16,9 @@ from runwayml.types import (
     RouterUpdateResponse,
 )
 
+from emulator.testing import EmulatorServer
+
+from .conftest import API_KEY
 from .sdk_shapes import conform, conform_page, raw_json
 
 UNKNOWN = "182bd5e5-6e1a-4fe4-a799-aa6d9a6ab26e"
@@ -166,3 +172,20 @@ def test_an_invalid_generate_request_is_recorded(client):
         client.generate.image.create(config_id="strict", input={"prompt_text": "a fox", "outputCount": 99})
     (item,) = client.routers.list_requests(router.id, limit=5).data
     assert (item.status, item.task_id, item.pipeline) == ("invalid_request", None, [])
+
+
+def test_routers_and_their_history_survive_a_restart(server, tmp_path):
+    config = dataclasses.replace(server.app.state.emulator.config, data=tmp_path / "state.sqlite3", port=0,
+                                 public_base_url=None)
+    with EmulatorServer(config) as first, RunwayML(api_key=API_KEY, base_url=first.url, max_retries=0) as sdk:
+        kept = sdk.routers.create(slug="kept", settings={"optimize_for": "latency"})
+        routed = sdk.generate.image.create(config_id="kept", input={"prompt_text": "a fox"})
+        sdk.routers.delete(next(r.id for r in sdk.routers.list(limit=10) if r.slug == "cheap"))
+        assert first.control.state()["records"] == {"router": 3, "router_request": 1}
+    with EmulatorServer(config) as second, RunwayML(api_key=API_KEY, base_url=second.url, max_retries=0) as sdk:
+        assert [r.slug for r in sdk.routers.list(limit=10)] == ["kept", "fast", "default"]  # cheap stays deleted
+        assert sdk.routers.retrieve(kept.id).settings.optimize_for == "latency"
+        (item,) = sdk.routers.list_requests(kept.id, limit=5).data
+        assert (item.task_id, item.model) == (routed.id, routed.routing.model)
+        later = sdk.routers.create(slug="later")
+        assert [r.id for r in sdk.routers.list(limit=1).data] == [later.id]
