@@ -2,7 +2,8 @@
 
 Request rules live in ``request_schemas.json`` beside this module (one entry per endpoint
 and model, in a small schema language read by ``validation.py``); prices live in
-``prices.json``, read by ``pricing.py``. Tier limits and task timings are the tables below.
+``prices.json``, read by ``pricing.py``. Tier limits, task timings and the models the router chooses
+among are the tables below.
 """
 
 from __future__ import annotations
