@@ -52,8 +52,11 @@ def request_json(record: Record) -> dict[str, Any]:
             **{k: v for k, v in record.fields.items() if k != "routerId"}}
 
 
-def _unknown_models(settings: dict[str, Any] | None) -> list[Issue]:
-    """"Each id must be a known public video or image model name (unknown ids are rejected)"."""
+def _unknown_models(em: Emulator, settings: dict[str, Any] | None) -> list[Issue]:
+    """"Each id must be a known public video or image model name (unknown ids are rejected)"; in mock
+    mode an unknown model id is taken like any unknown id (it never matches a candidate)."""
+    if em.config.mock_unknown_ids:
+        return []
     ids = ((settings or {}).get("models") or {}).get("ids", [])
     known = models.all_models()
     return [Issue("custom", ["settings", "models", "ids", n], f"Unknown model '{model_id}'.")
@@ -69,10 +72,11 @@ async def create(request: Request) -> Response:
     _, refusal = validated(resources.schemas()["routers.create"], body)
     if refusal is not None:
         return refusal
-    unknown = _unknown_models(body.get("settings"))
+    unknown = _unknown_models(em, body.get("settings"))
     if unknown:
         return issues_response(unknown)
-    if em.records.live("router", slug=body["slug"]):
+    if em.records.live("router", slug=body["slug"]) and not em.config.mock_unknown_ids:
+        # In mock mode slugs may repeat (a generated suite creates the same one in every test); the newest wins.
         return error(409, f"A router with slug '{body['slug']}' already exists.")
     fields = {"slug": body["slug"], "name": body.get("name", body["slug"]), "description": body.get("description"),
               "settings": resources.router_settings(body.get("settings")), "version": 1}
@@ -92,7 +96,7 @@ async def _update(em: Emulator, request: Request, router: Record) -> Response:
     _, refusal = validated(resources.schemas()["routers.update"], body)
     if refusal is not None:
         return refusal
-    unknown = _unknown_models(body.get("settings"))
+    unknown = _unknown_models(em, body.get("settings"))
     if unknown:
         return issues_response(unknown)
     fields = router.fields

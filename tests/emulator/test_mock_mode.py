@@ -22,7 +22,7 @@ from runwayml.types import (
 )
 from runwayml.types.generate import AudioCreateResponse, ImageCreateResponse, VideoCreateResponse
 
-from emulator import EmulatorConfig
+from emulator import EmulatorConfig, models
 from emulator.__main__ import parse_args
 from emulator.testing import EmulatorServer
 
@@ -155,3 +155,33 @@ def test_known_objects_are_served_as_they_are_and_validation_still_applies(mock)
 def test_without_the_flag_unknown_ids_are_404(client, resource, call):
     with pytest.raises(runwayml.NotFoundError):
         getattr(getattr(client, resource), call)(IDS[0])
+
+
+def test_the_generated_suites_repeated_and_placeholder_router_values_are_taken(mock):
+    """The generated suite creates `slug="slug"` in every router test and names model `"string"`."""
+    settings = {"max_credits_per_generation": {"audio": 1, "image": 1, "video": 1},
+                "models": {"ids": ["string"], "mode": "allow_new_except"}, "optimize_for": "cost", "schema_version": 1}
+    first = mock.routers.create(slug="slug", description="description", name="x", settings=settings)
+    second = mock.routers.create(slug="slug")
+    assert first.id != second.id and first.settings.models.ids == ["string"]
+    assert mock.routers.update(first.id, settings=settings).settings.models.ids == ["string"]
+    assert mock.generate.image.create(config_id="slug", input={"prompt_text": "a fox"}).routing.config_id == "slug"
+
+
+@pytest.mark.parametrize(("endpoint", "inputs"), [
+    ("video", {"aspect_ratio": "16:9", "audio": True, "content_moderation": {"public_figure_threshold": "auto"},
+               "duration": 2, "keyframes": [{"seconds": 0, "uri": "https://example.com/image.jpg",
+                                             "range": {"end_seconds": 1, "start_seconds": 0}}],
+               "negative_prompt": "negativePrompt", "prompt_text": "x",
+               "reference_audio": [{"uri": "https://example.com/audio.mp3"}],
+               "reference_images": [{"role": "first", "uri": "https://example.com/image.jpg"}],
+               "reference_videos": [{"role": "source", "uri": "https://example.com/video.mp4"}],
+               "resolution": "480p", "seed": 0}),
+    ("audio", {"prompt_text": "x", "type": "speech", "duration": 0.5, "loop": True,
+               "reference_audios": [{"uri": "https://example.com/audio.mp3"}],
+               "voice": {"preset_id": "Maya", "type": "preset"}}),
+])
+def test_an_unknown_config_routes_even_what_no_model_takes(mock, endpoint, inputs):
+    created = getattr(mock.generate, endpoint).create(config_id="n6_", input=inputs)
+    assert mock.tasks.retrieve(created.id).status == "SUCCEEDED"
+    assert created.routing.model in {c.model for c in models.ROUTER_CANDIDATES[f"generate/{endpoint}"]}
