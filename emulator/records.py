@@ -74,7 +74,7 @@ class Records:
 
     def drop_files(self, record: Record, *names: str) -> None:
         """Remove files rendered for a record (all of them, or the names given) so they are made again."""
-        folder = self.store.record_path(record.kind, record.id, "x").parent
+        folder = self.store.record_dir(record.kind, record.id)
         if not names:
             shutil.rmtree(folder, ignore_errors=True)
         for name in names:

@@ -112,19 +112,30 @@ def _ratio_options(node: dict[str, Any]) -> list[str]:
     return [v for v in values if _size(v)]
 
 
+def _shape(value: str) -> float:
+    width, height = _size(value) or (1, 1)
+    return width / height
+
+
+def _distance(value: str, pixels: int) -> float:
+    """How far a ratio's pixel count is from a tier's, as a factor (0 = the same)."""
+    return abs(math.log(math.prod(_size(value) or (1, 1)) / pixels))
+
+
 def _ratio(draft: Draft, data: dict[str, Any], tiers: dict[str, int], router_endpoint: str) -> None:
-    """The model's own ratio for the asked aspect and tier: same shape, nearest in pixels."""
+    """The model's own ratio for the asked aspect and tier: the same shape, nearest in pixels (within
+    ``TIER_FACTOR`` when a tier is asked). A model with none such lacks the capability."""
     node = draft.props.get("ratio")
     options = _ratio_options(node) if node else []
     if not options:
         return
     default_aspect, default_tier = DEFAULTS[router_endpoint]
-    aspect = _size(data.get("aspectRatio", default_aspect)) or (1, 1)
+    aspect = _shape(data.get("aspectRatio", default_aspect))
     tier = data.get("resolution")
-    target = tiers.get(tier or default_tier, tiers[default_tier])
-    fits = [v for v in options if abs(_size(v)[0] / _size(v)[1] / (aspect[0] / aspect[1]) - 1) < ASPECT_TOLERANCE]
-    best = min(fits, key=lambda v: abs(math.log(math.prod(_size(v)) / target)), default=None)
-    if best is None or (tier and abs(math.log(math.prod(_size(best)) / target)) > math.log(TIER_FACTOR)):
+    pixels = tiers.get(tier or default_tier, tiers[default_tier])
+    fits = [v for v in options if abs(_shape(v) / aspect - 1) < ASPECT_TOLERANCE]
+    best = min(fits, key=lambda v: _distance(v, pixels), default=None)
+    if best is None or (tier and _distance(best, pixels) > math.log(TIER_FACTOR)):
         draft.problems.add("capability")
         return
     draft.body["ratio"] = best
@@ -132,10 +143,9 @@ def _ratio(draft: Draft, data: dict[str, Any], tiers: dict[str, int], router_end
 
 def image_tier(ratio: str, asked: str | None) -> str:
     """An image request's megapixel tier: the one asked, else the one nearest the model's ratio."""
-    size = _size(ratio)
-    if asked or size is None:
+    if asked or _size(ratio) is None:
         return asked or DEFAULTS["generate/image"][1]
-    return min(IMAGE_TIERS, key=lambda tier: abs(math.log(math.prod(size) / IMAGE_TIERS[tier])))
+    return min(IMAGE_TIERS, key=lambda tier: _distance(ratio, IMAGE_TIERS[tier]))
 
 
 def _duration(draft: Draft, data: dict[str, Any]) -> None:

@@ -110,9 +110,13 @@ class Store:
         """Where a rendered output lives."""
         return self.files / "outputs" / task_id / name
 
+    def record_dir(self, kind: str, record_id: str) -> Path:
+        """The folder of a record's files (an avatar's image and previews, a voice's sample)."""
+        return self.files / "records" / kind / record_id
+
     def record_path(self, kind: str, record_id: str, name: str) -> Path:
-        """Where a file belonging to a record lives (an avatar's image, a voice's sample)."""
-        return self.files / "records" / kind / record_id / name
+        """Where one file belonging to a record lives."""
+        return self.record_dir(kind, record_id) / name
 
     def close(self) -> None:
         """Close the database and remove temporary files."""

@@ -135,8 +135,8 @@ async def _update(em: Emulator, request: Request, record: Record) -> Response:
     if refusal is not None:
         return refusal
     fields = record.fields
-    reprocess = "referenceImage" in body or body.get("imageProcessing", fields["imageProcessing"]) != fields[
-        "imageProcessing"]
+    new_processing = body.get("imageProcessing", fields["imageProcessing"]) != fields["imageProcessing"]
+    reprocess = "referenceImage" in body or new_processing
     if "referenceImage" in body and not mock.is_fabricated(record):
         em.records.drop_files(record)
         try:
