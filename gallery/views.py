@@ -138,6 +138,8 @@ def _params_display(generation: Generation, inputs: dict[int, Asset]) -> list[tu
             value = ", ".join(inputs[i].name if i in inputs else f"asset {i} (deleted)" for i in ids)
         elif isinstance(value, bool):
             value = "on" if value else "off"
+        elif f is not None and f.choices:
+            value = next((c[1] for c in f.choices if c[0] == value), value)  # its label, not its wire name
         rows.append((label, str(value)))
     return rows
 

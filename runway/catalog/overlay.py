@@ -64,6 +64,9 @@ OUTPUT_FORMAT_LABELS = {
     "hdr_exr_sequence": "HDR OpenEXR sequence, .zip (+20 credits/s)",
     "hdr_exr_acescg_sequence_1_3": "HDR EXR ACEScg (ACES 1.3), .zip (+20 credits/s)",
     "hdr_exr_acescg_sequence_2_0": "HDR EXR ACEScg (ACES 2.0), .zip (+20 credits/s)",
+    "mov": "QuickTime .mov (high colour precision, for grading)",
+    # images and audio
+    "png": "PNG", "jpeg": "JPEG", "webp": "WebP", "wav": "WAV", "mp3": "MP3", "flac": "FLAC", "ogg_opus": "Ogg Opus",
 }
 DUBBING_LANGUAGES = {
     "en": "English", "hi": "Hindi", "pt": "Portuguese", "zh": "Chinese", "es": "Spanish", "fr": "French",
@@ -86,7 +89,7 @@ def choice_label(name: str, value: Any) -> str:
     """How a choice reads in a select: ratios with their size and shape, output formats with surcharges."""
     if value in CHOICE_LABELS.get(name, {}):
         return CHOICE_LABELS[name][value]
-    if name == "output_format" and value in OUTPUT_FORMAT_LABELS:
+    if name in ("output_format", "format") and value in OUTPUT_FORMAT_LABELS:
         return OUTPUT_FORMAT_LABELS[value]
     text = str(value)
     if name in ("ratio",) and (match := _PIXELS.match(text)):

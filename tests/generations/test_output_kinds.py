@@ -18,13 +18,11 @@ import hashlib
 import html
 import io
 import re
-import subprocess
 import zipfile
 from pathlib import Path
 from typing import Any
 
 import httpx
-import imageio_ffmpeg
 import pytest
 from django.urls import reverse
 from PIL import Image
@@ -34,6 +32,7 @@ from generations import copy
 from generations.models import Generation, Output, Status
 from tests.conftest import client_for
 from tests.factories import drive, make_asset
+from tests.generations.gen_helpers import assert_page_plays_everywhere, banner_of, body_of
 from tests.generations.test_sdk_forms import SDK, SPECS, _value
 from tests.generations.test_views import make_generation
 
@@ -47,18 +46,6 @@ CASES = sorted({
     for wire, node in fields.items() if wire in FORMAT_FIELDS for fmt in node["enum"]
 })
 CASES = [case for i, case in enumerate(CASES) if case[0] not in {fmt for fmt, _, _ in CASES[:i]}]
-PLAYABLE_AUDIO = {"mp3", "aac", "flac"} | {f"pcm_{s}" for s in ("s16le", "s24le", "u8")}
-
-
-def _banner(data: bytes, tmp_path: Path) -> str:
-    path = tmp_path / "played"
-    path.write_bytes(data)
-    return subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-i", str(path)],
-                          capture_output=True, check=False).stderr.decode()
-
-
-def _body(response) -> bytes:
-    return b"".join(response.streaming_content) if response.streaming else response.content
 
 
 def _post(endpoint: str, model: str, fmt: str, project, owner, tmp_path) -> Generation:
@@ -97,7 +84,7 @@ def test_every_delivered_format_is_kept_previewed_and_downloadable(fmt, endpoint
     owner_client = client_for(owner)
     download = owner_client.get(reverse("generations:output_file", args=[project.slug, output.pk]) + "?download=1")
     assert download.status_code == 200
-    assert _body(download) == delivered.content
+    assert body_of(download) == delivered.content
     delivered_ext = Path(httpx.URL(generation.task_json["output"][0]).path).suffix
     assert re.search(rf'filename="[^"]+{re.escape(delivered_ext)}"', download["Content-Disposition"]), (
         download["Content-Disposition"], delivered_ext)
@@ -105,37 +92,11 @@ def test_every_delivered_format_is_kept_previewed_and_downloadable(fmt, endpoint
     # A poster.
     poster = owner_client.get(reverse("generations:output_thumb", args=[project.slug, output.pk]))
     assert poster.status_code == 200
-    with Image.open(io.BytesIO(_body(poster))) as img:
+    with Image.open(io.BytesIO(body_of(poster))) as img:
         assert img.format == "JPEG" and min(img.size) > 8
 
     # What the page plays, every browser plays.
-    page = owner_client.get(reverse("gallery:output", args=[project.slug, output.pk])).content.decode()
-    media = (re.search(r'<(video|audio)\b[^>]*\bsrc="([^"]+)"', page)  # an audio's waveform <img> is no player
-             or re.search(r'<(img)\b[^>]*\bsrc="([^"]+)"', page))
-    assert media, page
-    tag, src = media.groups()
-    played = _body(owner_client.get(src.replace("&amp;", "&")))
-    if tag == "img":
-        with Image.open(io.BytesIO(played)) as img:
-            assert img.format in ("JPEG", "PNG", "WEBP")
-            assert img.size == (output.width, output.height)
-        return
-    banner = _banner(played, tmp_path)
-    if tag == "video":
-        assert output.kind == "video"
-        assert "Input #0, mov,mp4" in banner, banner
-        video = re.search(r"Video: (\w+).*?, (\w+)(?:\(.*?\))?, (\d+)x(\d+)", banner)
-        assert video and video.group(1) == "h264" and video.group(2) == "yuv420p", banner
-        assert (int(video.group(3)), int(video.group(4))) == (output.width, output.height), banner
-        assert b"ftypqt" not in played[:16]  # an MP4, not a QuickTime file
-    else:
-        assert output.kind == "audio"
-        audio = re.search(r"Audio: (\w+)", banner)
-        assert audio and audio.group(1) in PLAYABLE_AUDIO, banner
-    length = re.search(r"Duration: (\d+):(\d\d):(\d\d\.\d+)", banner)
-    assert length, banner
-    seconds = int(length.group(1)) * 3600 + int(length.group(2)) * 60 + float(length.group(3))
-    assert output.duration and abs(seconds - output.duration) < 0.6, (seconds, output.duration)
+    assert_page_plays_everywhere(owner_client, output, tmp_path)
 
 
 def test_the_cases_cover_every_format_the_sdk_names():
@@ -160,7 +121,7 @@ def test_a_delivery_runway_does_not_take_back_is_reused_through_its_preview(fmt,
     asset = project.assets.get(source_output=output)
     with asset.file.open("rb") as fp:
         data = fp.read()
-    banner = _banner(data, tmp_path)
+    banner = banner_of(data, tmp_path)
     assert playable in banner, banner
     assert asset.content_type == ("video/mp4" if output.kind == "video" else "audio/mpeg")
     assert asset.name.endswith(".mp4" if output.kind == "video" else ".mp3")

@@ -4,8 +4,9 @@ Nothing here reads the catalog: what to post comes from `sdk_requests.json` (the
 SDK's request types). For each model only its required fields are posted, each with a value
 the SDK's type allows (the first of a Literal, the low end of a stated range, a real asset of
 the media kind its docstring names for a URI), exactly as a browser posts a form: field name,
-string value. The generation must succeed against the emulator, keep an output, and the body
-the SDK sent must hold every field the SDK requires.
+string value. The generation must succeed against the emulator, keep an output with a poster
+that its gallery page plays in every browser, and the body the SDK sent must hold every field
+the SDK requires.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from credits import ledger
 from generations.models import Generation, Status
 from tests.conftest import client_for
 from tests.factories import drive, make_asset
+from tests.generations.gen_helpers import assert_page_plays_everywhere
 
 pytestmark = [pytest.mark.every_model, pytest.mark.django_db(transaction=False)]
 
@@ -84,6 +86,10 @@ def test_every_sdk_model_runs_from_its_required_fields(endpoint, model, project,
     generation = drive(Generation.objects.get())
     assert generation.status == Status.SUCCEEDED, (generation.failure_message, generation.request_payload)
     assert generation.outputs.exists()
+    client = client_for(owner)
+    for output in generation.outputs.all():  # each kept with a poster, and playable on its page
+        assert output.thumbnail, output
+        assert_page_plays_everywhere(client, output, tmp_path)
     wire = {w for w, n in SDK[endpoint][model].items() if n["required"]}
     assert wire <= set(generation.request_payload), (wire, generation.request_payload)
     assert generation.request_payload["model"] == model
