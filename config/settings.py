@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "audit",
     "accounts",
     "assets",
+    "library",
     "generations",
     "gallery",
     "credits",
