@@ -1,8 +1,7 @@
 """What Runway charges for a request: the price table in ``prices.json``, read against the wire body.
 
 ``prices.json`` beside this module is the same table the Takes catalog prices its estimates
-with (a test keeps the two files equal); its ``about`` lines define the rules. Models the
-catalog does not offer (avatar videos) are priced in ``own_prices.json`` by the same rules.
+with (a test keeps the two files equal); its ``about`` lines define the rules.
 Here the table is read the way Runway reads a request: from the JSON body it received and the
 media it fetched, measured with ffmpeg.
 """
@@ -22,12 +21,9 @@ Facts = Mapping[str, float]
 
 @cache
 def table() -> dict[str, dict[str, Any]]:
-    """Every model's price rule, keyed ``model`` or ``endpoint:model``: the shared table and our own."""
-    rules: dict[str, dict[str, Any]] = {}
-    for name in ("own_prices.json", "prices.json"):
-        path = Path(__file__).with_name(name)
-        rules.update(json.loads(path.read_text(encoding="utf-8"))["models"])
-    return rules
+    """Every model's price rule, keyed ``model`` or ``endpoint:model``."""
+    path = Path(__file__).with_name("prices.json")
+    return json.loads(path.read_text(encoding="utf-8"))["models"]
 
 
 def rule_for(endpoint: str, model: str) -> dict[str, Any]:

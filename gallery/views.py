@@ -51,7 +51,8 @@ class GalleryFilterForm(forms.Form):
         self.fields["endpoint"].choices = [("", "Any endpoint"),
                                            *((e.key, e.label) for e in catalog.ENDPOINTS.values())]
         self.fields["model"].choices = [("", "Any model"), *sorted(
-            {(m.id, m.label) for m in catalog.all_models()}, key=lambda c: c[1])]
+            # A routed generation is filed under the model Runway chose; its endpoint says it was routed.
+            {(m.id, m.label) for m in catalog.all_models() if not m.routed}, key=lambda c: c[1])]
         self.fields["member"].choices = [("", "Anyone"), *((m.user_id, m.user.display_name) for m in members)]
         self.fields["tag"].choices = [("", "Any tag"), *((t.name, t.name) for t in tags)]
 
@@ -123,7 +124,7 @@ def gallery_index(request, membership):
 def _params_display(generation: Generation, inputs: dict[int, Asset]) -> list[tuple[str, str]]:
     """Each setting as (label, value) in the model's field order; asset ids shown by name."""
     try:
-        fields = {f.name: f for f in catalog.get_model(generation.endpoint, generation.model).fields}
+        fields = {f.name: f for f in generation.spec.fields}
     except catalog.UnknownModel:
         fields = {}
     params = generation.params or {}

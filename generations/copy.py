@@ -160,7 +160,7 @@ def copy_outputs(*, generation_id: int) -> None:
 def _copy(generation: Generation, token: str, *, deadline: float) -> None:
     # Never more files than the model can make, whatever the reply lists.
     try:
-        most = catalog.max_outputs(catalog.get_model(generation.endpoint, generation.model), generation.params)
+        most = catalog.max_outputs(generation.spec, generation.params)
     except catalog.CatalogError:
         most = 1
     urls = list((generation.task_json or {}).get("output") or [])[:most]

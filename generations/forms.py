@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from accounts.models import Project
 from assets.models import Asset
 from core.params import parse_id, parse_ids
+from library import choices as library_choices
 from runway import catalog
 
 PICKER_LIMIT = 48
@@ -127,9 +128,11 @@ class GenerationForm(forms.Form):
             field_class = forms.IntegerField if f.kind == "int" else forms.FloatField
             return field_class(widget=forms.NumberInput(attrs=attrs), **common)
         if f.kind == "choice":
-            choices = [(str(v), label) for v, label in f.choice_pairs]
-            if not f.required:
-                choices.insert(0, ("", "— model's choice —"))
+            choices: list[Any] = [(str(v), label) for v, label in f.choice_pairs]
+            if f.library:
+                choices = self._with_library(f, choices)
+            if not f.required or not choices:
+                choices.insert(0, ("", "— model's choice —" if not f.required else "— choose one —"))
             return CatalogChoiceField(choices=choices, **common)
         if f.kind == "bool" and f.tristate:
             return SwitchChoiceField(**common)
@@ -152,6 +155,16 @@ class GenerationForm(forms.Form):
             field.catalog_field = f  # type: ignore[attr-defined]
             return field
         raise ValueError(f"unknown field kind {f.kind!r}")
+
+    def _with_library(self, f: catalog.Field, presets: list[Any]) -> list[Any]:
+        """The project's own voices, avatars or routers beside Runway's presets, each in a group."""
+        own = library_choices.choices_for(self.project, f.library)
+        if not presets:
+            return own
+        if not own:
+            return presets
+        mine = {"voice": "This project's voices", "avatar": "This project's avatars"}[f.library]
+        return [(mine, own), ("Runway's presets", presets)]
 
     def _raw(self) -> dict[str, Any]:
         raw: dict[str, Any] = {}

@@ -110,10 +110,26 @@ class Generation(models.Model):
         return reverse("generations:detail", args=[self.project.slug, self.pk])
 
     @property
-    def model_name(self) -> str:
-        """The model's name as people know it (its id when the catalog no longer has it)."""
+    def spec(self) -> catalog.Model:
+        """The catalog model of these settings (UnknownModel when the catalog no longer has it)."""
+        return catalog.spec_of(self.endpoint, self.model)
+
+    @property
+    def routed(self) -> bool:
+        """True when Runway's router chose (or will choose) the model."""
         try:
-            return catalog.get_model(self.endpoint, self.model).label
+            return self.spec.routed
+        except catalog.UnknownModel:
+            return False
+
+    @property
+    def model_name(self) -> str:
+        """The model's name as people know it (its id when the catalog no longer has it); for a
+        routed generation, the model Runway chose, once it has."""
+        if self.routed:
+            return "Runway chooses" if self.model == catalog.ROUTED else catalog.model_label(self.model)
+        try:
+            return self.spec.label
         except catalog.UnknownModel:
             return self.model
 
@@ -121,10 +137,13 @@ class Generation(models.Model):
     def display_label(self) -> str:
         """“Endpoint · Model”, as cards and the gallery title a generation."""
         try:
-            model = catalog.get_model(self.endpoint, self.model)
+            endpoint = catalog.get_endpoint(self.endpoint).label
+            self.spec  # noqa: B018 — the model must still be in the catalog
         except catalog.UnknownModel:
             return f"{self.endpoint} · {self.model}"
-        return f"{catalog.get_endpoint(self.endpoint).label} · {model.label}"
+        if self.routed and self.model != catalog.ROUTED:
+            return f"{endpoint} · {self.model_name} (chosen by Runway)"
+        return f"{endpoint} · {self.model_name}"
 
     @property
     def is_finished(self) -> bool:

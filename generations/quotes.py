@@ -9,6 +9,7 @@ from typing import Any
 from assets.models import Asset
 from core.params import parse_id
 from credits import ledger, organization
+from library import choices
 from runway import catalog
 
 from .models import Generation
@@ -53,6 +54,16 @@ def _facts(project, model: catalog.Model, params: Mapping[str, Any]) -> dict[str
     return facts
 
 
+def estimate(*, project, model: catalog.Model, params: Mapping[str, Any], facts: Mapping[str, Any]) -> int:
+    """The credits to hold for these settings; for a routed request, at most its router's cap per output."""
+    credits = catalog.estimate_credits(model, params, facts)
+    if model.routed:
+        cap = choices.credit_cap(project, params.get("config_id"), catalog.get_endpoint(model.endpoint).output_kind)
+        if cap is not None:
+            credits = min(credits, cap * catalog.max_outputs(model, params))
+    return credits
+
+
 def quote_generation(*, user, project, endpoint: str, model: str, raw: Mapping[str, Any]) -> Quote:
     """Price a generation from form input (defaults fill the gaps) and say what would refuse it.
 
@@ -60,7 +71,7 @@ def quote_generation(*, user, project, endpoint: str, model: str, raw: Mapping[s
     """
     spec = catalog.get_model(endpoint, model)
     params, _errors = catalog.clean_params(spec, raw)  # half-filled forms still get a price
-    credits = catalog.estimate_credits(spec, params, _facts(project, spec, params))
+    credits = estimate(project=project, model=spec, params=params, facts=_facts(project, spec, params))
     account = ledger.account_for(user)
     budget = ledger.budget_for(project)
     snapshot = organization.latest_snapshot()
@@ -69,7 +80,7 @@ def quote_generation(*, user, project, endpoint: str, model: str, raw: Mapping[s
         credits=credits,
         balance=account.balance,
         budget_left=budget.balance if budget else None,
-        daily_left=remaining_daily_generations(spec.id),
+        daily_left=None if spec.routed else remaining_daily_generations(spec.id),
         org_balance=snapshot.credit_balance if snapshot else None,
     )
     unit = "credit" if credits == 1 else "credits"

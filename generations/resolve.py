@@ -34,7 +34,7 @@ def resolve_as_submitted(*, generation: Generation, task_id: str, on_change: OnC
     except runway.RunwayError as error:
         raise SubmissionError(f"Runway could not confirm task {task_id}: {error.message} Try again.") from error
     reported = state.raw.get("model")
-    if reported and reported != generation.model:
+    if reported and reported != generation.model and not generation.routed:
         raise SubmissionError(f"Runway task {task_id} is a {reported} task, but this generation asked for "
                               f"{generation.model}.")
     now = timezone.now()

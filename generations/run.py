@@ -17,7 +17,6 @@ from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 
 from credits import ledger
-from runway import catalog
 from runway import client as runway
 
 from . import cancel, copy, poll
@@ -64,7 +63,7 @@ def _hold_runways_estimate(generation: Generation, estimated: float | None) -> i
 
 def submit_to_runway(*, generation: Generation) -> None:
     """The create call, for a generation this worker has just moved into SUBMITTING."""
-    spec = catalog.get_model(generation.endpoint, generation.model)
+    spec = generation.spec
     inputs = {a.pk: a for a in generation.inputs.all()}
     arguments = runway.build_arguments(
         model=spec, params=generation.params, uri_for=lambda pk: (inputs[int(pk)].runway_uri, inputs[int(pk)].kind)
@@ -84,9 +83,11 @@ def submit_to_runway(*, generation: Generation) -> None:
     now = timezone.now()
     # The fence: the task id and PENDING, in one statement straight after the call. Whatever
     # fails from here on, the poller follows the task Runway is running (and billing).
+    # A routed request runs as the model Runway chose: what its ledger rows name and reconciliation counts.
+    chosen = {"model": created.chosen_model} if spec.routed and created.chosen_model else {}
     recorded = Generation.objects.filter(pk=generation.pk, status=Status.SUBMITTING, runway_task_id="").update(
         runway_task_id=created.task_id, status=Status.PENDING, submitted_at=now, next_poll_at=now,
-        needs_attention=False, attention_reason="", step_errors=0, updated_at=now,
+        needs_attention=False, attention_reason="", step_errors=0, updated_at=now, **chosen,
     )
     if not recorded:
         cancel.created_after_cancel(generation, created.task_id)

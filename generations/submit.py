@@ -10,6 +10,7 @@ from django.db import transaction
 from assets.models import Asset
 from core.params import parse_ids
 from credits import ledger
+from library import choices
 from runway import catalog
 
 from . import jobs, quotes
@@ -83,6 +84,18 @@ def _deleted_inputs(*, project, model: catalog.Model, params: dict[str, Any], lo
     return {name: [INPUT_DELETED] for name, ids in named.items() if not set(ids) <= present}
 
 
+NOT_OURS = {"voice": "That voice is not one of this project's ready voices (it may have been deleted).",
+            "avatar": "That avatar is not one of this project's ready avatars (it may have been deleted).",
+            "router": "That router configuration is not in this project (it may have been deleted)."}
+
+
+def _not_ours(*, project, model: catalog.Model, params: dict[str, Any]) -> dict[str, list[str]]:
+    """An error for each voice, avatar or router named that is not the project's own and usable."""
+    return {f.name: [NOT_OURS[f.library]] for f in model.fields
+            if f.library and f.is_custom(params.get(f.name))
+            and not choices.is_usable(project, f.library, params[f.name])}
+
+
 def submit_generation(*, project, user, endpoint: str, model: str, params: dict[str, Any],
                       retry_of: Generation | None = None,
                       on_change: Callable[[Generation], None] | None = None) -> Generation:
@@ -94,11 +107,11 @@ def submit_generation(*, project, user, endpoint: str, model: str, params: dict[
     except catalog.CatalogError as exc:
         raise SubmissionError(str(exc)) from exc
     facts, assets = load_inputs(project=project, model=spec, params=params)
-    errors = catalog.validate(spec, params, facts)
+    errors = catalog.validate(spec, params, facts) or _not_ours(project=project, model=spec, params=params)
     if errors:
         raise SubmissionError(errors)
-    estimate = catalog.estimate_credits(spec, params, facts)
-    if quotes.remaining_daily_generations(model) == 0:
+    estimate = quotes.estimate(project=project, model=spec, params=params, facts=facts)
+    if not spec.routed and quotes.remaining_daily_generations(model) == 0:
         raise SubmissionError(f"Runway's daily limit for {spec.label} is used up for the organization. "
                               "Try again later or choose another model.")
     with transaction.atomic():
@@ -137,6 +150,10 @@ def retry_generation(*, generation: Generation, user,
         if generation.failure_family == "safety":
             raise SubmissionError("This was rejected by content moderation; change the prompt or inputs instead.")
         raise SubmissionError("Only failed or cancelled generations can be retried.")
+    try:
+        model = generation.spec.id  # a routed one is routed again: Runway may choose another model
+    except catalog.UnknownModel:
+        model = generation.model  # submit_generation says the model is gone
     return submit_generation(project=generation.project, user=user, endpoint=generation.endpoint,
-                             model=generation.model, params=generation.params, retry_of=generation,
+                             model=model, params=generation.params, retry_of=generation,
                              on_change=on_change)

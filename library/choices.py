@@ -37,3 +37,13 @@ def is_usable(project: Project, library: str, value: str) -> bool:
     key = value.removeprefix(CUSTOM)
     lookup = {"slug": key} if library == "router" else {"runway_id": key}
     return _items(project, library).filter(**lookup).exists()
+
+
+def credit_cap(project: Project, value: str, modality: str) -> int | None:
+    """The project router's cap on credits per output for one modality, where it sets one."""
+    if not isinstance(value, str) or not value.startswith(CUSTOM):
+        return None
+    router = RouterConfig.objects.in_project(project).filter(slug=value.removeprefix(CUSTOM)).first()
+    caps = (router.settings if router else {}).get("maxCreditsPerGeneration") or {}
+    cap = caps.get(modality) if isinstance(caps, dict) else None
+    return cap if isinstance(cap, int) and not isinstance(cap, bool) and cap >= 0 else None

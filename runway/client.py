@@ -80,6 +80,7 @@ class Created:
     estimated_cost: float | None
     request: dict
     response: dict
+    chosen_model: str = ""  # the model Runway's router chose, for a routed request
 
 
 def uses_emulator() -> bool:
@@ -196,9 +197,20 @@ def upload_file(*, fileobj: BinaryIO, filename: str) -> tuple[str, datetime]:
     return result.uri, started + UPLOAD_LIFETIME
 
 
+def _preset_or_custom(value: str, *, preset: dict[str, Any], custom_key: str) -> dict[str, Any]:
+    """A voice or avatar choice on the wire: Runway's preset, or one of the project's own by its id."""
+    if value.startswith(catalog.CUSTOM):
+        return {"type": "custom", custom_key: value.removeprefix(catalog.CUSTOM)}
+    return {**preset, "preset_id": value}
+
+
 def build_arguments(*, model: catalog.Model, params: Mapping[str, Any],
                     uri_for: Callable[[Any], tuple[str, str]]) -> dict[str, Any]:
-    """SDK keyword arguments for a create call; `uri_for(asset_id)` gives (uri, media kind)."""
+    """SDK keyword arguments for a create call; `uri_for(asset_id)` gives (uri, media kind).
+
+    A routed request (the Model Router's `generate/*`) sends its router's slug as `config_id`
+    and everything else inside `input`.
+    """
     kwargs: dict[str, Any] = {}
     for f in model.fields:
         if f.name not in params or params[f.name] in (None, "", []) or (f.parent and not f.wire):
@@ -214,6 +226,10 @@ def build_arguments(*, model: catalog.Model, params: Mapping[str, Any],
                 kwargs[f.name] = {"type": kind, "uri": uri}
             elif f.wire == "voice_audio":
                 kwargs[f.name] = {"type": "reference-audio", "audio_uri": uri}
+            elif f.wire == "speech_audio":
+                kwargs["speech"] = {"type": "audio", "audio": uri}
+            elif f.wire and f.wire.startswith("role:"):
+                kwargs.setdefault(f.parent, []).append({"uri": uri, "role": f.wire.removeprefix("role:")})
             else:
                 kwargs[f.name] = uri
         elif f.kind == "assets":
@@ -227,16 +243,32 @@ def build_arguments(*, model: catalog.Model, params: Mapping[str, Any],
             elif f.wire == "keyframes":
                 times = params.get("keyframe_seconds") or []
                 kwargs[f.name] = [{"uri": u, "seconds": t} for (u, _), t in zip(found, times, strict=False)]
+            elif f.wire and f.wire.startswith("role:"):
+                role = f.wire.removeprefix("role:")
+                kwargs.setdefault(f.parent or f.name, []).extend({"uri": u, "role": role} for u, _ in found)
             else:
                 kwargs[f.name] = [{"uri": u} for u, _ in found]
         elif f.wire == "preset_voice":
             kwargs[f.name] = {"type": "runway-preset", "preset_id": value}
+        elif f.wire == "router_voice":
+            kwargs[f.name] = {"type": "preset", "preset_id": value}
+        elif f.wire == "avatar":
+            kwargs[f.name] = _preset_or_custom(value, preset={"type": "runway-preset"}, custom_key="avatar_id")
+        elif f.wire == "speech_text":
+            kwargs.setdefault("speech", {}).update(type="text", text=value)
+        elif f.wire == "speech_voice":
+            kwargs.setdefault("speech", {})["voice"] = _preset_or_custom(value, preset={"type": "preset"},
+                                                                         custom_key="id")
+        elif f.wire == "router":
+            kwargs[f.name] = value.removeprefix(catalog.CUSTOM)
         elif f.wire == "moderation":
             kwargs[f.name] = {"public_figure_threshold": value}
         elif f.wire == "provider":
             kwargs.setdefault(f.parent, {})[f.name] = value
         else:
             kwargs[f.name] = value
+    if model.routed:
+        return {"config_id": kwargs.pop("config_id", ""), "input": kwargs}
     return kwargs
 
 
@@ -259,9 +291,13 @@ def create_task(*, endpoint: str, model: str, arguments: Mapping[str, Any]) -> C
     Only the task id must be sound: anything else wrong in the answer (a bad estimate)
     is dropped, because the task exists and is billed whatever the rest of the body says.
     """
-    resource = getattr(client(max_retries=0), endpoint)
+    sdk = client(max_retries=0)
+    # The Model Router's requests (`generate_video` → `client.generate.video`) name no model.
+    resource = getattr(sdk.generate, endpoint.removeprefix("generate_")) if model == catalog.ROUTED \
+        else getattr(sdk, endpoint)
+    named = {} if model == catalog.ROUTED else {"model": model}
     try:
-        raw = resource.with_raw_response.create(model=model, **arguments)
+        raw = resource.with_raw_response.create(**named, **arguments)
     except runwayml.APIError as exc:
         raise _translate(exc, creating=True) from exc
     try:
@@ -272,15 +308,18 @@ def create_task(*, endpoint: str, model: str, arguments: Mapping[str, Any]) -> C
     if not isinstance(task_id, str) or not task_id:
         raise RunwayError(f"Runway's answer to the create call had no task id: {str(body)[:200]}",
                           uncertain=True, body=body)
+    routing = body.get("routing") if isinstance(body.get("routing"), Mapping) else {}
     try:
-        estimated = _credits(body.get("estimatedCost"), "estimate")
+        estimated = _credits(body.get("estimatedCost") or routing.get("estimatedCost"), "estimate")
     except MalformedReply:
         estimated = None
+    chosen = routing.get("model")
     return Created(
         task_id=task_id,
         estimated_cost=estimated,
         request=json.loads(raw.http_request.content or b"{}"),
         response=dict(body),
+        chosen_model=chosen if isinstance(chosen, str) and 0 < len(chosen) <= 60 else "",
     )
 
 

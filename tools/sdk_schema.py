@@ -49,6 +49,16 @@ ENDPOINTS = (
     "video_upscale", "character_performance", "sound_effect", "text_to_speech",
     "speech_to_speech", "voice_dubbing", "voice_isolation", "video_to_audio", "video_to_hdr",
 )
+# Endpoints whose module is named otherwise: endpoint -> (module under runwayml.types, class).
+# The Model Router's `generate/*` requests name no model (Runway chooses one): their one model
+# is ROUTED, and their fields are the router's `input` beside `configId`.
+MODULES = {
+    "avatar_videos": ("avatar_video_create_params", "AvatarVideoCreateParams"),
+    "generate_video": ("generate.video_create_params", "VideoCreateParams"),
+    "generate_image": ("generate.image_create_params", "ImageCreateParams"),
+    "generate_audio": ("generate.audio_create_params", "AudioCreateParams"),
+}
+ROUTED = "auto"
 
 SCALARS = {str: "string", int: "integer", float: "number", bool: "boolean", type(None): "null"}
 ARRAYS = (collections.abc.Iterable, collections.abc.Sequence, list, tuple, set, frozenset)
@@ -183,7 +193,8 @@ def fields_of(cls: type) -> dict[str, Any]:
 
 
 def _variants(module: types.ModuleType, endpoint: str) -> list[type]:
-    name = "".join(part.capitalize() for part in endpoint.split("_")) + "CreateParams"
+    name = MODULES[endpoint][1] if endpoint in MODULES else \
+        "".join(part.capitalize() for part in endpoint.split("_")) + "CreateParams"
     params = getattr(module, name)
     if is_typeddict(params):
         return [params]
@@ -193,12 +204,13 @@ def _variants(module: types.ModuleType, endpoint: str) -> list[type]:
 def snapshot() -> dict[str, Any]:
     """endpoint -> model id -> fields (without `model`), for the installed SDK."""
     result: dict[str, Any] = {}
-    for endpoint in ENDPOINTS:
-        module = importlib.import_module(f"runwayml.types.{endpoint}_create_params")
+    for endpoint in (*ENDPOINTS, *MODULES):
+        stem = MODULES[endpoint][0] if endpoint in MODULES else f"{endpoint}_create_params"
+        module = importlib.import_module(f"runwayml.types.{stem}")
         models: dict[str, Any] = {}
         for variant in _variants(module, endpoint):
             fields = fields_of(variant)
-            model = fields.pop("model")
+            model = fields.pop("model", {"enum": [ROUTED]})
             for model_id in model["enum"]:
                 if model_id in models:
                     raise ValueError(f"{endpoint}: model {model_id!r} appears twice")

@@ -3,7 +3,7 @@
 An avatar is an image and a voice (a live preset, or a custom voice of ``/v1/voices``): PROCESSING
 for ``resources.PROCESSING_SECONDS`` (times the clock speed), then READY with a processed preview, or
 FAILED when its texts carry ``[fail]``; a new reference image or image processing processes it again.
-An avatar video is a task like any other, priced per second of speech (``own_prices.json``): its
+An avatar video is a task like any other, priced per second of speech (``prices.json``): its
 output is the avatar's image animated over the speech, the sample given or the script spoken.
 Conversations (realtime sessions) are not modelled, so the usage report counts none.
 """

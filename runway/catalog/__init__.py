@@ -11,9 +11,12 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from runway.catalog import pricing
 from runway.catalog.build import build_endpoints
 from runway.catalog.data import (
+    CUSTOM,
     FIELD_KINDS,
+    ROUTED,
     WIRE_TAGS,
     Endpoint,
     Field,
@@ -21,12 +24,13 @@ from runway.catalog.data import (
     Model,
     Rule,
 )
-from runway.catalog.pricing import Price, estimate_credits, price_of, wire_name
+from runway.catalog.pricing import Price, price_of, wire_name
 
 __all__ = [
-    "ENDPOINTS", "FIELD_KINDS", "WIRE_TAGS", "CatalogError", "Endpoint", "Field", "MediaFacts",
+    "CUSTOM", "ROUTED", "ENDPOINTS", "FIELD_KINDS", "WIRE_TAGS", "CatalogError", "Endpoint", "Field", "MediaFacts",
     "Model", "Price", "Rule", "UnknownModel", "all_models", "clean_params", "default_params",
-    "estimate_credits", "get_endpoint", "get_model", "price_of", "utf16_length", "validate", "wire_name",
+    "estimate_credits", "get_endpoint", "get_model", "model_label", "price_of", "routed_ceiling", "spec_of",
+    "utf16_length", "validate", "wire_name",
 ]
 
 ALL = "__all__"
@@ -65,6 +69,20 @@ def get_model(endpoint_key: str, model_id: str) -> Model:
     raise UnknownModel(
         f"{endpoint.label} has no model {model_id!r}; choose one of: {known}."
     )
+
+
+def spec_of(endpoint_key: str, model_id: str) -> Model:
+    """The catalog model a generation was made with. A routed one names the model Runway chose
+    once it has chosen, but its settings are still those of its endpoint's router model."""
+    endpoint = get_endpoint(endpoint_key)
+    if endpoint.default_model.routed:
+        return endpoint.default_model
+    return get_model(endpoint_key, model_id)
+
+
+def model_label(model_id: str) -> str:
+    """How a model id reads (the first endpoint's label for it), or the id where no endpoint has it."""
+    return next((m.label for m in all_models() if m.id == model_id and not m.routed), model_id)
 
 
 def all_models() -> list[Model]:
@@ -143,7 +161,11 @@ def _check_value(model: Model, f: Field, value: Any, facts: Any) -> list[str]:
         return [err] if err else []
     if f.kind == "choice":
         values = f.choice_values
+        if f.is_custom(value):
+            return []  # one of the project's own: the submission checks that it is
         if isinstance(value, bool) or value not in values:
+            if not values:
+                return [f"Choose a {f.label.lower()}."]
             if f.unit:
                 return [f"{model.label} takes {_one_of(values)} {f.unit}; "
                         f"you asked for {_num(value) if isinstance(value, float) else value}."]
@@ -228,6 +250,14 @@ def _check_rule(model: Model, rule: Rule, params: Mapping[str, Any],
         this, other = model.field(rule.field), model.field(rule.other or "")
         return [f"{model.label} needs one {this.label.lower()[:-1] if this.label.endswith('s') else this.label.lower()} "
                 f"for each of the {other.label.lower()}: {len(those)} chosen, {len(these)} given."]
+    if rule.kind == "one_of":
+        given = [not _missing(params.get(name)) for name in (rule.field, rule.other or "")]
+        if given.count(True) == 1:
+            return []
+        this, other = model.field(rule.field), model.field(rule.other or "")
+        if all(given):
+            return [f"{model.label} takes a {this.label.lower()} or a {other.label.lower()}, not both."]
+        return [f"{model.label} needs a {this.label.lower()} or a {other.label.lower()}."]
     if rule.kind == "requires":
         if _missing(params.get(rule.field)):
             return []
@@ -305,7 +335,7 @@ def validate(model: Model, params: Mapping[str, Any],
         if found:
             errors.setdefault(f.name, []).extend(found)
     for rule in model.rules:
-        key = ALL if rule.kind in ("requires", "same_count") else rule.field
+        key = ALL if rule.kind in ("requires", "same_count", "one_of") else rule.field
         if key in errors and key != ALL:
             continue  # the field itself is already wrong; one message is enough
         found = _check_rule(model, rule, params, assets)
@@ -421,6 +451,37 @@ def _coerce(f: Field, text: str) -> Any:
 
 
 # --- pricing ---------------------------------------------------------------------------
+
+#: What a routed request's length or count is called on the models Runway may choose.
+_ROUTED_CARRIES = ("prompt_text", "duration", "output_count")
+
+
+def estimate_credits(model: Model, params: Mapping[str, Any], assets: Mapping[str, Any] | None = None) -> int:
+    """What Runway will hold for these params, in whole credits (for a routed request, the most it can)."""
+    if model.routed:
+        return routed_ceiling(model, params)
+    return pricing.estimate_credits(model, params, assets)
+
+
+def routed_ceiling(model: Model, params: Mapping[str, Any]) -> int:
+    """The most a routed request can cost: the dearest model of its kind at the length or count asked.
+
+    Runway names the model, and its estimate, only when it takes the request; until then this
+    is what is held (a router's own cap per output, where it sets one, can only lower it).
+    """
+    kind = get_endpoint(model.endpoint).output_kind
+    carried = {k: params[k] for k in _ROUTED_CARRIES if not _missing(params.get(k))}
+    dearest = 0
+    for candidate in all_models():
+        if candidate.routed or get_endpoint(candidate.endpoint).output_kind != kind:
+            continue
+        names = set(candidate.field_names)
+        mine = {k: v for k, v in carried.items() if k in names}
+        if "duration" in mine and candidate.field("duration").kind == "choice" \
+                and mine["duration"] not in candidate.field("duration").choice_values:
+            continue  # that model cannot make this length, so Runway will not choose it
+        dearest = max(dearest, pricing.estimate_credits(candidate, mine, {}))
+    return dearest
 
 
 def max_outputs(model: Model, params: Mapping[str, Any]) -> int:

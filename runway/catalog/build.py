@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from runway.catalog import pricing
-from runway.catalog.data import Endpoint, Field, Model, Rule
+from runway.catalog.data import ROUTED, Endpoint, Field, Model, Rule
 from runway.catalog.overlay import (
     ENDPOINTS,
     FIELD_LABELS,
@@ -74,6 +74,17 @@ def _typed_kinds(node: Mapping[str, Any]) -> tuple[str, ...] | None:
     return tuple(kinds)
 
 
+def _presets(node: Mapping[str, Any]) -> tuple[str, ...]:
+    """The preset ids a voice or avatar object (or a union of them) offers: its `presetId` Literals."""
+    options = node.get("options") or [node]
+    return tuple(v for o in options for v in o.get("fields", {}).get("presetId", {}).get("enum", ()))
+
+
+def _roles(node: Mapping[str, Any]) -> tuple[str, ...]:
+    """The roles a list of `{uri, role}` items takes, in the SDK's order (none for a plain list)."""
+    return tuple(node.get("items", {}).get("fields", {}).get("role", {}).get("enum", ()))
+
+
 def _array_of(node: Mapping[str, Any]) -> Mapping[str, Any] | None:
     """The array a list field is (or the array member of a union), else None."""
     if node["type"] == "array":
@@ -107,7 +118,8 @@ class _Builder:
             help_text = shared.get("help") or sdk_help(node.get("doc", ""))
         if name == "duration" and values.get("default") is None and kind in ("int", "number", "choice"):
             values["default"] = self.price_default
-        if kind == "choice" and (values.get("required") or name == "ratio") and values.get("default") is None:
+        if kind == "choice" and (values.get("required") or name == "ratio") and values.get("default") is None \
+                and values.get("choices"):
             values["default"] = values["choices"][0][0] if isinstance(values["choices"][0], tuple) \
                 else values["choices"][0]
         return Field(name, label, kind, help=help_text, **values)
@@ -123,6 +135,18 @@ class _Builder:
         python = node["python"]
         required = node["required"]
         bounds = node.get("range", {})
+        if python == "config_id":
+            return [self.field(python, "choice", node, required=True, choices=(), library="router", wire="router")]
+        if python == "avatar":
+            return [self.field(python, "choice", node, required=required, choices=_presets(node), library="avatar",
+                               wire="avatar")]
+        if python == "speech":
+            return self.speech_fields(node)
+        if python in ("reference_images", "reference_videos") and _roles(node):
+            return self.role_fields(node)
+        if python == "voice" and node["type"] == "union" and _presets(node):
+            return [self.field(python, "choice", node, required=required, choices=_presets(node),
+                               wire="router_voice")]
         if python == "content_moderation":
             values = node["fields"]["publicFigureThreshold"]["enum"]
             return [self.field(python, "choice", node, required=required, choices=tuple(values), wire="moderation")]
@@ -219,6 +243,31 @@ class _Builder:
                           parent="prompt_image")
         return [first, last]
 
+    def speech_fields(self, node: Mapping[str, Any]) -> list[Field]:
+        """An avatar's speech, a script or a recording: one of two fields, and the script's voice."""
+        options = {o["fields"]["type"]["enum"][0]: o for o in node["options"]}
+        text, audio = options["text"]["fields"], options["audio"]["fields"]
+        return [
+            self.field("speech_text", "text", text["text"], min_length=1, prose=True, parent="speech",
+                       wire="speech_text"),
+            self.field("speech_audio", "asset", audio["audio"], media_kinds=("audio",), parent="speech",
+                       wire="speech_audio"),
+            self.field("speech_voice", "choice", text["voice"], choices=_presets(text["voice"]), library="voice",
+                       parent="speech", wire="speech_voice"),
+        ]
+
+    def role_fields(self, node: Mapping[str, Any]) -> list[Field]:
+        """A router's media list whose items carry a role: one field per role, the list's own last."""
+        python, kind = node["python"], MEDIA_KINDS[node["python"]]
+        fields = []
+        for role in _roles(node):
+            if role == "reference":
+                fields.append(self.field(python, "assets", node, media_kinds=(kind,), wire="role:reference"))
+            else:
+                fields.append(self.field(f"{role}_{'frame' if kind == 'image' else kind}", "asset", None,
+                                         media_kinds=(kind,), parent=python, wire=f"role:{role}"))
+        return fields
+
     def provider_fields(self, node: Mapping[str, Any]) -> list[Field]:
         name = node["python"]
         if name == "multi_prompt":
@@ -240,6 +289,9 @@ def build_model(endpoint: str, model_id: str, overlay: ModelOverlay) -> Model:
     if sdk is None:
         raise ValueError(f"{endpoint}/{model_id} is not in the SDK snapshot")
     builder = _Builder(endpoint, model_id, overlay)
+    if model_id == ROUTED:
+        # A router request is {configId, input}: the form's fields are the input's, beside the config.
+        sdk = {"configId": sdk["configId"], **sdk["input"]["fields"]}
     fields = [f for node in sdk.values() if node["python"] not in overlay.omit for f in builder.fields_for(node)]
     unknown = set(overlay.fields) - {f.name for f in fields}
     if unknown:
@@ -247,8 +299,13 @@ def build_model(endpoint: str, model_id: str, overlay: ModelOverlay) -> Model:
     order = {name: i for i, name in enumerate(overlay.order)}
     fields.sort(key=lambda f: (order.get(f.name, len(order)), _DEFAULT_ORDER.get(f.name, 50)))
     rules: tuple[Rule, ...] = overlay.rules
-    if any(f.name == "last_frame" for f in fields):
+    if any(f.wire == "last_frame" for f in fields):
         rules = (*rules, Rule("requires", "last_frame", other="prompt_image"))
+    if any(f.wire == "role:last" for f in fields) and any(f.wire == "role:first" for f in fields):
+        rules = (*rules, Rule("requires", "last_frame", other="first_frame"))
+    if any(f.name == "speech_text" for f in fields):
+        rules = (*rules, Rule("one_of", "speech_text", other="speech_audio", media_kinds=("audio",)),
+                 Rule("requires", "speech_voice", other="speech_text"))
     if any(f.name == "keyframe_seconds" for f in fields):
         rules = (*rules, Rule("same_count", "keyframe_seconds", other="keyframes"))
     rules = (*rules, *_reference_audio_rules(sdk, model_id, fields))
@@ -278,7 +335,8 @@ def _reference_audio_rules(sdk: Mapping[str, Any], model_id: str, fields: list[F
 _FIRST = (
     "prompt_image", "last_frame", "prompt_video", "video_uri", "image_uri", "audio_uri", "media", "character",
     "reference", "mask_uri", "keyframes", "keyframe_seconds", "prompt_text", "negative_prompt",
-    "previous_text", "next_text", "voice", "target_lang", "language_code", "mode", "ratio", "target_aspect_ratio",
+    "previous_text", "next_text", "config_id", "avatar", "speech_text", "speech_audio", "speech_voice", "first_frame",
+    "source_video", "voice", "target_lang", "language_code", "mode", "ratio", "target_aspect_ratio",
     "resolution", "duration", "audio", "references", "reference_images", "reference_videos", "reference_audio",
     "reference_audios", "quality", "output_count", "num_variants", "draft", "draft_task_id",
 )

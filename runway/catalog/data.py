@@ -28,9 +28,23 @@ FIELD_KINDS = ("text", "int", "number", "choice", "bool", "asset", "assets", "te
 #   voice_audio      {"type": "reference-audio", "audio_uri": ...}
 #   provider         inside provider_settings, under the field's own name
 #   keyframes        [{"uri": ..., "seconds": <the same place in keyframe_seconds>}, ...]
+#   avatar           {"type": "runway-preset", "presetId": ...} or {"type": "custom", "avatarId": ...}
+#   speech_text      speech as {"type": "text", "text": ...} (with speech_voice, when chosen)
+#   speech_audio     speech as {"type": "audio", "audio": <uri>}
+#   speech_voice     inside speech: {"type": "preset", "presetId": ...} or {"type": "custom", "id": ...}
+#   router_voice     {"type": "preset", "presetId": ...}
+#   router           a Model Router config's slug (configId), beside the request's `input`
+#   role:<role>      appended to the parent list as {"uri": ..., "role": <role>} (one asset or several)
 # (no tag on an assets field: [{"uri": ...}, ...])
 WIRE_TAGS = ("first_frame", "last_frame", "typed_media", "preset_voice", "reference_images", "moderation",
-             "typed_list", "uris", "voice_audio", "provider", "keyframes")
+             "typed_list", "uris", "voice_audio", "provider", "keyframes", "avatar", "speech_text",
+             "speech_audio", "speech_voice", "router_voice", "router", "role:first", "role:last", "role:source",
+             "role:reference")
+
+#: The one model of a Model Router endpoint (`generate/*`): Runway chooses the model that runs.
+ROUTED = "auto"
+#: A choice naming one of the project's own voices, avatars or routers rather than a preset.
+CUSTOM = "custom:"
 
 SEED_MAX = 4_294_967_295
 MAX_MEDIA_BYTES = 200 * 1024 * 1024  # §5.4: the largest input Runway takes
@@ -69,6 +83,12 @@ class Field:
     wire: str | None = None
     parent: str = ""  # the SDK field this one is part of, when it is not one itself
     prose: bool = False  # text: sentences to write (a box of several lines), not a word or a code
+    library: str = ""  # choice: also "custom:<id>" of one of the project's voices, avatars or routers
+
+    def is_custom(self, value: Any) -> bool:
+        """True for a well-formed "custom:<id>" on a field that takes the project's own objects."""
+        return bool(self.library) and isinstance(value, str) and value.startswith(CUSTOM) \
+            and 0 < len(value) - len(CUSTOM) <= 100
 
     @property
     def tristate(self) -> bool:
@@ -93,7 +113,8 @@ class Rule:
     kinds: "aspect" (width/height in min..max), "sides" (each side in min..max px),
     "upscaled_pixels" (w*h*scale_factor² <= max), "duration" (seconds in min..max;
     `exclusive` makes both bounds strict), "requires" (field set needs `other` set, to one
-    of `values` when they are given), "same_count" (as many values as `other` has).
+    of `values` when they are given), "same_count" (as many values as `other` has),
+    "one_of" (exactly one of the field and `other` is set).
     """
 
     kind: str
@@ -116,6 +137,11 @@ class Model:
     fields: tuple[Field, ...]
     rules: tuple[Rule, ...] = ()
     description: str = ""
+
+    @property
+    def routed(self) -> bool:
+        """True for a Model Router request: Runway chooses the model that runs."""
+        return self.id == ROUTED
 
     def field(self, name: str) -> Field:
         """The field called `name` (KeyError if this model has none)."""

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from runway.catalog.data import SEED_MAX, Rule
+from runway.catalog.data import ROUTED, SEED_MAX, Rule
 
 # Which media an input takes, by SDK keyword (typed inputs say it themselves: `{type, uri}`).
 MEDIA_KINDS = {
@@ -48,6 +48,9 @@ FIELD_LABELS = {
     "similarity_boost": "Similarity", "style": "Style exaggeration", "speed": "Speed",
     "use_speaker_boost": "Speaker boost", "previous_text": "Text before", "next_text": "Text after",
     "speech_rate": "Speech rate", "pitch_rate": "Pitch", "loudness_rate": "Loudness", "sample_rate": "Sample rate",
+    "config_id": "Router", "avatar": "Avatar", "speech_text": "Script", "speech_audio": "Recording to speak",
+    "speech_voice": "Voice", "first_frame": "First frame", "source_video": "Source video",
+    "aspect_ratio": "Aspect ratio", "type": "What to make",
 }
 
 # Output containers and encodings (the SDK's outputFormat Literals); surcharges per its docstrings.
@@ -79,6 +82,7 @@ CHOICE_LABELS: dict[str, dict[Any, str]] = {
     "target_lang": DUBBING_LANGUAGES,
     "shot_type": {"customize": "Customize (cut at my shots)", "intelligence": "Intelligence (the model cuts)"},
     "duration": {"auto": "Auto (the model chooses)"},
+    "type": {"speech": "Speech (the prompt is the script)", "audio": "Sound (the prompt describes it)"},
 }
 
 _PIXELS = re.compile(r"^(\d+):(\d+)$")
@@ -92,6 +96,8 @@ def choice_label(name: str, value: Any) -> str:
     if name in ("output_format", "format") and value in OUTPUT_FORMAT_LABELS:
         return OUTPUT_FORMAT_LABELS[value]
     text = str(value)
+    if name in ("avatar", "speech_voice"):  # Runway's preset ids: "cooking-teacher", "victoria"
+        return text.replace("-", " ").capitalize()
     if name in ("ratio",) and (match := _PIXELS.match(text)):
         w, h = int(match[1]), int(match[2])
         shape = "landscape" if w > h else "portrait" if h > w else "square"
@@ -133,6 +139,10 @@ OUTPUT_FORMAT_HELP = ("Empty gives an H.264 MP4. Other formats add a per-second 
 PRORES_HELP = ("Only with ProRes output. Empty gives 4444 for ProRes and 422 HQ for HDR ProRes "
                "(which takes only 422, 422 HQ or 4444).")
 REFS_HELP = "Refer to them in the prompt as @ref1, @ref2, @ref3."
+AVATAR_HELP = "One of Runway's avatars, or one made in this project (Avatars page)."
+ROUTER_HELP = "The router configuration Runway chooses the model under (Routers page)."
+ROUTED_HELP = ("Describe the {what}; Runway's model router chooses the model under one of this project's "
+               "router configurations.")
 
 
 # Presentation every model with such a field gets (a model's own overlay wins; the SDK's bounds stand).
@@ -371,6 +381,28 @@ ENDPOINTS: tuple[EndpointSpec, ...] = (
             "target_lang": {"default": "en"}, "disable_voice_cloning": {"default": False},
             "drop_background_audio": {"default": False},
             "num_speakers": {"min": 1, "help": "Empty lets the model detect them."}}),
+    }),
+    EndpointSpec("avatar_videos", "Avatar video", "video",
+                 "Make a talking video of an avatar from a script or a recording.", {
+        "gwm1_avatars": ModelOverlay("GWM-1 Avatars", order=("avatar", "speech_text", "speech_voice", "speech_audio"),
+                                     fields={
+            "avatar": {"default": "influencer", "help": AVATAR_HELP},
+            "speech_text": {"help": "What the avatar says, as you would write it."},
+            "speech_voice": {"help": "Empty speaks in the avatar's own voice."},
+            "speech_audio": {"help": "Or a recording for the avatar to speak instead of a script."}}),
+    }),
+    EndpointSpec("generate_video", "Auto · Video", "video", ROUTED_HELP.format(what="video"), {
+        ROUTED: ModelOverlay("Runway chooses", order=("config_id", "prompt_text", "first_frame", "last_frame"),
+                             fields={"config_id": {"help": ROUTER_HELP}, "audio": {"label": "With sound"}}),
+    }),
+    EndpointSpec("generate_image", "Auto · Image", "image", ROUTED_HELP.format(what="image"), {
+        ROUTED: ModelOverlay("Runway chooses", order=("config_id", "prompt_text"), fields={
+            "config_id": {"help": ROUTER_HELP},
+            "output_count": {"min": 1, "max": 10}}),  # the SDK's docstring: "Number of images to generate (1-10)"
+    }),
+    EndpointSpec("generate_audio", "Auto · Audio", "audio", ROUTED_HELP.format(what="sound or speech"), {
+        ROUTED: ModelOverlay("Runway chooses", order=("config_id", "type", "prompt_text"),
+                             fields={"config_id": {"help": ROUTER_HELP}, "type": {"default": "speech"}}),
     }),
     EndpointSpec("voice_isolation", "Voice isolation", "audio", "Separate the voice from background sound.", {
         "eleven_voice_isolation": ModelOverlay("ElevenLabs Voice Isolation", fields={

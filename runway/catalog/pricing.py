@@ -21,6 +21,10 @@ if TYPE_CHECKING:  # data.py reads prices through this module
     from runway.catalog.data import MediaFacts, Model
 
 UNITS = ("second", "image", "task", "characters", "input_second")
+#: A Model Router request has no price of its own: it costs what the model Runway chooses costs.
+ROUTED_RULE = {"unit": "routed", "credits": 0, "source": "router", "count": "outputCount",
+               "note": "Runway chooses the model: this is the most the choice can cost (the dearest model of "
+                       "its kind, or your router's cap), held until Runway names its own estimate."}
 FOUR_MEGAPIXELS = 4_000_000
 
 
@@ -71,6 +75,8 @@ class Price:
 
 def price_of(model: Model) -> Price:
     """The pricing rule of `model` (KeyError if the table has none)."""
+    if model.routed:
+        return Price(ROUTED_RULE)
     rules = table()
     return Price(rules.get(f"{model.endpoint}:{model.id}") or rules[model.id])
 
@@ -143,8 +149,16 @@ def _output_seconds(rule: Mapping[str, Any], request: _Request) -> float:
         return float(spec["auto"])  # billed at the most up front; Runway refunds the rest
     if isinstance(asked, int | float) and not isinstance(asked, bool):
         return float(asked)
-    lengths = [f.duration for f in request.media_of(rule.get("input", ())) if f.duration]
-    return float(sum(lengths)) if lengths else float(spec.get("default", 0))
+    speech = rule.get("speech")
+    media = (*rule.get("input", ()), *((speech["audio"],) if speech else ()))
+    lengths = [f.duration for f in request.media_of(media) if f.duration]
+    if lengths:
+        return float(sum(lengths))
+    script = request.values.get(speech["text"]) if speech else None
+    if isinstance(script, str) and script:
+        # As long as the script takes to say, at the rule's speaking rate and within its bounds.
+        return max(speech["min"], min(speech["max"], len(script) / speech["chars_per_second"]))
+    return float(spec.get("default", 0))
 
 
 def _count(rule: Mapping[str, Any], request: _Request) -> int:

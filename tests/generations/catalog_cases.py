@@ -49,7 +49,8 @@ def _fitting_value(f: Field) -> Any:
     if f.kind == "text":
         return "A lighthouse on a cliff at dusk, waves crashing below"
     if f.kind == "choice":
-        return f.choice_values[0]
+        # A router has no presets: the project's own, which the catalog takes as well-formed.
+        return f.choice_values[0] if f.choice_values else "custom:a-router"
     if f.kind == "bool":
         return False
     if f.kind == "texts":
@@ -79,6 +80,8 @@ def valid_params(model: Model) -> dict[str, Any]:
 
 def _outside_choices(f: Field) -> Any:
     values = f.choice_values
+    if not values:
+        return "no_such_router"
     if all(isinstance(v, int) and not isinstance(v, bool) for v in values):
         gaps = [v for v in range(min(values), max(values)) if v not in values]
         return gaps[0] if gaps else max(values) + 1
@@ -185,6 +188,12 @@ def _rule_examples(model: Model, rule: Any, base: dict[str, Any]
         if rule.max is not None:
             long_ = rule.max if rule.exclusive else rule.max + 1
             yield f"{kind} too long", put(f"{kind}{dims} {long_:g}s"), rule.field
+    elif rule.kind == "one_of":
+        other = model.field(rule.other)
+        both = {**base, rule.field: _fitting_value(f), rule.other: _fitting_value(other)}
+        yield f"both {rule.field} and {rule.other}", both, "__all__"
+        neither = {k: v for k, v in base.items() if k not in (rule.field, rule.other)}
+        yield f"neither {rule.field} nor {rule.other}", neither, "__all__"
     elif rule.kind == "same_count":
         other = model.field(rule.other)
         yield (f"{rule.other} without {rule.field}",

@@ -29,7 +29,8 @@ def _case(m: catalog.Model, **settings) -> tuple[str, str, dict]:
 
 
 def _cases():
-    cases = [_case(m) for m in catalog.all_models()]
+    # A routed request holds a ceiling until Runway names its model (test_avatars_and_routing).
+    cases = [_case(m) for m in catalog.all_models() if not m.routed]
     veo = catalog.get_model("text_to_video", "veo3.1")
     fast = catalog.get_model("image_to_video", "veo3.1_fast")
     gen4 = catalog.get_model("text_to_image", "gen4_image")
@@ -70,8 +71,8 @@ def _raw(m: catalog.Model, settings: dict, assets: dict[str, int]) -> dict:
             if f.required:
                 chosen = str(assets[f.media_kinds[0]])
                 raw[f.name] = [chosen] if f.kind == "assets" else chosen
-        elif f.kind == "text" and f.name == "prompt_text":
-            raw[f.name] = PROMPT
+        elif f.kind == "text" and f.name in ("prompt_text", "speech_text"):
+            raw[f.name] = PROMPT  # an avatar's script is priced by its length
         elif f.kind == "bool":
             raw[f.name] = "on" if f.default else ""
         elif f.default is not None:

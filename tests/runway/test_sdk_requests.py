@@ -121,8 +121,23 @@ def shape_differences(sdk: dict[str, Any], other: dict[str, Any], path: str, who
     return found
 
 
-def emulator_differences() -> set[str]:
+def _served_by_emulator() -> dict[str, dict[str, Any]]:
+    """endpoint -> model -> the emulator's request schema, in the snapshot's names: the router's
+    requests are its `generate/*` (model `router` there, ROUTED here); avatar videos are a resource."""
     schemas = json.loads(EMULATOR_SCHEMAS.read_text())
+    resources = json.loads(EMULATOR_SCHEMAS.with_name("resource_schemas.json").read_text())
+    for kind in ("video", "image", "audio"):
+        schemas[f"generate_{kind}"] = {catalog.ROUTED: schemas[f"generate/{kind}"]["router"]}
+    avatar_videos = resources["avatar_videos.create"]
+    model_ids = avatar_videos["props"]["model"]["enum"]
+    without_model = {**avatar_videos, "props": {k: v for k, v in avatar_videos["props"].items() if k != "model"},
+                     "required": [r for r in avatar_videos.get("required", ()) if r != "model"]}
+    schemas["avatar_videos"] = dict.fromkeys(model_ids, without_model)
+    return schemas
+
+
+def emulator_differences() -> set[str]:
+    schemas = _served_by_emulator()
     found: set[str] = set()
     for endpoint, models in SDK.items():
         served = schemas.get(endpoint, {})
@@ -151,7 +166,7 @@ KIND_TYPES = {
 
 def _choices_in_sdk(node: dict[str, Any], wire: str | None) -> list[Any] | None:
     """The values the SDK allows for a field, or None; a preset voice's are its presetId's."""
-    if wire == "preset_voice":
+    if wire in ("preset_voice", "router_voice", "avatar", "speech_voice"):
         objects = [node, *node.get("options", ())]
         for option in objects:
             preset = option.get("fields", {}).get("presetId")
@@ -197,6 +212,10 @@ def _range_differences(f: catalog.Field, node: dict[str, Any]) -> list[str]:
 
 
 def catalog_field_differences(f: catalog.Field, node: dict[str, Any]) -> list[str]:
+    if f.library and not f.choices:
+        # The project's own routers: a choice of slugs, which the SDK takes as any string.
+        return [] if node["type"] == "string" and f.required == node["required"] else \
+            [f"{f.name}: SDK {node['type']} (required {node['required']}), catalog slug (required {f.required})"]
     found = _range_differences(f, node) if f.kind != "choice" else []
     if f.required != node["required"]:
         found.append(f"{f.name}: required SDK {node['required']}, catalog {f.required}")
@@ -220,9 +239,26 @@ def catalog_field_differences(f: catalog.Field, node: dict[str, Any]) -> list[st
 
 # A form field that is part of an SDK field (`parent`): where in the SDK's node it lives.
 PART_OF = {
-    "last_frame": lambda node: _position_allows(node, "last"),
+    "last_frame": lambda node: _position_allows(node, "last") or "last" in _roles(node),
+    "first_frame": lambda node: "first" in _roles(node),
+    "source_video": lambda node: "source" in _roles(node),
     "keyframe_seconds": lambda node: any("seconds" in o.get("fields", {}) for o in node["items"]["options"]),
+    "speech_text": lambda node: "text" in _speech(node, "text"),
+    "speech_voice": lambda node: "voice" in _speech(node, "text"),
+    "speech_audio": lambda node: "audio" in _speech(node, "audio"),
 }
+
+
+def _roles(node: dict[str, Any]) -> tuple[str, ...]:
+    return tuple(node.get("items", {}).get("fields", {}).get("role", {}).get("enum", ()))
+
+
+def _speech(node: dict[str, Any], kind: str) -> dict[str, Any]:
+    """The fields of the speech member of that type (a script or a recording)."""
+    for option in node.get("options", ()):
+        if kind in option.get("fields", {}).get("type", {}).get("enum", ()):
+            return option["fields"]
+    return {}
 
 
 def _position_allows(node: dict[str, Any], position: str) -> bool:
@@ -246,6 +282,8 @@ def catalog_differences() -> set[str]:
         if fields is None:
             found.add(f"{where}: not in the SDK")
             continue
+        if model.routed:  # {configId, input}: the form's fields are the input's, beside the config
+            fields = {"configId": fields["configId"], **fields["input"]["fields"]}
         by_python = {node["python"]: node for node in fields.values()}
         covered = set()
         for f in model.fields:
@@ -284,14 +322,15 @@ def test_snapshot_is_current() -> None:
 
 
 def test_snapshot_covers_every_generation_endpoint() -> None:
-    assert set(SDK) == set(sdk_schema.ENDPOINTS)
+    assert set(SDK) == {*sdk_schema.ENDPOINTS, *sdk_schema.MODULES}
     assert all(SDK[endpoint] for endpoint in SDK)
 
 
 def test_the_catalog_has_every_endpoint_and_model_of_the_sdk() -> None:
     assert set(catalog.ENDPOINTS) == set(SDK)
     assert {(m.endpoint, m.id) for m in catalog.all_models()} == {(e, m) for e, models in SDK.items() for m in models}
-    assert len(catalog.all_models()) == 98
+    # 98 generation models, avatar videos' one, and one "Runway chooses" per router endpoint.
+    assert len(catalog.all_models()) == 98 + 1 + 3
 
 
 def test_the_comparison_sees_a_planted_difference() -> None:
