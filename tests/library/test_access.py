@@ -26,29 +26,34 @@ def library_objects(project, user):
     return voice, avatar, router
 
 
-def object_urls(slug, voice, avatar, router) -> list[str]:
-    return [
-        reverse("library:voice_edit", args=[slug, voice.pk]),
-        reverse("library:voice_delete", args=[slug, voice.pk]),
-        reverse("library:voice_audio", args=[slug, voice.pk]),
-        reverse("library:avatar_edit", args=[slug, avatar.pk]),
-        reverse("library:avatar_delete", args=[slug, avatar.pk]),
-        reverse("library:router", args=[slug, router.pk]),
-        reverse("library:router_edit", args=[slug, router.pk]),
-        reverse("library:router_delete", args=[slug, router.pk]),
-    ]
+G, P, GP = {"get"}, {"post"}, {"get", "post"}
 
 
-def page_urls(slug) -> list[str]:
-    return [reverse(f"library:{name}", args=[slug]) for name in
-            ("voices", "voice_preview", "voice_create", "avatars", "avatar_create", "routers", "router_create")] + [
-        reverse("library:voice_sample", args=[slug, SAMPLE])]
+def object_urls(slug, voice, avatar, router) -> dict[str, set[str]]:
+    """Each URL of one project's objects, with the methods it answers."""
+    return {
+        reverse("library:voice_edit", args=[slug, voice.pk]): GP,
+        reverse("library:voice_delete", args=[slug, voice.pk]): GP,
+        reverse("library:voice_audio", args=[slug, voice.pk]): G,
+        reverse("library:avatar_edit", args=[slug, avatar.pk]): GP,
+        reverse("library:avatar_delete", args=[slug, avatar.pk]): GP,
+        reverse("library:router", args=[slug, router.pk]): G,
+        reverse("library:router_edit", args=[slug, router.pk]): GP,
+        reverse("library:router_delete", args=[slug, router.pk]): GP,
+    }
+
+
+def page_urls(slug) -> dict[str, set[str]]:
+    pages = {"voices": G, "voice_preview": P, "voice_create": P, "avatars": G, "avatar_create": P, "routers": G,
+             "router_create": GP}
+    return {**{reverse(f"library:{name}", args=[slug]): methods for name, methods in pages.items()},
+            reverse("library:voice_sample", args=[slug, SAMPLE]): G}
 
 
 @pytest.mark.parametrize("method", ["get", "post"])
 def test_a_stranger_gets_404_on_every_url(stranger_client, owner, project, method):
-    urls = page_urls(project.slug) + object_urls(project.slug, *library_objects(project, owner))
-    for url in urls:
+    urls = {**page_urls(project.slug), **object_urls(project.slug, *library_objects(project, owner))}
+    for url in (url for url, methods in urls.items() if method in methods):
         assert getattr(stranger_client, method)(url).status_code == 404, url
     assert Voice.objects.count() == Avatar.objects.count() == RouterConfig.objects.count() == 1
 
@@ -56,7 +61,7 @@ def test_a_stranger_gets_404_on_every_url(stranger_client, owner, project, metho
 @pytest.mark.parametrize("method", ["get", "post"])
 def test_another_projects_objects_are_not_found_from_this_one(owner_client, project, other_project, stranger, method):
     theirs = library_objects(other_project, stranger)
-    for url in object_urls(project.slug, *theirs):
+    for url in (url for url, methods in object_urls(project.slug, *theirs).items() if method in methods):
         assert getattr(owner_client, method)(url).status_code == 404, url
     their_sample = reverse("library:voice_sample", args=[project.slug, SAMPLE])
     default_storage.delete(f"voice-samples/{project.pk}/{SAMPLE}")
@@ -70,7 +75,7 @@ def test_a_sample_name_that_is_not_ours_is_not_found(viewer_client, project):
 
 
 def test_anonymous_people_are_sent_to_sign_in(client, owner, project):
-    for url in page_urls(project.slug) + object_urls(project.slug, *library_objects(project, owner)):
+    for url in {**page_urls(project.slug), **object_urls(project.slug, *library_objects(project, owner))}:
         response = client.get(url)
         assert response.status_code == 302 and "/accounts/login/" in response.url, url
 

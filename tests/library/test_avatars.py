@@ -19,9 +19,9 @@ def avatars_url(project) -> str:
     return reverse("library:avatars", args=[project.slug])
 
 
-def create(client, project, image, **data):
+def create(client, project, asset, **data):
     payload = {"name": "Ada", "personality": "A cheerful science host who loves questions.",
-               "start_script": "Hello there!", "image": image.pk if image else "", "voice": "victoria",
+               "start_script": "Hello there!", "image": asset.pk, "voice": "victoria",
                "image_processing": "optimize", **data}
     return client.post(reverse("library:avatar_create", args=[project.slug]), payload)
 
@@ -67,7 +67,7 @@ def test_image_processing_none_is_kept(editor_client, project, image, witness):
 
 @pytest.mark.parametrize(("change", "message"), [
     ({"image": ""}, "Choose a reference image"),
-    ({"personality": ""}, "Describe the avatar's personality"),
+    ({"personality": ""}, "Describe the avatar"),
     ({"name": "x" * 3000}, "at most 100 characters"),
     ({"voice": "custom:not-ours"}, "Choose one of the voices offered"),
     ({"voice": "bogus"}, "Choose one of the voices offered"),
@@ -88,7 +88,7 @@ def test_another_projects_voice_or_image_is_refused(editor_client, editor, proje
     assert response.status_code == 400 and "Choose one of the voices offered" in response.content.decode()
     their_image = make_asset(other_project, stranger, "image 320x200", tmp_path / "theirs")
     response = create(editor_client, project, their_image)
-    assert response.status_code == 400 and "Choose one of this project's images" in response.content.decode()
+    assert response.status_code == 400 and "Choose one of this project" in response.content.decode()
     assert not Avatar.objects.exists()
     assert witness.avatars.list(limit=10).data == []
 
@@ -96,7 +96,7 @@ def test_another_projects_voice_or_image_is_refused(editor_client, editor, proje
 def test_a_video_is_not_a_reference_image(editor_client, editor, project, tmp_path):
     clip = make_asset(project, editor, "video 320x180 1s", tmp_path / "clip")
     response = create(editor_client, project, clip)
-    assert response.status_code == 400 and "Choose one of this project's images" in response.content.decode()
+    assert response.status_code == 400 and "Choose one of this project" in response.content.decode()
 
 
 def test_a_runway_refusal_is_shown_and_nothing_is_saved(editor_client, project, image, control, witness):
@@ -124,9 +124,11 @@ def test_a_processing_avatar_becomes_ready_through_one_poll(editor_client, proje
     assert done.content.decode().count("Make a talking video") == 2
 
 
-def test_a_ready_avatar_links_to_a_talking_video(viewer_client, editor, project, image, witness):
+def test_a_ready_avatar_links_editors_to_a_talking_video(editor_client, viewer_client, editor, project, image,
+                                                         witness):
     avatar = avatar_on_runway(witness, project, editor, image)
-    html = viewer_client.get(avatars_url(project)).content.decode()
+    assert "Make a talking video" not in viewer_client.get(avatars_url(project)).content.decode()
+    html = editor_client.get(avatars_url(project)).content.decode()
     link = (reverse("generations:new", kwargs={"slug": project.slug})
             + "?endpoint=avatar_videos&amp;model=gwm1_avatars&amp;avatar=" + avatar.choice_value)
     assert link in html
