@@ -14,7 +14,7 @@ from collections.abc import Callable
 from django.contrib import messages
 from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -69,6 +69,22 @@ def _show_error(form, error: actions.LibraryError) -> int:
     return error.status
 
 
+def _submit(request, form, apply: Callable[[dict], tuple[str, str]]) -> tuple[HttpResponse | None, int]:
+    """Run `apply` on a valid form's data; it returns (message, where to go next).
+
+    Answers (the redirect, 200), or (None, the status to show the form again with): 400 for
+    bad input, or what a refusal says.
+    """
+    if not form.is_valid():
+        return None, 400
+    try:
+        message, target = apply(form.cleaned_data)
+    except actions.LibraryError as error:
+        return None, _show_error(form, error)
+    messages.success(request, message)
+    return redirect_after_post(request, target), 200
+
+
 # --- voices ---------------------------------------------------------------------------------------
 
 
@@ -111,18 +127,16 @@ def voice_preview(request, membership):
 def voice_create(request, membership):
     """Keep the described voice: Runway designs it, and the list follows it until it is ready."""
     form = VoiceKeepForm(request.POST)
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            voice = actions.keep_voice(project=membership.project, user=request.user, model=data["design_model"],
-                                       prompt=data["prompt"], name=data["name"], sample=data["sample"])
-        except actions.LibraryError as error:
-            status = _show_error(form, error)
-        else:
-            messages.success(request, f"“{voice.name}” is being made; it will play here when it is ready.")
-            return redirect_after_post(request, reverse("library:voices", args=[membership.project.slug]))
-    else:
-        status = 400
+
+    def keep(data):
+        voice = actions.keep_voice(project=membership.project, user=request.user, model=data["design_model"],
+                                   prompt=data["prompt"], name=data["name"], sample=data["sample"])
+        return (f"“{voice.name}” is being made; it will play here when it is ready.",
+                reverse("library:voices", args=[membership.project.slug]))
+
+    done, status = _submit(request, form, keep)
+    if done:
+        return done
     sample = None
     if form.cleaned_data.get("sample") and default_storage.exists(
             actions.sample_name(membership.project, form.cleaned_data["sample"])):
@@ -138,22 +152,22 @@ def _voice(membership, voice_id: int) -> Voice:
 @project_view(Role.EDITOR)
 def voice_edit(request, membership, voice_id: int):
     voice = _voice(membership, voice_id)
+    back = reverse("library:voices", args=[membership.project.slug])
     status = 200
     if request.method == "POST":
         form = VoiceRenameForm(request.POST)
-        status = 400
-        if form.is_valid():
-            try:
-                actions.rename_voice(voice=voice, user=request.user, name=form.cleaned_data["name"])
-            except actions.LibraryError as error:
-                status = _show_error(form, error)
-            else:
-                messages.success(request, f"Renamed to “{voice.name}”.")
-                return redirect_after_post(request, reverse("library:voices", args=[membership.project.slug]))
+
+        def rename(data):
+            actions.rename_voice(voice=voice, user=request.user, name=data["name"])
+            return f"Renamed to “{voice.name}”.", back
+
+        done, status = _submit(request, form, rename)
+        if done:
+            return done
     else:
         form = VoiceRenameForm(initial={"name": voice.name})
     return _form_page(request, membership, form=form, status=status, title=f"Rename “{voice.name}”",
-                      action="Rename voice", cancel=reverse("library:voices", args=[membership.project.slug]))
+                      action="Rename voice", cancel=back)
 
 
 @require_http_methods(["GET", "POST"])
@@ -222,19 +236,18 @@ def avatar_list(request, membership):
 def avatar_create(request, membership):
     project = membership.project
     form = AvatarForm(request.POST, project=project)
-    status = 400
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            avatar = actions.create_avatar(
-                project=project, user=request.user, name=data["name"], personality=data["personality"],
-                start_script=data["start_script"], image=data["image"], voice=data["voice"],
-                image_processing=data["image_processing"])
-        except actions.LibraryError as error:
-            status = _show_error(form, error)
-        else:
-            messages.success(request, f"“{avatar.name}” is being made from {data['image'].name}.")
-            return redirect_after_post(request, reverse("library:avatars", args=[project.slug]))
+
+    def make(data):
+        avatar = actions.create_avatar(
+            project=project, user=request.user, name=data["name"], personality=data["personality"],
+            start_script=data["start_script"], image=data["image"], voice=data["voice"],
+            image_processing=data["image_processing"])
+        return (f"“{avatar.name}” is being made from {data['image'].name}.",
+                reverse("library:avatars", args=[project.slug]))
+
+    done, status = _submit(request, form, make)
+    if done:
+        return done
     return _avatars_page(request, membership, form=form, status=status)
 
 
@@ -250,17 +263,15 @@ def avatar_edit(request, membership, avatar_id: int):
     status = 200
     if request.method == "POST":
         form = AvatarEditForm(request.POST, project=project)
-        status = 400
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                actions.update_avatar(avatar=avatar, user=request.user, name=data["name"],
-                                      personality=data["personality"], voice=data["voice"])
-            except actions.LibraryError as error:
-                status = _show_error(form, error)
-            else:
-                messages.success(request, f"“{avatar.name}” was changed.")
-                return redirect_after_post(request, reverse("library:avatars", args=[project.slug]))
+
+        def change(data):
+            actions.update_avatar(avatar=avatar, user=request.user, name=data["name"],
+                                  personality=data["personality"], voice=data["voice"])
+            return f"“{avatar.name}” was changed.", reverse("library:avatars", args=[project.slug])
+
+        done, status = _submit(request, form, change)
+        if done:
+            return done
     else:
         voice = avatar.voice.choice_value if avatar.voice else avatar.preset_voice
         form = AvatarEditForm(project=project, initial={"name": avatar.name, "personality": avatar.personality,
@@ -296,17 +307,16 @@ def router_create(request, membership):
     status = 200
     if request.method == "POST":
         form = RouterForm(request.POST)
-        status = 400
-        if form.is_valid():
-            try:
-                config = actions.create_router(project=project, user=request.user, name=form.cleaned_data["name"],
-                                               description=form.cleaned_data["description"],
-                                               settings=form.settings())
-            except actions.LibraryError as error:
-                status = _show_error(form, error)
-            else:
-                messages.success(request, f"“{config.name}” was saved; generate requests name it {config.slug}.")
-                return redirect_after_post(request, reverse("library:router", args=[project.slug, config.pk]))
+
+        def save(data):
+            config = actions.create_router(project=project, user=request.user, name=data["name"],
+                                           description=data["description"], settings=form.settings())
+            return (f"“{config.name}” was saved; generate requests name it {config.slug}.",
+                    reverse("library:router", args=[project.slug, config.pk]))
+
+        done, status = _submit(request, form, save)
+        if done:
+            return done
     else:
         form = RouterForm()
     return _form_page(request, membership, form=form, status=status, title="New router configuration",
@@ -344,16 +354,15 @@ def router_edit(request, membership, config_id: int):
     status = 200
     if request.method == "POST":
         form = RouterForm(request.POST)
-        status = 400
-        if form.is_valid():
-            try:
-                actions.update_router(config=config, user=request.user, name=form.cleaned_data["name"],
-                                      description=form.cleaned_data["description"], settings=form.settings())
-            except actions.LibraryError as error:
-                status = _show_error(form, error)
-            else:
-                messages.success(request, f"“{config.name}” was changed.")
-                return redirect_after_post(request, back)
+
+        def change(data):
+            actions.update_router(config=config, user=request.user, name=data["name"],
+                                  description=data["description"], settings=form.settings())
+            return f"“{config.name}” was changed.", back
+
+        done, status = _submit(request, form, change)
+        if done:
+            return done
     else:
         form = RouterForm(initial=RouterForm.initial_from(config))
     return _form_page(request, membership, form=form, status=status, title=f"Edit “{config.name}”",
