@@ -203,3 +203,15 @@ def test_the_list_costs_a_fixed_number_of_queries(viewer_client, editor, project
                              prompt=PROMPT, design_model="eleven_ttv_v3", status=Readiness.READY)
     with django_assert_max_num_queries(12):
         assert viewer_client.get(voices_url(project), **HX).status_code == 286  # nothing to poll for
+
+
+def test_without_htmx_a_preview_shows_the_whole_page_and_keeping_lets_the_sample_go(editor_client, project):
+    response = editor_client.post(reverse("library:voice_preview", args=[project.slug]),
+                                  {"prompt": PROMPT, "design_model": "eleven_ttv_v3", "name": ""})
+    html = response.content.decode()
+    assert response.status_code == 200 and "<h1>Voices</h1>" in html and "Keep this voice" in html
+    (sample,) = re.findall(r'name="sample" value="([0-9a-f]{32}\.mp3)"', html)
+    sample_url = reverse("library:voice_sample", args=[project.slug, sample])
+    assert editor_client.get(sample_url).status_code == 200
+    assert keep(editor_client, project, sample=sample).status_code == 302
+    assert editor_client.get(sample_url).status_code == 404
