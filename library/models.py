@@ -24,6 +24,13 @@ class Readiness(models.TextChoices):
     FAILED = "FAILED", "Failed"
 
 
+class ImageProcessing(models.TextChoices):
+    """What Runway does to an avatar's reference image before using it."""
+
+    OPTIMIZE = "optimize", "Optimize it for avatars"
+    NONE = "none", "Use it as it is"
+
+
 def preview_key(instance, filename: str) -> str:
     return media_key("voices", instance, filename)
 
@@ -82,6 +89,7 @@ class Avatar(LibraryItem):
                               help_text="The reference image it was made from")
     preset_voice = models.CharField(max_length=40, blank=True)
     voice = models.ForeignKey(Voice, on_delete=models.SET_NULL, null=True, blank=True, related_name="avatars")
+    image_processing = models.CharField(max_length=10, choices=ImageProcessing.choices, default=ImageProcessing.OPTIMIZE)
     status = models.CharField(max_length=12, choices=Readiness.choices, default=Readiness.PROCESSING)
     failure = models.TextField(blank=True)
 

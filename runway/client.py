@@ -394,3 +394,175 @@ def retrieve_usage(start_date: date, before_date: date) -> dict:
     except runwayml.APIError as exc:
         raise _translate(exc) from exc
     return raw.http_response.json()
+
+
+
+# --- voices, avatars and Model Router -------------------------------------------------------------
+# Runway keeps these objects itself (they are not tasks). Replies come back as plain dicts in the
+# SDK's own field names (`preview_url`, `failure_reason`, dates as ISO text), checked against its
+# response types on the way. Creates are never retried automatically: a repeated POST could leave
+# a second voice, avatar or router behind that nobody knows of.
+
+# Kept with this section so that nothing above it changes when it does.
+from typing import get_args, get_type_hints  # noqa: E402
+
+from runwayml.types import avatar_create_params, voice_preview_params  # noqa: E402
+
+#: The voice design models and Runway's live preset voices, as the SDK's request types list them.
+VOICE_DESIGN_MODELS: tuple[str, ...] = get_args(get_type_hints(voice_preview_params.VoicePreviewParams)["model"])
+LIVE_PRESET_VOICES: tuple[str, ...] = get_args(
+    get_type_hints(avatar_create_params.VoiceRunwayLivePreset)["preset_id"])
+
+
+def _object(call: Callable[..., Any], *args: Any, creating: bool = False, **kwargs: Any) -> Any:
+    """Run one SDK call and return its parsed reply as plain data (None for an empty answer)."""
+    try:
+        reply = call(*args, **kwargs)
+    except runwayml.APIError as exc:
+        raise _translate(exc, creating=creating) from exc
+    return None if reply is None else reply.model_dump(mode="json")
+
+
+def _page(call: Callable[..., Any], *args: Any, limit: int, cursor: str | None) -> dict:
+    """One cursor page of a list: {"data": [...], "next_cursor": str | None}."""
+    try:
+        page = call(*args, limit=limit, **({"cursor": cursor} if cursor else {}))
+    except runwayml.APIError as exc:
+        raise _translate(exc) from exc
+    return {"data": [item.model_dump(mode="json") for item in page.data], "next_cursor": page.next_cursor}
+
+
+def _deleted(call: Callable[..., Any], object_id: str) -> bool:
+    """Delete one object; False when Runway no longer had it."""
+    try:
+        call(object_id)
+    except runwayml.NotFoundError:
+        return False
+    except runwayml.APIError as exc:
+        raise _translate(exc) from exc
+    return True
+
+
+def _voice_choice(*, preset_voice: str = "", custom_voice_id: str = "") -> dict:
+    if custom_voice_id:
+        return {"type": "custom", "id": custom_voice_id}
+    return {"type": "runway-live-preset", "preset_id": preset_voice}
+
+
+def preview_voice(*, model: str, prompt: str) -> dict:
+    """A short sample of a voice designed from `prompt`: {"url", "duration_secs"}; nothing is kept."""
+    return _object(client(max_retries=0).voices.preview, model=model, prompt=prompt)
+
+
+def create_voice(*, model: str, prompt: str, name: str, description: str = "") -> str:
+    """Design a voice from a description and keep it; returns Runway's id (the voice starts PROCESSING)."""
+    created = _object(client(max_retries=0).voices.create, creating=True,
+                      from_={"type": "text", "model": model, "prompt": prompt},
+                      name=name, description=description or None)
+    return created["id"]
+
+
+def retrieve_voice(voice_id: str) -> dict:
+    """A voice as Runway has it now: status, name, `preview_url` once READY, `failure_reason` if FAILED."""
+    return _object(client().voices.retrieve, voice_id)
+
+
+def update_voice(voice_id: str, *, name: str) -> dict:
+    """Rename a voice."""
+    return _object(client().voices.update, voice_id, name=name)
+
+
+def delete_voice(voice_id: str) -> bool:
+    """Delete a voice; False when Runway no longer had it."""
+    return _deleted(client().voices.delete, voice_id)
+
+
+def list_voices(*, limit: int = 50, cursor: str | None = None) -> dict:
+    """One page of the organization's voices, newest first."""
+    return _page(client().voices.list, limit=limit, cursor=cursor)
+
+
+def create_avatar(*, name: str, personality: str, reference_image: str, preset_voice: str = "",
+                  custom_voice_id: str = "", image_processing: str = "optimize", start_script: str = "") -> dict:
+    """Make an avatar from an image (a runway:// URI) and a live preset or custom voice."""
+    extra = {"start_script": start_script} if start_script else {}
+    return _object(client(max_retries=0).avatars.create, creating=True, name=name, personality=personality,
+                   reference_image=reference_image, image_processing=image_processing,
+                   voice=_voice_choice(preset_voice=preset_voice, custom_voice_id=custom_voice_id), **extra)
+
+
+def retrieve_avatar(avatar_id: str) -> dict:
+    """An avatar as Runway has it now (status, `failure_reason`, its voice and image previews)."""
+    return _object(client().avatars.retrieve, avatar_id)
+
+
+def update_avatar(avatar_id: str, *, name: str, personality: str, preset_voice: str = "",
+                  custom_voice_id: str = "") -> dict:
+    """Change an avatar's name, personality and voice."""
+    return _object(client().avatars.update, avatar_id, name=name, personality=personality,
+                   voice=_voice_choice(preset_voice=preset_voice, custom_voice_id=custom_voice_id))
+
+
+def delete_avatar(avatar_id: str) -> bool:
+    """Delete an avatar; False when Runway no longer had it."""
+    return _deleted(client().avatars.delete, avatar_id)
+
+
+def list_avatars(*, limit: int = 50, cursor: str | None = None) -> dict:
+    """One page of the organization's avatars, newest first."""
+    return _page(client().avatars.list, limit=limit, cursor=cursor)
+
+
+@dataclass(frozen=True)
+class RouterSettings:
+    """What a Model Router configuration asks for, in our terms; `caps` are credits per output."""
+
+    optimize_for: str = "cost"
+    model_mode: str = "allow_new_except"  # or "allowlist_only"
+    model_ids: tuple[str, ...] = ()
+    caps: Mapping[str, int | None] = field(default_factory=dict)  # "video" | "image" | "audio"
+    fallback_on_capacity: bool = False
+
+    def wire(self, *, updating: bool) -> dict:
+        """The SDK's `settings`; on an update every cap is sent, None removing it (settings merge)."""
+        caps = {k: v for k, v in self.caps.items() if updating or v is not None}
+        settings: dict[str, Any] = {
+            "optimize_for": self.optimize_for,
+            "models": {"mode": self.model_mode, "ids": list(self.model_ids)},
+            "fallback": {"on_capacity": self.fallback_on_capacity},
+        }
+        if caps:
+            settings["max_credits_per_generation"] = caps
+        return settings
+
+
+def create_router(*, slug: str, name: str, description: str, settings: RouterSettings) -> dict:
+    """Save a Model Router configuration under `slug` (immutable, unique across the organization)."""
+    return _object(client(max_retries=0).routers.create, creating=True, slug=slug, name=name,
+                   description=description, settings=settings.wire(updating=False))
+
+
+def retrieve_router(router_id: str) -> dict:
+    """A router configuration as Runway has it now."""
+    return _object(client().routers.retrieve, router_id)
+
+
+def update_router(router_id: str, *, name: str, description: str, settings: RouterSettings) -> dict:
+    """Change a router's name, description and settings; the slug stays."""
+    return _object(client().routers.update, router_id, name=name, description=description or None,
+                   settings=settings.wire(updating=True))
+
+
+def delete_router(router_id: str) -> bool:
+    """Delete a router configuration; False when Runway no longer had it."""
+    return _deleted(client().routers.delete, router_id)
+
+
+def list_routers(*, limit: int = 50, cursor: str | None = None) -> dict:
+    """One page of the organization's router configurations, newest first."""
+    return _page(client().routers.list, limit=limit, cursor=cursor)
+
+
+def list_router_requests(router_id: str, *, limit: int = 20, cursor: str | None = None) -> dict:
+    """One page of a router's routing decisions, newest first (`model`, `task_id`, `status`, `created_at`)."""
+    return _page(client().routers.list_requests, router_id, limit=limit, cursor=cursor)

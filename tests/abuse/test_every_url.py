@@ -87,6 +87,22 @@ EXPECTATIONS: dict[str, tuple[str, str | None, tuple[str, ...]]] = {
     "credits:budget_remove": ("owner", None, GP),
     "credits:project_alert": ("owner", None, P),
     "generations:estimate": ("editor", None, G),
+    "library:voices": ("viewer", None, G),
+    "library:voice_preview": ("editor", None, P),
+    "library:voice_create": ("editor", None, P),
+    "library:voice_sample": ("viewer", "voice_sample", G),
+    "library:voice_edit": ("editor", "voice", GP),
+    "library:voice_delete": ("owner", "voice", GP),
+    "library:voice_audio": ("viewer", "voice", G),
+    "library:avatars": ("viewer", None, G),
+    "library:avatar_create": ("editor", None, P),
+    "library:avatar_edit": ("editor", "avatar", GP),
+    "library:avatar_delete": ("owner", "avatar", GP),
+    "library:routers": ("viewer", None, G),
+    "library:router_create": ("editor", None, GP),
+    "library:router": ("viewer", "router", G),
+    "library:router_edit": ("editor", "router", GP),
+    "library:router_delete": ("owner", "router", GP),
 }
 PERSONAS = ["anonymous", "stranger", "removed", "viewer", "editor", "owner"]
 RANK = {"anonymous": -1, "stranger": -1, "removed": -1, "viewer": 1, "editor": 2, "owner": 3}
@@ -115,7 +131,7 @@ def test_every_url_has_an_expectation():
 
 
 @pytest.fixture
-def objects(project, owner, editor, viewer, settings, tmp_path):
+def objects(request, project, owner, editor, viewer, settings, tmp_path):
     """Builders for one fresh object of each kind the URLs need, in the team project."""
     from accounts.actions import invite_member
     from assets.models import Asset
@@ -162,7 +178,36 @@ def objects(project, owner, editor, viewer, settings, tmp_path):
         return invite_member(project=project, invited_by=owner, who=f"guest{next(sent)}@example.com",
                              role="viewer")
 
+    def library(kind):
+        """A library row; its pages ask Runway about it (the row's id is unknown there: 404)."""
+        from library.models import Avatar, Readiness, RouterConfig, Voice
+
+        request.getfixturevalue("runway_emulator")
+        n = next(sent)
+        if kind == "voice":
+            voice = Voice(project=project, created_by=editor, runway_id=f"voice-{n}", name="V", prompt="p" * 20,
+                          design_model="eleven_ttv_v3", status=Readiness.READY)
+            voice.preview.save("v.mp3", ContentFile(b"ID3" + b"0" * 600))
+            return {"voice_id": voice.pk}
+        if kind == "avatar":
+            return {"avatar_id": Avatar.objects.create(project=project, created_by=editor, runway_id=f"avatar-{n}",
+                                                       name="A", personality="p", preset_voice="victoria",
+                                                       status=Readiness.READY).pk}
+        return {"config_id": RouterConfig.objects.create(project=project, created_by=editor, runway_id=f"router-{n}",
+                                                         name="R", slug=f"{project.slug}-r{n}").pk}
+
+    def voice_sample():
+        from django.core.files.storage import default_storage
+
+        name = f"{next(sent):032x}.mp3"
+        default_storage.save(f"voice-samples/{project.pk}/{name}", ContentFile(b"ID3" + b"0" * 600))
+        return {"sample": name}
+
     return {
+        "voice": lambda user: library("voice"),
+        "avatar": lambda user: library("avatar"),
+        "router": lambda user: library("router"),
+        "voice_sample": lambda user: voice_sample(),
         "member": lambda user: {"member_id": Membership.objects.get(project=project, user=editor).pk},
         "invitation": lambda user: {"invitation_id": invitation()[0].pk},
         "invitation_token": lambda user: {"token": invitation()[1]},
