@@ -156,11 +156,7 @@ def follow_up_url(*, project: Project, asset: Asset, endpoint: str) -> str:
 
 def reuse_url(generation: Generation) -> str:
     """The generation form pre-filled with this generation's settings (the form reads them back)."""
-    try:
-        model = generation.spec.id  # a routed generation is reused as routed, not as the model chosen
-    except catalog.UnknownModel:
-        model = generation.model
-    query = urlencode({"endpoint": generation.endpoint, "model": model, "reuse": generation.pk})
+    query = urlencode({"endpoint": generation.endpoint, "model": generation.form_model, "reuse": generation.pk})
     return f"{reverse('generations:new', args=[generation.project.slug])}?{query}"
 
 

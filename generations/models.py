@@ -134,6 +134,21 @@ class Generation(models.Model):
             return self.model
 
     @property
+    def model_caption(self) -> str:
+        """The model as a card names it: "Gen-4.5", or "Gen-4.5 (chosen by Runway)" when routed."""
+        if self.routed and self.model != catalog.ROUTED:
+            return f"{self.model_name} (chosen by Runway)"
+        return self.model_name
+
+    @property
+    def form_model(self) -> str:
+        """The model the generation form offers for these settings: a routed one is routed again."""
+        try:
+            return self.spec.id
+        except catalog.UnknownModel:
+            return self.model
+
+    @property
     def display_label(self) -> str:
         """“Endpoint · Model”, as cards and the gallery title a generation."""
         try:
@@ -141,9 +156,7 @@ class Generation(models.Model):
             self.spec  # noqa: B018 — the model must still be in the catalog
         except catalog.UnknownModel:
             return f"{self.endpoint} · {self.model}"
-        if self.routed and self.model != catalog.ROUTED:
-            return f"{endpoint} · {self.model_name} (chosen by Runway)"
-        return f"{endpoint} · {self.model_name}"
+        return f"{endpoint} · {self.model_caption}"
 
     @property
     def is_finished(self) -> bool:

@@ -150,10 +150,7 @@ def retry_generation(*, generation: Generation, user,
         if generation.failure_family == "safety":
             raise SubmissionError("This was rejected by content moderation; change the prompt or inputs instead.")
         raise SubmissionError("Only failed or cancelled generations can be retried.")
-    try:
-        model = generation.spec.id  # a routed one is routed again: Runway may choose another model
-    except catalog.UnknownModel:
-        model = generation.model  # submit_generation says the model is gone
+    # A routed one is routed again (Runway may choose another model).
     return submit_generation(project=generation.project, user=user, endpoint=generation.endpoint,
-                             model=model, params=generation.params, retry_of=generation,
+                             model=generation.form_model, params=generation.params, retry_of=generation,
                              on_change=on_change)

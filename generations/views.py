@@ -84,11 +84,7 @@ def generation_new(request, membership):
         # "Reuse settings": the form pre-filled from an earlier generation of this project.
         reused = get_object_or_404(Generation.objects.in_project(project), pk=_int_or_404(data["reuse"]))
         data = QueryDict(mutable=True)
-        try:
-            model_id = reused.spec.id  # a routed generation is reused routed, not as the model chosen
-        except catalog.UnknownModel:
-            model_id = reused.model  # _choose says it is gone
-        data.update({"endpoint": reused.endpoint, "model": model_id})
+        data.update({"endpoint": reused.endpoint, "model": reused.form_model})
     status = 200
     error = ""
     try:

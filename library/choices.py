@@ -44,6 +44,6 @@ def credit_cap(project: Project, value: str, modality: str) -> int | None:
     if not isinstance(value, str) or not value.startswith(CUSTOM):
         return None
     router = RouterConfig.objects.in_project(project).filter(slug=value.removeprefix(CUSTOM)).first()
-    caps = (router.settings if router else {}).get("maxCreditsPerGeneration") or {}
+    caps = (router.settings if router else {}).get("max_credits_per_generation") or {}
     cap = caps.get(modality) if isinstance(caps, dict) else None
     return cap if isinstance(cap, int) and not isinstance(cap, bool) and cap >= 0 else None

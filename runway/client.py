@@ -15,12 +15,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from email.utils import parsedate_to_datetime
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, get_args, get_type_hints
 
 import httpx
 import runwayml
 from django.conf import settings
 from django.utils import timezone
+from runwayml.types import avatar_create_params, voice_preview_params
 
 from runway import catalog
 
@@ -402,12 +403,6 @@ def retrieve_usage(start_date: date, before_date: date) -> dict:
 # SDK's own field names (`preview_url`, `failure_reason`, dates as ISO text), checked against its
 # response types on the way. Creates are never retried automatically: a repeated POST could leave
 # a second voice, avatar or router behind that nobody knows of.
-
-# Kept with this section so that nothing above it changes when it does.
-from typing import get_args, get_type_hints  # noqa: E402
-
-from runwayml.types import avatar_create_params, voice_preview_params  # noqa: E402
-
 #: The voice design models and Runway's live preset voices, as the SDK's request types list them.
 VOICE_DESIGN_MODELS: tuple[str, ...] = get_args(get_type_hints(voice_preview_params.VoicePreviewParams)["model"])
 LIVE_PRESET_VOICES: tuple[str, ...] = get_args(
