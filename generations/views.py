@@ -107,7 +107,8 @@ def generation_new(request, membership):
                     for message in field_errors:
                         form.add_error(name if name in form.fields else None, message)
             else:
-                messages.success(request, f"{model.label} generation queued.")
+                messages.success(request, "Generation queued; Runway chooses its model." if model.routed
+                                 else f"{model.label} generation queued.")
                 return redirect("generations:detail", slug=project.slug, generation_id=generation.pk)
     else:
         if reused is not None:

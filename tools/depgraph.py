@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tomllib
 from pathlib import Path
 
 import grimp
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "architecture.md"
-PACKAGES = ["ops", "gallery", "generations", "assets", "credits", "accounts", "runway", "audit", "core",
+# Top layer first, so the diagram reads downwards; the import contracts' packages (pyproject.toml), all of them.
+PACKAGES = ["ops", "gallery", "generations", "library", "assets", "credits", "accounts", "runway", "audit", "core",
             "config", "emulator"]
+DECLARED = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]["root_packages"]
 BEGIN, END = "<!-- dependency graph: begin (make architecture) -->", "<!-- dependency graph: end -->"
 
 
@@ -45,6 +48,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--check", action="store_true", help="fail if docs/architecture.md is out of date")
     args = parser.parse_args()
+    if set(PACKAGES) != set(DECLARED):
+        print(f"tools/depgraph.py: PACKAGES must be the contracts' packages {sorted(DECLARED)}.")
+        return 1
     text = DOC.read_text()
     start, stop = text.index(BEGIN) + len(BEGIN), text.index(END)
     fresh = text[:start] + "\n" + mermaid() + "\n" + text[stop:]

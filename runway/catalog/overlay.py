@@ -141,6 +141,13 @@ PRORES_HELP = ("Only with ProRes output. Empty gives 4444 for ProRes and 422 HQ 
 REFS_HELP = "Refer to them in the prompt as @ref1, @ref2, @ref3."
 AVATAR_HELP = "One of Runway's avatars, or one made in this project (Avatars page)."
 ROUTER_HELP = "The router configuration Runway chooses the model under (Routers page)."
+ROUTED_MEDIA_HELP: dict[str, dict[str, Any]] = {
+    "first_frame": {"help": "Optional: the image the video starts from."},
+    "last_frame": {"help": "Optional: the image it ends on; needs a first frame."},
+    "source_video": {"help": "Optional: a video to restyle or edit (only models that do video to video remain)."},
+    "reference_images": {"help": "Optional: more images for context (only models that take references remain)."},
+    "reference_videos": {"help": "Optional: more videos for context (only models that take them remain)."},
+}
 ROUTED_HELP = ("Describe the {what}; Runway's model router chooses the model under one of this project's "
                "router configurations.")
 
@@ -382,6 +389,11 @@ ENDPOINTS: tuple[EndpointSpec, ...] = (
             "drop_background_audio": {"default": False},
             "num_speakers": {"min": 1, "help": "Empty lets the model detect them."}}),
     }),
+    EndpointSpec("voice_isolation", "Voice isolation", "audio", "Separate the voice from background sound.", {
+        "eleven_voice_isolation": ModelOverlay("ElevenLabs Voice Isolation", fields={
+            "audio_uri": {"help": "Longer than 4.6 s, under an hour."}},
+            rules=(Rule("duration", "audio_uri", min=4.6, max=3600, exclusive=True, media_kinds=("audio",)),)),
+    }),
     EndpointSpec("avatar_videos", "Avatar video", "video",
                  "Make a talking video of an avatar from a script or a recording.", {
         "gwm1_avatars": ModelOverlay("GWM-1 Avatars", order=("avatar", "speech_text", "speech_voice", "speech_audio"),
@@ -393,7 +405,8 @@ ENDPOINTS: tuple[EndpointSpec, ...] = (
     }),
     EndpointSpec("generate_video", "Auto · Video", "video", ROUTED_HELP.format(what="video"), {
         ROUTED: ModelOverlay("Runway chooses", order=("config_id", "prompt_text", "first_frame", "last_frame"),
-                             fields={"config_id": {"help": ROUTER_HELP}, "audio": {"label": "With sound"}}),
+                             fields={"config_id": {"help": ROUTER_HELP}, "audio": {"label": "With sound"},
+                                     **ROUTED_MEDIA_HELP}),
     }),
     EndpointSpec("generate_image", "Auto · Image", "image", ROUTED_HELP.format(what="image"), {
         ROUTED: ModelOverlay("Runway chooses", order=("config_id", "prompt_text"), fields={
@@ -403,10 +416,5 @@ ENDPOINTS: tuple[EndpointSpec, ...] = (
     EndpointSpec("generate_audio", "Auto · Audio", "audio", ROUTED_HELP.format(what="sound or speech"), {
         ROUTED: ModelOverlay("Runway chooses", order=("config_id", "type", "prompt_text"),
                              fields={"config_id": {"help": ROUTER_HELP}, "type": {"default": "speech"}}),
-    }),
-    EndpointSpec("voice_isolation", "Voice isolation", "audio", "Separate the voice from background sound.", {
-        "eleven_voice_isolation": ModelOverlay("ElevenLabs Voice Isolation", fields={
-            "audio_uri": {"help": "Longer than 4.6 s, under an hour."}},
-            rules=(Rule("duration", "audio_uri", min=4.6, max=3600, exclusive=True, media_kinds=("audio",)),)),
     }),
 )
