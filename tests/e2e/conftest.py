@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import PASSWORD
 from tests.faults.conftest import cluster, emulator_process, queue_name  # noqa: F401  (fixtures)
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -44,3 +46,15 @@ def shots_dir():
 def pytest_terminal_summary(terminalreporter):
     if SHOTS.exists() and any(SHOTS.iterdir()):
         terminalreporter.write_line(f"Browser screenshots: {SHOTS}")
+
+
+def signed_in(browser, live_server, user, *, width: int = 1280, height: int = 1000, **options):
+    """A browser context signed in as `user` through the sign-in page, and its page."""
+    context = browser.new_context(viewport={"width": width, "height": height}, base_url=live_server.url, **options)
+    page = context.new_page()
+    page.goto("/accounts/login/")
+    page.fill("#id_username", user.username)
+    page.fill("#id_password", PASSWORD)
+    page.click("button:has-text('Sign in')")
+    page.wait_for_url(re.compile(r"/p/"))
+    return context, page

@@ -14,7 +14,7 @@ import re
 import pytest
 
 from generations.models import Generation, Status
-from tests.conftest import PASSWORD
+from tests.e2e.conftest import signed_in
 from tests.factories import make_asset
 from tests.faults.conftest import funded  # noqa: F401  (fixture)
 
@@ -30,13 +30,7 @@ def test_one_model_of_each_family_through_its_form(browser, shots_dir, live_serv
     still = make_asset(project, funded, "image 1280x720", tmp_path / "still")
     clip = make_asset(project, funded, "video 640x360 3s", tmp_path / "clip")
     cluster.start()
-    context = browser.new_context(viewport={"width": 1280, "height": 1000}, base_url=live_server.url)
-    page = context.new_page()
-    page.goto("/accounts/login/")
-    page.fill("#id_username", funded.username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button:has-text('Sign in')")
-    page.wait_for_url(re.compile(r"/p/"))
+    context, page = signed_in(browser, live_server, funded)
     base = f"/p/{project.slug}/generate/"
 
     def form(endpoint: str, model: str) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from generations.models import Generation, Status
-from tests.conftest import PASSWORD
+from tests.e2e.conftest import signed_in
 from tests.faults.conftest import funded  # noqa: F401  (fixture)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -37,14 +37,7 @@ LOADED = """async (selector) => {
 def test_every_kind_of_delivery_plays_in_the_browser(browser, shots_dir, live_server, cluster, emulator_process,
                                                      project, funded):  # noqa: F811
     cluster.start()
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=live_server.url,
-                                  accept_downloads=True)
-    page = context.new_page()
-    page.goto("/accounts/login/")
-    page.fill("#id_username", funded.username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button:has-text('Sign in')")
-    page.wait_for_url(re.compile(r"/p/"))
+    context, page = signed_in(browser, live_server, funded, height=900, accept_downloads=True)
 
     def order(endpoint: str, model: str, prompt: str, fmt: str) -> Generation:
         page.goto(f"/p/{project.slug}/generate/?endpoint={endpoint}&model={model}")

@@ -16,7 +16,7 @@ import pytest
 from generations.models import Generation, Status
 from library.models import Avatar, Voice
 from runway import catalog
-from tests.conftest import PASSWORD
+from tests.e2e.conftest import signed_in
 from tests.e2e.test_output_kinds import LOADED
 from tests.factories import make_asset
 from tests.faults.conftest import funded  # noqa: F401  (fixture)
@@ -48,13 +48,7 @@ def test_design_a_voice_make_a_talking_avatar_and_let_runway_choose(
         browser, shots_dir, live_server, cluster, emulator_process, project, funded, tmp_path):  # noqa: F811
     cluster.start()
     portrait = make_asset(project, funded, "image 1280x720", tmp_path / "portrait")
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, base_url=live_server.url)
-    page = context.new_page()
-    page.goto("/accounts/login/")
-    page.fill("#id_username", funded.username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button:has-text('Sign in')")
-    page.wait_for_url(re.compile(r"/p/"))
+    context, page = signed_in(browser, live_server, funded, width=1400)
 
     # Design a voice and hear it before keeping it.
     page.goto(f"/p/{project.slug}/voices/")
