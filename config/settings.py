@@ -269,6 +269,8 @@ RATE_LIMITS = {
         "join-requests-person": "10/h",  # requests to join a project with someone else's invitation
         # Generations one person submits or retries: each holds credits and queues Runway work.
         "submissions-person": "30/10m",
+        # Voice samples one person asks Runway for: each is a design call and a download.
+        "voice-previews-person": "20/10m",
         # Live estimates one person asks for: the form polls as they type, so generous.
         "estimates-person": "240/m",
         # Uploads one person sends (each is streamed to disk and probed), refused before the body is read.

@@ -18,12 +18,14 @@ import logging
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import models, transaction
+from django.utils import timezone
 from django.utils.text import slugify
 
 from accounts.models import Project
@@ -38,6 +40,7 @@ from .models import Avatar, Readiness, RouterConfig, Voice
 log = logging.getLogger(__name__)
 
 SAMPLES = "voice-samples"
+SAMPLE_LIFETIME = timedelta(days=1)  # a design sample nobody kept is let go after this
 MAX_SAMPLE_BYTES = 20 * 1024 * 1024  # a few seconds of MP3 weigh well under 1 MB
 SLUG_MAX = 64  # Runway's slug rule: ^[a-z][a-z0-9_-]{0,63}$
 SLUG_TRIES_ON_RUNWAY = 5
@@ -83,6 +86,22 @@ def _fetch_audio(url: str) -> tuple[Path, media.MediaInfo]:
     except BaseException:
         path.unlink(missing_ok=True)
         raise
+
+
+def _let_go_of_old_samples(project: Project) -> None:
+    """Delete the project's design samples older than SAMPLE_LIFETIME: previews nobody kept."""
+    folder = f"{SAMPLES}/{project.pk}"
+    try:
+        _, names = default_storage.listdir(folder)
+    except (FileNotFoundError, NotImplementedError, OSError):
+        return
+    cutoff = timezone.now() - SAMPLE_LIFETIME
+    old = []
+    for name in names:
+        with contextlib.suppress(OSError, NotImplementedError):
+            if default_storage.get_modified_time(f"{folder}/{name}") < cutoff:
+                old.append(f"{folder}/{name}")
+    _delete_files(old)
 
 
 def _delete_files(names: Iterable[str]) -> None:
@@ -210,6 +229,7 @@ def preview_voice(*, project: Project, model: str, prompt: str) -> Sample:
             default_storage.save(sample_name(project, name), File(fp, name=name))
     finally:
         path.unlink(missing_ok=True)
+    _let_go_of_old_samples(project)
     return Sample(name=name, seconds=info.duration)
 
 

@@ -24,6 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.models import Role
 from core.access import project_view
 from core.http import confirm_page, redirect_after_post, serve_file
+from core.ratelimit import limit
 from runway import client as runway
 
 from . import actions
@@ -105,6 +106,7 @@ def voice_list(request, membership):
 
 @require_POST
 @project_view(Role.EDITOR)
+@limit("voice-previews-person")
 def voice_preview(request, membership):
     """A sample of the described voice, played from our copy; the form keeps what was typed."""
     form = VoiceKeepForm(request.POST)

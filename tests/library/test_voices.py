@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -215,3 +216,25 @@ def test_without_htmx_a_preview_shows_the_whole_page_and_keeping_lets_the_sample
     assert editor_client.get(sample_url).status_code == 200
     assert keep(editor_client, project, sample=sample).status_code == 302
     assert editor_client.get(sample_url).status_code == 404
+
+
+def test_previews_are_limited_per_person(editor_client, project, control, settings):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "voice-previews-person": "2/h"}
+    url = reverse("library:voice_preview", args=[project.slug])
+    for _ in range(2):
+        assert editor_client.post(url, {"prompt": PROMPT, "design_model": "eleven_ttv_v3"}, **HX).status_code == 200
+    refused = editor_client.post(url, {"prompt": PROMPT, "design_model": "eleven_ttv_v3"}, **HX)
+    assert refused.status_code == 429 and int(refused["Retry-After"]) > 0
+    assert control.state()["requests"].get("POST /v1/voices/preview") == 2  # the third never reached Runway
+
+
+def test_samples_nobody_kept_are_let_go_a_day_later(editor_client, project, control, media_root):
+    url = reverse("library:voice_preview", args=[project.slug])
+    editor_client.post(url, {"prompt": PROMPT, "design_model": "eleven_ttv_v3"}, **HX)
+    folder = Path(media_root) / "voice-samples" / str(project.pk)
+    (old,) = folder.iterdir()
+    day_and_a_bit = old.stat().st_mtime - 25 * 3600
+    os.utime(old, (day_and_a_bit, day_and_a_bit))
+    editor_client.post(url, {"prompt": PROMPT, "design_model": "eleven_ttv_v3"}, **HX)
+    left = list(folder.iterdir())
+    assert len(left) == 1 and old not in left  # the new sample stays, the abandoned one is gone
