@@ -12,7 +12,9 @@ from credits.models import DailyUsage, LedgerEntry, OrgSnapshot
 from generations import cancel, poll, quotes, run
 from generations import submit as submitting
 from generations.models import Status
+from library import actions as library
 from runway import catalog
+from runway import client as runway
 from tests.conftest import client_for, make_user
 from tests.factories import drive
 from tests.generations.catalog_cases import valid_params
@@ -128,3 +130,31 @@ def test_a_day_of_generations_reconciles_exactly_with_runways_usage(project, own
     for row in rows:
         assert row["runway"] == row["ledger"] and not row["flagged"], row
     assert sum(r["ledger"] for r in rows) > 0
+
+
+def test_avatar_videos_and_routed_generations_reconcile_as_the_model_that_ran(project, owner, runway_emulator,
+                                                                              media_root):
+    """Runway's usage names the model its router chose; so does our ledger, and they agree."""
+    ledger.grant(user=owner, amount=5000)
+    router = library.create_router(project=project, user=owner, name="Cheap", description="",
+                                   settings=runway.RouterSettings(optimize_for="cost"))
+
+    def submit(endpoint, model, **params):
+        return drive(submitting.submit_generation(project=project, user=owner, endpoint=endpoint, model=model,
+                                                  params=params))
+
+    made = [submit("generate_image", catalog.ROUTED, config_id=router.choice_value, prompt_text="a harbour"),
+            submit("generate_video", catalog.ROUTED, config_id=router.choice_value, prompt_text="a ferry",
+                   duration=5),
+            submit("avatar_videos", "gwm1_avatars", avatar="influencer", speech_text="Hello from the harbour.")]
+    assert [g.status for g in made] == [Status.SUCCEEDED] * 3
+    ran = {c["id"]: c["model"] for c in runway_emulator.charges()}
+    assert [g.model for g in made] == [ran[g.runway_task_id] for g in made]
+    assert catalog.ROUTED not in ran.values()
+
+    days = sorted(set(LedgerEntry.objects.settled().values_list("usage_date", flat=True)))
+    organization.sync_usage(start=days[0] - timedelta(days=1), before=days[-1] + timedelta(days=2))
+    rows = organization.reconciliation(days)
+    assert {r["model"] for r in rows} == {g.model for g in made}
+    for row in rows:
+        assert row["runway"] == row["ledger"] > 0 and not row["flagged"], row
