@@ -17,6 +17,7 @@ from generations.models import Generation, Status
 from library.models import Avatar, Voice
 from runway import catalog
 from tests.e2e.conftest import signed_in
+from tests.e2e.pages import shoot
 from tests.e2e.test_output_kinds import LOADED
 from tests.factories import make_asset
 from tests.faults.conftest import funded  # noqa: F401  (fixture)
@@ -52,7 +53,7 @@ def test_design_a_voice_make_a_talking_avatar_and_let_runway_choose(
 
     # Design a voice and hear it before keeping it.
     page.goto(f"/p/{project.slug}/voices/")
-    page.screenshot(path=str(shots_dir / "voices-empty.png"), full_page=True)
+    shoot(page, shots_dir, "voices-empty")
     page.fill("textarea[name=prompt]", DESCRIPTION)
     page.click("button:has-text('Preview')")
     page.wait_for_selector("#voice-sample")
@@ -64,7 +65,7 @@ def test_design_a_voice_make_a_talking_avatar_and_let_runway_choose(
     voice = Voice.objects.get(project=project, name="Radio host")
     kept = page.evaluate(LOADED, f"#voice-{voice.pk} audio")
     assert kept["error"] is None and kept["duration"] > 0.5, kept
-    page.screenshot(path=str(shots_dir / "voices-kept.png"), full_page=True)
+    shoot(page, shots_dir, "voices-kept")
 
     # Turn the portrait into an avatar that speaks in that voice.
     page.goto(f"/p/{project.slug}/avatars/")
@@ -76,7 +77,7 @@ def test_design_a_voice_make_a_talking_avatar_and_let_runway_choose(
     page.wait_for_selector("#avatars .badge:text('Ready')", timeout=60_000)
     avatar = Avatar.objects.get(project=project, name="Nora")
     assert avatar.voice == voice
-    page.screenshot(path=str(shots_dir / "avatars-ready.png"), full_page=True)
+    shoot(page, shots_dir, "avatars-ready")
 
     # A talking video of it, speaking a script in the designed voice.
     page.click(f"#avatar-{avatar.pk} a:has-text('Make a talking video')")
@@ -85,14 +86,14 @@ def test_design_a_voice_make_a_talking_avatar_and_let_runway_choose(
     page.fill("textarea[name=speech_text]", SCRIPT)
     page.select_option("select[name=speech_voice]", voice.choice_value)
     page.wait_for_selector("#estimate h3:text('credits')")
-    page.screenshot(path=str(shots_dir / "avatar-video-form.png"), full_page=True)
+    shoot(page, shots_dir, "avatar-video-form")
     talking = _done(page, cluster, _started(page))
     assert talking.request_payload["speech"]["voice"] == {"type": "custom", "id": voice.runway_id}
     output = talking.outputs.get()
     page.goto(f"/p/{project.slug}/gallery/{output.pk}/")
     played = page.evaluate(LOADED, ".gallery-player video")
     assert played["error"] is None and (played["width"], played["height"]) == (output.width, output.height), played
-    page.screenshot(path=str(shots_dir / "avatar-video.png"), full_page=True)
+    shoot(page, shots_dir, "avatar-video")
 
     # A router configuration, then one generation whose model Runway chooses.
     page.goto(f"/p/{project.slug}/routers/new/")
@@ -107,10 +108,10 @@ def test_design_a_voice_make_a_talking_avatar_and_let_runway_choose(
     page.select_option("select[name=config_id]", label="Cheapest video")
     page.fill("textarea[name=prompt_text]", "A paper boat drifting down a rain-soaked street at dusk")
     page.wait_for_selector("#estimate h3:text('Runway chooses')")
-    page.screenshot(path=str(shots_dir / "routed-form.png"), full_page=True)
+    shoot(page, shots_dir, "routed-form")
     routed = _done(page, cluster, _started(page))
     ran = {c["id"]: c for c in emulator_process.control.charges()}[routed.runway_task_id]
     assert routed.model == ran["model"] != catalog.ROUTED
     page.wait_for_selector(f"main :text('{catalog.model_label(ran['model'])} (chosen by Runway)')")
-    page.screenshot(path=str(shots_dir / "routed-done.png"), full_page=True)
+    shoot(page, shots_dir, "routed-done")
     context.close()
