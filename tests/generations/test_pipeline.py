@@ -62,7 +62,8 @@ def test_image_to_video_end_to_end(project, funded, image, runway_emulator):
 
 
 @pytest.mark.every_model
-@pytest.mark.parametrize("spec", catalog.all_models(), ids=lambda m: f"{m.endpoint}-{m.id}")
+@pytest.mark.parametrize("spec", [m for m in catalog.all_models() if not m.routed],  # routed: needs a router,
+                         ids=lambda m: f"{m.endpoint}-{m.id}")  # test_avatars_and_routing runs them
 def test_every_model_runs_end_to_end(spec, project, funded, tmp_path, media_root, runway_emulator):
     params = valid_params(spec)
     for f in spec.fields:
@@ -74,8 +75,12 @@ def test_every_model_runs_end_to_end(spec, project, funded, tmp_path, media_root
                               for i, v in enumerate(value)]
     g = drive(submit(project, funded, spec.endpoint, spec.id, **params))
     assert g.status == Status.SUCCEEDED, (g.failure_message, g.runway_failure)
-    # The hold followed Runway's own estimate from the create response.
-    assert g.estimated_credits == math.ceil(g.create_response["estimatedCost"]["credits"])
+    # The hold followed Runway's own estimate from the create response (an avatar video's answer
+    # is its id alone: there the hold is ours, and it is what Runway kept).
+    if "estimatedCost" in g.create_response:
+        assert g.estimated_credits == math.ceil(g.create_response["estimatedCost"]["credits"])
+    else:
+        assert g.estimated_credits == g.cost_credits == runway_emulator.charges()[0]["charged"]
     outputs = list(g.outputs.all())
     assert outputs and all(o.kind == catalog.get_endpoint(spec.endpoint).output_kind for o in outputs)
     for o in outputs:
