@@ -7,7 +7,7 @@ import json
 import mimetypes
 import re
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import date, timedelta
 from typing import Any
 
@@ -109,6 +109,28 @@ def list_page(em: Emulator, request: Request, items: Iterable[Record],
         return query
     chosen, next_cursor = records.page(items, *query)
     return JSONResponse({"data": [view(r) for r in chosen], "nextCursor": next_cursor})
+
+
+Show = Callable[[Emulator, Record], dict[str, Any]]
+Update = Callable[[Emulator, Request, Record], Awaitable[Response]]
+
+
+async def record_detail(request: Request, kind: str, key: str, *, missing: str, show: Show,
+                        update: Update) -> Response:
+    """``GET``, ``PATCH`` and ``DELETE`` of one record of `kind` named by the path parameter `key`:
+    404 with `missing` when unknown (in mock mode an unknown id is fabricated), DELETE forgets it
+    (a fabricated one is never stored), PATCH is `update`, GET is `show`."""
+    em = emulator_of(request)
+    record = mock.lookup(em.records, kind, request.path_params[key], em.config.mock_unknown_ids)
+    if record is None:
+        return error(404, missing)
+    if request.method == "DELETE":
+        if not mock.is_fabricated(record):
+            em.records.delete(record)
+        return Response(status_code=204)
+    if request.method == "PATCH":
+        return await update(em, request, record)
+    return JSONResponse(show(em, record))
 
 
 def validated(schema: dict[str, Any], body: dict[str, Any]) -> tuple[list[MediaRef], Response | None]:

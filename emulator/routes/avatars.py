@@ -34,6 +34,7 @@ from .api import (
     issues_response,
     list_page,
     read_object,
+    record_detail,
     start_task,
     validated,
 )
@@ -156,17 +157,7 @@ async def _update(em: Emulator, request: Request, record: Record) -> Response:
 
 async def detail(request: Request) -> Response:
     """``GET``, ``PATCH`` and ``DELETE /v1/avatars/{id}``."""
-    em = emulator_of(request)
-    record = mock.lookup(em.records, "avatar", request.path_params["avatar_id"], em.config.mock_unknown_ids)
-    if record is None:
-        return error(404, NOT_FOUND)
-    if request.method == "DELETE":
-        if not mock.is_fabricated(record):
-            em.records.delete(record)
-        return Response(status_code=204)
-    if request.method == "PATCH":
-        return await _update(em, request, record)
-    return JSONResponse(avatar_json(em, record))
+    return await record_detail(request, "avatar", "avatar_id", missing=NOT_FOUND, show=avatar_json, update=_update)
 
 
 # --- usage ----------------------------------------------------------------------------------

@@ -30,6 +30,7 @@ from .api import (
     list_page,
     prompt_of,
     read_object,
+    record_detail,
     start_task,
     validate_model_body,
     validated,
@@ -116,17 +117,8 @@ def _router(em: Emulator, request: Request) -> Record | None:
 
 async def detail(request: Request) -> Response:
     """``GET``, ``PATCH`` (settings merged and versioned) and ``DELETE /v1/routers/{id}``."""
-    em = emulator_of(request)
-    router = _router(em, request)
-    if router is None:
-        return error(404, NOT_FOUND)
-    if request.method == "DELETE":
-        if not mock.is_fabricated(router):
-            em.records.delete(router)
-        return Response(status_code=204)
-    if request.method == "PATCH":
-        return await _update(em, request, router)
-    return JSONResponse(router_json(router))
+    return await record_detail(request, "router", "router_id", missing=NOT_FOUND,
+                               show=lambda em, router: router_json(router), update=_update)
 
 
 async def requests(request: Request) -> Response:

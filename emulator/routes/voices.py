@@ -21,7 +21,7 @@ from ..runtime import Emulator
 from ..state import Record
 from ..validation import AssetError
 from . import files
-from .api import emulator_of, error, failure_of, list_page, read_object, validated
+from .api import emulator_of, error, failure_of, list_page, read_object, record_detail, validated
 
 NOT_FOUND = "Voice not found."
 
@@ -81,27 +81,23 @@ async def listing(request: Request) -> Response:
     return list_page(em, request, em.records.live("voice"), lambda r: voice_json(em, r))
 
 
+async def _update(em: Emulator, request: Request, record: Record) -> Response:
+    """Rename or redescribe a voice."""
+    body = await read_object(request)
+    if isinstance(body, Response):
+        return body
+    _, refusal = validated(resources.schemas()["voices.update"], body)
+    if refusal is not None:
+        return refusal
+    record.fields.update({k: body[k] for k in ("name", "description") if k in body})
+    if not mock.is_fabricated(record):
+        em.records.save(record)
+    return JSONResponse(voice_json(em, record))
+
+
 async def detail(request: Request) -> Response:
     """``GET``, ``PATCH`` (rename, redescribe) and ``DELETE /v1/voices/{id}``."""
-    em = emulator_of(request)
-    record = mock.lookup(em.records, "voice", request.path_params["voice_id"], em.config.mock_unknown_ids)
-    if record is None:
-        return error(404, NOT_FOUND)
-    if request.method == "DELETE":
-        if not mock.is_fabricated(record):
-            em.records.delete(record)
-        return Response(status_code=204)
-    if request.method == "PATCH":
-        body = await read_object(request)
-        if isinstance(body, Response):
-            return body
-        _, refusal = validated(resources.schemas()["voices.update"], body)
-        if refusal is not None:
-            return refusal
-        record.fields.update({k: body[k] for k in ("name", "description") if k in body})
-        if not mock.is_fabricated(record):
-            em.records.save(record)
-    return JSONResponse(voice_json(em, record))
+    return await record_detail(request, "voice", "voice_id", missing=NOT_FOUND, show=voice_json, update=_update)
 
 
 async def preview(request: Request) -> Response:
