@@ -136,6 +136,42 @@ def place_hold(*, generation) -> None:
             _check_alert(account, spent=True)
 
 
+def place_holds(*, generations) -> None:
+    """Hold every generation's estimate at once, all or nothing: one balance change per account.
+
+    The generations are one person's in one project (variations of one submission), new and
+    saved in the caller's transaction. Either every hold is placed or none is and
+    InsufficientCredits says what the whole needs; the queries do not grow with their number
+    beyond the bulk inserts.
+    """
+    generations = list(generations)
+    if not generations:
+        return
+    first = generations[0]
+    if any(g.created_by_id != first.created_by_id or g.project_id != first.project_id for g in generations):
+        raise LedgerError("Holds placed together are one person's in one project.")
+    total = sum(g.estimated_credits for g in generations)
+    accounts = [account_for(first.created_by)]
+    budget = budget_for(first.project)
+    if budget is not None:
+        accounts.append(budget)
+    with transaction.atomic():  # a savepoint inside the caller's transaction
+        for account in accounts:  # always person first, then budget: one lock order
+            taken = Account.objects.filter(pk=account.pk, balance__gte=total).update(
+                balance=F("balance") - total, held=F("held") + total
+            )
+            if not taken:
+                raise InsufficientCredits(_refusal(account, total))
+        Hold.objects.bulk_create([Hold(account=a, generation=g, amount=g.estimated_credits)
+                                  for a in accounts for g in generations])
+        LedgerEntry.objects.bulk_create([
+            LedgerEntry(account=a, kind=Kind.HOLD, amount=-g.estimated_credits, held_delta=g.estimated_credits,
+                        credits=g.estimated_credits, generation=g, model=g.model)
+            for a in accounts for g in generations])
+        for account in accounts:
+            _check_alert(account, spent=True)
+
+
 def resize_hold(*, generation, credits: int) -> bool:
     """Bring the generation's open holds to Runway's own estimate (`estimatedCost`); False where they can't move."""
     # Lowering works while the holds are open; raising takes the difference from each balance

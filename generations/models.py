@@ -28,6 +28,23 @@ def preview_key(instance, filename: str) -> str:
     return media_key("previews", instance, filename)
 
 
+class GenerationGroup(models.Model):
+    """Generations submitted together as variations of one setting: N seeds, or a small grid."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="generation_groups")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    endpoint = models.CharField(max_length=40)
+    axes = models.JSONField(default=dict, help_text="What varies: {'seed': n} or {field: [values, ...]}")
+    size = models.PositiveSmallIntegerField()
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.size} variations #{self.pk}"
+
+
 class GenerationQuerySet(models.QuerySet):
     def in_project(self, project: Project) -> GenerationQuerySet:
         return self.filter(project=project)
@@ -58,6 +75,8 @@ class Generation(models.Model):
     prompt = models.TextField(blank=True, help_text="Copy of the prompt for search and display")
     inputs = models.ManyToManyField(Asset, blank=True, related_name="used_by")
     retry_of = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="retries")
+    group = models.ForeignKey(GenerationGroup, on_delete=models.SET_NULL, null=True, blank=True,
+                              related_name="generations", help_text="The variations it was submitted with")
 
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED, db_index=True)
     progress = models.FloatField(default=0)

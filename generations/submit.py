@@ -69,7 +69,7 @@ def load_inputs(*, project, model: catalog.Model, params: dict[str, Any]) -> tup
     return facts, assets
 
 
-def _deleted_inputs(*, project, model: catalog.Model, params: dict[str, Any], lock: bool) -> dict[str, list[str]]:
+def deleted_inputs(*, project, model: catalog.Model, params: dict[str, Any], lock: bool) -> dict[str, list[str]]:
     """An error for each asset field of `params` naming an asset that is gone; `lock` locks those still there."""
     named = {f.name: parse_ids(v if isinstance(v, list) else [v]) or []
              for f in _asset_fields(model) if (v := params.get(f.name)) not in (None, "", [])}
@@ -89,7 +89,7 @@ NOT_OURS = {"voice": "That voice is not one of this project's ready voices (it m
             "router": "That router configuration is not in this project (it may have been deleted)."}
 
 
-def _not_ours(*, project, model: catalog.Model, params: dict[str, Any]) -> dict[str, list[str]]:
+def not_ours(*, project, model: catalog.Model, params: dict[str, Any]) -> dict[str, list[str]]:
     """An error for each voice, avatar or router named that is not the project's own and usable."""
     return {f.name: [NOT_OURS[f.library]] for f in model.fields
             if f.library and f.is_custom(params.get(f.name))
@@ -107,7 +107,7 @@ def submit_generation(*, project, user, endpoint: str, model: str, params: dict[
     except catalog.CatalogError as exc:
         raise SubmissionError(str(exc)) from exc
     facts, assets = load_inputs(project=project, model=spec, params=params)
-    errors = catalog.validate(spec, params, facts) or _not_ours(project=project, model=spec, params=params)
+    errors = catalog.validate(spec, params, facts) or not_ours(project=project, model=spec, params=params)
     if errors:
         raise SubmissionError(errors)
     estimate = quotes.estimate(project=project, model=spec, params=params, facts=facts)
@@ -119,7 +119,7 @@ def submit_generation(*, project, user, endpoint: str, model: str, params: dict[
         # Locked now, a deletion that comes later waits for this commit and then finds the
         # generation using them (assets.actions.delete_asset locks the asset first too). Once
         # locked, no input can go before this commits, so the inputs' foreign keys hold at commit.
-        gone = _deleted_inputs(project=project, model=spec, params=params, lock=True)
+        gone = deleted_inputs(project=project, model=spec, params=params, lock=True)
         if gone:
             raise InputDeleted(gone)
         generation = Generation.objects.create(

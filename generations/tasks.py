@@ -1,11 +1,16 @@
 """django-q2 entry points: thin, take ids, call the workflow. Polling is the poller's (`manage.py poller`)."""
 
-from generations import copy, outcome, run
+from generations import copy, outcome, run, variations
 
 
 def run_generation(generation_id: int) -> None:
     """Upload inputs and submit one generation."""
     run.run_generation(generation_id=generation_id)
+
+
+def start_group(group_id: int) -> None:
+    """Queue the run of each generation of a group of variations."""
+    variations.start_group(group_id=group_id)
 
 
 def copy_outputs(generation_id: int) -> None:
