@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "library",
     "generations",
     "gallery",
+    "presets",
     "credits",
     "ops",
 ]

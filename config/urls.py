@@ -19,6 +19,7 @@ urlpatterns = [
     path("p/<slug:slug>/", include("generations.urls")),
     path("p/<slug:slug>/assets/", include("assets.urls")),
     path("p/<slug:slug>/gallery/", include("gallery.urls")),
+    path("p/<slug:slug>/", include("presets.urls")),
     path("p/<slug:slug>/", include("library.urls")),
     path("s/<token:token>/", share_views.share_page, name="share"),
     path("s/<token:token>/media/", share_views.share_media, name="share_media"),
