@@ -80,6 +80,13 @@ def _may_delete(membership, output: Output) -> bool:
                                    == membership.user_id)
 
 
+def _shown_in(response: TemplateResponse, target: str) -> TemplateResponse:
+    """Mark an htmx refusal as a fragment to show at `target`: htmx swaps no 4xx unless told (gallery.js)."""
+    response["HX-Retarget"] = target
+    response["HX-Reswap"] = "outerHTML"
+    return response
+
+
 def _query_without_page(request) -> str:
     query = request.GET.copy()
     query.pop("page", None)
@@ -114,8 +121,10 @@ def gallery_index(request, membership):
         "query": _query_without_page(request),
         "zip_max": zips.ZIP_MAX_ITEMS,
     }
-    template = "gallery/page.html" + ("#results" if request.htmx else "")
-    return TemplateResponse(request, template, context, status=status)
+    if not request.htmx:
+        return TemplateResponse(request, "gallery/page.html", context, status=status)
+    response = TemplateResponse(request, "gallery/page.html#results", context, status=status)
+    return _shown_in(response, "#results") if status >= 400 else response
 
 
 # --- one output -------------------------------------------------------------------------
@@ -212,8 +221,9 @@ def output_tags(request, membership, output_id: int):
     try:
         names = actions.parse_tags(text)
     except actions.GalleryError as exc:
-        return _detail(request, membership, output, partial="tags", status=400, tags_error=str(exc),
-                       tags_text_sent=text)
+        response = _detail(request, membership, output, partial="tags", status=400, tags_error=str(exc),
+                           tags_text_sent=text)
+        return _shown_in(response, "#tags") if request.htmx else response
     actions.set_tags(output=output, names=names)
     if request.htmx:
         return _detail(request, membership, output, partial="tags", tags_saved=True)

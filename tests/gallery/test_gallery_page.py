@@ -165,3 +165,42 @@ def test_search_on_postgresql_understands_word_forms(project, editor, viewer, ma
     # Full-text search stems words on PostgreSQL; elsewhere every word must appear as typed.
     assert found == ([boat.pk] if connection.vendor == "postgresql" else [])
     assert shown(client_for(viewer).get(url(project, q="sails boat"))) == [boat.pk]
+
+
+def _filter_form_trigger(html: str) -> str:
+    import re
+
+    form = re.search(r'<form[^>]*id="filters"[^>]*>', html)
+    assert form, "the filter form has an id"
+    return re.search(r'hx-trigger="([^"]*)"', form.group(0)).group(1)
+
+
+def test_only_the_filter_forms_own_fields_reload_the_results(project, editor, viewer, make_output):
+    make_output(project, editor)
+    trigger = _filter_form_trigger(client_for(viewer).get(url(project)).content.decode())
+    # A "from:" selector listens on every matching element of the page: the cards' and
+    # "Select all" checkboxes too. Events bubbling up to the form come from its fields only.
+    assert "from:" not in trigger, trigger
+    assert "change" in trigger and "submit" in trigger
+
+
+@pytest.mark.parametrize("query", [{"since": "2025-05-02", "until": "2025-05-01"}, {"kind": "hologram"}])
+def test_refused_filters_over_htmx_name_where_the_message_goes(project, editor, viewer, make_output, query):
+    make_output(project, editor)
+    response = client_for(viewer).get(url(project, **query), headers={"HX-Request": "true"})
+    assert response.status_code == 400
+    # htmx swaps no 4xx on its own; these headers are the server saying "show this refusal there".
+    assert response["HX-Retarget"] == "#results"
+    assert response["HX-Reswap"] == "outerHTML"
+    html = response.content.decode()
+    assert html.lstrip().startswith('<div id="results"')
+    assert 'role="alert"' in html and "not understood" in html
+
+
+def test_a_refused_tag_over_htmx_names_where_the_message_goes(project, editor, make_output):
+    out = make_output(project, editor)
+    response = client_for(editor).post(reverse("gallery:tags", args=[project.slug, out.pk]),
+                                       {"tags": "<b>bold</b>"}, headers={"HX-Request": "true"})
+    assert response.status_code == 400
+    assert response["HX-Retarget"] == "#tags" and response["HX-Reswap"] == "outerHTML"
+    assert "be a tag: use letters" in response.content.decode()
