@@ -21,7 +21,7 @@ from assets.models import Asset, MediaKind
 from core.access import project_view
 from core.http import confirm_page, redirect_after_post, safe_next
 from core.params import parse_ids
-from gallery import actions, search, zips
+from gallery import actions, cards, search, zips
 from gallery.models import ShareLink, Tag
 from generations.models import Generation, Output
 from runway import catalog
@@ -73,11 +73,6 @@ def _output(membership, output_id: int) -> Output:
     return get_object_or_404(
         Output.objects.in_project(membership.project).select_related("generation__created_by"),
         pk=output_id)
-
-
-def _may_delete(membership, output: Output) -> bool:
-    return membership.is_owner or (membership.can_edit and output.generation.created_by_id
-                                   == membership.user_id)
 
 
 def _shown_in(response: TemplateResponse, target: str) -> TemplateResponse:
@@ -178,7 +173,7 @@ def _detail_context(membership, output: Output) -> dict:
         "reuse_url": actions.reuse_url(generation),
         "tags": output.tags.all(),
         "tags_text": ", ".join(t.name for t in output.tags.all()),
-        "may_delete": _may_delete(membership, output),
+        "may_delete": cards.may_delete(membership, output),
     }
 
 
@@ -277,7 +272,7 @@ def _selection(membership, ids: list[str]) -> list[Output]:
         raise SelectionError("The selection was not understood; pick the outputs again.")
     wanted = set(parsed)
     outputs = list(Output.objects.in_project(membership.project).filter(pk__in=wanted)
-                   .select_related("generation").order_by("-created_at", "-id"))
+                   .select_related("generation__created_by").order_by("-created_at", "-id"))
     if len(outputs) != len(wanted):
         raise Http404("No such output")
     return outputs
@@ -320,7 +315,7 @@ def outputs_delete(request, membership):
         outputs = _selection(membership, data.getlist("ids"))
     except SelectionError as exc:
         return _selection_problem(request, membership, str(exc))
-    not_yours = [o for o in outputs if not _may_delete(membership, o)]
+    not_yours = [o for o in outputs if not cards.may_delete(membership, o)]
     if not_yours:
         raise PermissionDenied(
             f"{len(not_yours)} of the selected outputs were made by someone else; "
