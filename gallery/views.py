@@ -6,7 +6,7 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
+from django.db.models import Prefetch, prefetch_related_objects
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -112,6 +112,7 @@ def gallery_index(request, membership):
         "membership": membership,
         "form": form,
         "page": page,
+        "cards": cards.cards_for(page.object_list, membership=membership),
         "filtered": filters != search.Filters(),
         "query": _query_without_page(request),
         "zip_max": zips.ZIP_MAX_ITEMS,
@@ -315,6 +316,7 @@ def outputs_delete(request, membership):
         outputs = _selection(membership, data.getlist("ids"))
     except SelectionError as exc:
         return _selection_problem(request, membership, str(exc))
+    prefetch_related_objects(outputs, Prefetch("generation__inputs", Asset.objects.only("id", "name")))
     not_yours = [o for o in outputs if not cards.may_delete(membership, o)]
     if not_yours:
         raise PermissionDenied(
@@ -327,7 +329,7 @@ def outputs_delete(request, membership):
     n = len(outputs)
     noun = f"{n} output{'s' if n != 1 else ''}"
     items = [{"thumb_url": reverse("generations:output_thumb", args=[project.slug, o.pk]) if o.thumbnail else "",
-              "text": Truncator(o.generation.prompt or "(no prompt)").chars(60),
+              "text": Truncator(cards.title_of(o.generation)).chars(60),
               "detail": f"{o.get_kind_display()} · {date_format(localtime(o.created_at), 'j M Y')}"}
              for o in outputs]
     return confirm_page(

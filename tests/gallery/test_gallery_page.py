@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -27,7 +28,17 @@ def shown(response) -> list[int]:
     return [o.pk for o in response.context["page"].object_list]
 
 
-def test_grid_shows_outputs_with_posters_and_players(project, editor, viewer, make_output):
+def outside_templates(html: str) -> str:
+    """The page as the browser renders it: a <template>'s content is inert until the lightbox uses it."""
+    return re.sub(r"<template\b.*?</template>", "", html, flags=re.S)
+
+
+def cards_of(html: str) -> dict[int, str]:
+    return {int(m.group(1)): m.group(0) for m in
+            re.finditer(r'<li class="media-card gallery-card" id="output-(\d+)".*?</li>', html, flags=re.S)}
+
+
+def test_cards_show_posters_without_native_players(project, editor, viewer, make_output):
     image = make_output(project, editor, "image", "a lighthouse at dusk")
     video = make_output(project, editor, "video", "waves on rocks")
     audio = make_output(project, editor, "audio", "seagulls")
@@ -35,11 +46,60 @@ def test_grid_shows_outputs_with_posters_and_players(project, editor, viewer, ma
     assert response.status_code == 200
     html = response.content.decode()
     assert set(shown(response)) == {image.pk, video.pk, audio.pk}
-    assert reverse("generations:output_thumb", args=[project.slug, image.pk]) in html
-    assert 'loading="lazy"' in html
-    assert 'preload="none"' in html and "poster=" in html
-    assert "<audio" in html and "<video" in html
+    rendered = outside_templates(html)
+    assert "<video" not in rendered and "<audio" not in rendered and " controls" not in rendered
+    cards = cards_of(html)
+    for output in (image, video, audio):
+        card = outside_templates(cards[output.pk])
+        assert f'<img src="{reverse("generations:output_thumb", args=[project.slug, output.pk])}"' in card
+        assert 'loading="lazy"' in card
+    # A video card may play its preview, muted, on hover; the lightbox holds the real players.
+    assert f'data-hover-src="{reverse("generations:output_play", args=[project.slug, video.pk])}"' in cards[video.pk]
+    assert "<video controls" in cards[video.pk] and "<audio controls" in cards[audio.pk]
     assert "a lighthouse at dusk" in html
+
+
+def test_a_card_has_one_button_and_a_menu_for_the_rest(project, editor, make_output):
+    out = make_output(project, editor, "image", "a kite")
+    card = outside_templates(cards_of(client_for(editor).get(url(project)).content.decode())[out.pk])
+    actions_row = card[card.index('class="row card-actions"'):]
+    before_menu = actions_row[:actions_row.index("<details")]
+    assert before_menu.count('class="btn') == 1 and "Download" in before_menu
+    menu = actions_row[actions_row.index("<details"):actions_row.index("</details>")]
+    assert "<summary" in menu and "Favourite" in menu and "Delete…" in menu and "Open its page" in menu
+
+
+def test_cards_are_titled_by_prompt_else_by_what_they_were_made_from(project, editor, viewer, make_output,
+                                                                    tmp_path):
+    from tests.factories import make_asset
+
+    fox = make_asset(project, editor, "image 320x180", tmp_path)
+    fox.name = "fox.png"
+    fox.save(update_fields=["name"])
+    upscale = make_output(project, editor, "image", "", endpoint="image_upscale",
+                          model="magnific_precision_upscaler_v2", params={})
+    upscale.generation.inputs.add(fox)
+    speech = make_output(project, editor, "audio", "", endpoint="text_to_speech", model="eleven_v3", params={})
+    routed = make_output(project, editor, "video", "a routed take", endpoint="generate_video", model="gen4.5")
+    html = client_for(viewer).get(url(project)).content.decode()
+    assert "(no prompt)" not in html
+    cards = cards_of(html)
+    assert "Upscale of fox.png" in cards[upscale.pk]
+    assert "Text → Speech · ElevenLabs v3" in cards[speech.pk]
+    assert "Gen-4.5 (chosen by Runway)" in cards[routed.pk] and "gen4.5" not in outside_templates(cards[routed.pk])
+
+
+def test_the_lightbox_slide_tells_prompt_model_seed_cost_author_and_date(project, editor, viewer, make_output):
+    seeded = make_output(project, editor, "image", "a fox", params={"prompt_text": "a fox", "seed": 4242})
+    pending = make_output(project, editor, "video", "a wave", cost_credits=None, estimated_credits=40,
+                          task_json={"id": "t", "seed": 99})
+    cards = cards_of(client_for(viewer).get(url(project)).content.decode())
+    slide = cards[seeded.pk][cards[seeded.pk].index("<template data-slide>"):]
+    for text in ("a fox", "Gen-4 Image", "<dd>4242</dd>", "5 credits", editor.display_name,
+                 seeded.created_at.strftime("%Y")):
+        assert text in slide, text
+    slide = cards[pending.pk][cards[pending.pk].index("<template data-slide>"):]
+    assert "<dd>99</dd>" in slide and "about 40 credits (estimate)" in slide
 
 
 def test_empty_gallery_says_so(project, viewer, media_root):
