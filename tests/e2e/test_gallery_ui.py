@@ -9,6 +9,7 @@ with axe-core.
 from __future__ import annotations
 
 import io
+import json
 import zipfile
 from pathlib import Path
 
@@ -39,7 +40,9 @@ def test_select_all_then_download_gives_a_zip_of_them(browser, shots_dir, live_s
     with page.expect_download(timeout=10_000) as download:
         page.click("button:has-text('Download selected as ZIP')")
     archive = zipfile.ZipFile(io.BytesIO(Path(download.value.path()).read_bytes()))
-    assert {o.download_name for o in made} <= set(archive.namelist())
+    assert set(archive.namelist()) == {*(o.download_name for o in made), "manifest.csv", "manifest.json"}
+    rows = json.loads(archive.read("manifest.json"))["files"]
+    assert sorted(r["prompt"] for r in rows) == sorted(o.generation.prompt for o in made)
     assert not reloads, f"ticking boxes reloaded the results: {reloads}"
     context.close()
 
