@@ -13,10 +13,11 @@ from datetime import date, datetime, time, timedelta
 
 from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db import connection
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import Project
+from assets.models import Asset
 from generations.models import Output
 
 SEARCH_WORDS = 8
@@ -33,7 +34,8 @@ SORTS = {
 CARD_FIELDS = (
     "id", "project_id", "generation_id", "index", "kind", "content_type", "size", "width",
     "height", "duration", "thumbnail", "file", "preview", "playable", "codec", "is_favourite", "created_at",
-    "generation__id", "generation__endpoint", "generation__model", "generation__prompt",
+    "generation__id", "generation__endpoint", "generation__model", "generation__prompt", "generation__params",
+    "generation__task_json", "generation__cost_credits", "generation__estimated_credits",
     "generation__created_by_id", "generation__created_by__id", "generation__created_by__username",
     "generation__created_by__first_name", "generation__created_by__last_name",
 )
@@ -74,7 +76,8 @@ def _matching_prompt(outputs: QuerySet[Output], text: str) -> QuerySet[Output]:
 
 
 def search_outputs(*, project: Project, filters: Filters) -> QuerySet[Output]:
-    """The project's outputs matching `filters`, sorted, with what a card shows and no more."""
+    """The project's outputs matching `filters`, sorted, with what a card shows and no more (inputs' names
+    title an output made without a prompt)."""
     outputs = Output.objects.in_project(project)
     if filters.kind:
         outputs = outputs.filter(kind=filters.kind)
@@ -95,4 +98,5 @@ def search_outputs(*, project: Project, filters: Filters) -> QuerySet[Output]:
         outputs = outputs.filter(tags__project=project, tags__name=filters.tag)
     outputs = _matching_prompt(outputs, filters.text)
     return (outputs.select_related("generation__created_by").only(*CARD_FIELDS)
-            .prefetch_related("tags").order_by(*SORTS.get(filters.sort, SORTS["newest"])))
+            .prefetch_related("tags", Prefetch("generation__inputs", Asset.objects.only("id", "name")))
+            .order_by(*SORTS.get(filters.sort, SORTS["newest"])))

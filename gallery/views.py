@@ -6,7 +6,7 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
+from django.db.models import Prefetch, prefetch_related_objects
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -21,7 +21,7 @@ from assets.models import Asset, MediaKind
 from core.access import project_view
 from core.http import confirm_page, redirect_after_post, safe_next
 from core.params import parse_ids
-from gallery import actions, search, zips
+from gallery import actions, cards, search, zips
 from gallery.models import ShareLink, Tag
 from generations.models import Generation, Output
 from runway import catalog
@@ -75,9 +75,11 @@ def _output(membership, output_id: int) -> Output:
         pk=output_id)
 
 
-def _may_delete(membership, output: Output) -> bool:
-    return membership.is_owner or (membership.can_edit and output.generation.created_by_id
-                                   == membership.user_id)
+def _shown_in(response: TemplateResponse, target: str) -> TemplateResponse:
+    """Mark an htmx refusal as a fragment to show at `target`: htmx swaps no 4xx unless told (gallery.js)."""
+    response["HX-Retarget"] = target
+    response["HX-Reswap"] = "outerHTML"
+    return response
 
 
 def _query_without_page(request) -> str:
@@ -110,12 +112,15 @@ def gallery_index(request, membership):
         "membership": membership,
         "form": form,
         "page": page,
+        "cards": cards.cards_for(page.object_list, membership=membership),
         "filtered": filters != search.Filters(),
         "query": _query_without_page(request),
         "zip_max": zips.ZIP_MAX_ITEMS,
     }
-    template = "gallery/page.html" + ("#results" if request.htmx else "")
-    return TemplateResponse(request, template, context, status=status)
+    if not request.htmx:
+        return TemplateResponse(request, "gallery/page.html", context, status=status)
+    response = TemplateResponse(request, "gallery/page.html#results", context, status=status)
+    return _shown_in(response, "#results") if status >= 400 else response
 
 
 # --- one output -------------------------------------------------------------------------
@@ -169,7 +174,7 @@ def _detail_context(membership, output: Output) -> dict:
         "reuse_url": actions.reuse_url(generation),
         "tags": output.tags.all(),
         "tags_text": ", ".join(t.name for t in output.tags.all()),
-        "may_delete": _may_delete(membership, output),
+        "may_delete": cards.may_delete(membership, output),
     }
 
 
@@ -212,8 +217,9 @@ def output_tags(request, membership, output_id: int):
     try:
         names = actions.parse_tags(text)
     except actions.GalleryError as exc:
-        return _detail(request, membership, output, partial="tags", status=400, tags_error=str(exc),
-                       tags_text_sent=text)
+        response = _detail(request, membership, output, partial="tags", status=400, tags_error=str(exc),
+                           tags_text_sent=text)
+        return _shown_in(response, "#tags") if request.htmx else response
     actions.set_tags(output=output, names=names)
     if request.htmx:
         return _detail(request, membership, output, partial="tags", tags_saved=True)
@@ -267,7 +273,7 @@ def _selection(membership, ids: list[str]) -> list[Output]:
         raise SelectionError("The selection was not understood; pick the outputs again.")
     wanted = set(parsed)
     outputs = list(Output.objects.in_project(membership.project).filter(pk__in=wanted)
-                   .select_related("generation").order_by("-created_at", "-id"))
+                   .select_related("generation__created_by").order_by("-created_at", "-id"))
     if len(outputs) != len(wanted):
         raise Http404("No such output")
     return outputs
@@ -310,7 +316,8 @@ def outputs_delete(request, membership):
         outputs = _selection(membership, data.getlist("ids"))
     except SelectionError as exc:
         return _selection_problem(request, membership, str(exc))
-    not_yours = [o for o in outputs if not _may_delete(membership, o)]
+    prefetch_related_objects(outputs, Prefetch("generation__inputs", Asset.objects.only("id", "name")))
+    not_yours = [o for o in outputs if not cards.may_delete(membership, o)]
     if not_yours:
         raise PermissionDenied(
             f"{len(not_yours)} of the selected outputs were made by someone else; "
@@ -322,7 +329,7 @@ def outputs_delete(request, membership):
     n = len(outputs)
     noun = f"{n} output{'s' if n != 1 else ''}"
     items = [{"thumb_url": reverse("generations:output_thumb", args=[project.slug, o.pk]) if o.thumbnail else "",
-              "text": Truncator(o.generation.prompt or "(no prompt)").chars(60),
+              "text": Truncator(cards.title_of(o.generation)).chars(60),
               "detail": f"{o.get_kind_display()} · {date_format(localtime(o.created_at), 'j M Y')}"}
              for o in outputs]
     return confirm_page(

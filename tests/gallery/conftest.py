@@ -59,9 +59,10 @@ def make_output(samples):
             fields.setdefault("endpoint", endpoint)
             fields.setdefault("model", model)
             fields.setdefault("params", {"prompt_text": prompt})
+            fields.setdefault("cost_credits", 5)
             extra = {"created_at": created_at} if created_at else {}
             generation = Generation.objects.create(project=project, created_by=user, prompt=prompt,
-                                                   status=Status.SUCCEEDED, cost_credits=5, **extra,
+                                                   status=Status.SUCCEEDED, **extra,
                                                    **fields)
         info = sample.info
         output = Output(project=project, generation=generation, index=index, kind=info.kind,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -27,7 +28,17 @@ def shown(response) -> list[int]:
     return [o.pk for o in response.context["page"].object_list]
 
 
-def test_grid_shows_outputs_with_posters_and_players(project, editor, viewer, make_output):
+def outside_templates(html: str) -> str:
+    """The page as the browser renders it: a <template>'s content is inert until the lightbox uses it."""
+    return re.sub(r"<template\b.*?</template>", "", html, flags=re.S)
+
+
+def cards_of(html: str) -> dict[int, str]:
+    return {int(m.group(1)): m.group(0) for m in
+            re.finditer(r'<li class="media-card gallery-card" id="output-(\d+)".*?</li>', html, flags=re.S)}
+
+
+def test_cards_show_posters_without_native_players(project, editor, viewer, make_output):
     image = make_output(project, editor, "image", "a lighthouse at dusk")
     video = make_output(project, editor, "video", "waves on rocks")
     audio = make_output(project, editor, "audio", "seagulls")
@@ -35,11 +46,60 @@ def test_grid_shows_outputs_with_posters_and_players(project, editor, viewer, ma
     assert response.status_code == 200
     html = response.content.decode()
     assert set(shown(response)) == {image.pk, video.pk, audio.pk}
-    assert reverse("generations:output_thumb", args=[project.slug, image.pk]) in html
-    assert 'loading="lazy"' in html
-    assert 'preload="none"' in html and "poster=" in html
-    assert "<audio" in html and "<video" in html
+    rendered = outside_templates(html)
+    assert "<video" not in rendered and "<audio" not in rendered and " controls" not in rendered
+    cards = cards_of(html)
+    for output in (image, video, audio):
+        card = outside_templates(cards[output.pk])
+        assert f'<img src="{reverse("generations:output_thumb", args=[project.slug, output.pk])}"' in card
+        assert 'loading="lazy"' in card
+    # A video card may play its preview, muted, on hover; the lightbox holds the real players.
+    assert f'data-hover-src="{reverse("generations:output_play", args=[project.slug, video.pk])}"' in cards[video.pk]
+    assert "<video controls" in cards[video.pk] and "<audio controls" in cards[audio.pk]
     assert "a lighthouse at dusk" in html
+
+
+def test_a_card_has_one_button_and_a_menu_for_the_rest(project, editor, make_output):
+    out = make_output(project, editor, "image", "a kite")
+    card = outside_templates(cards_of(client_for(editor).get(url(project)).content.decode())[out.pk])
+    actions_row = card[card.index('class="row card-actions"'):]
+    before_menu = actions_row[:actions_row.index("<details")]
+    assert before_menu.count('class="btn') == 1 and "Download" in before_menu
+    menu = actions_row[actions_row.index("<details"):actions_row.index("</details>")]
+    assert "<summary" in menu and "Favourite" in menu and "Delete…" in menu and "Open its page" in menu
+
+
+def test_cards_are_titled_by_prompt_else_by_what_they_were_made_from(project, editor, viewer, make_output,
+                                                                    tmp_path):
+    from tests.factories import make_asset
+
+    fox = make_asset(project, editor, "image 320x180", tmp_path)
+    fox.name = "fox.png"
+    fox.save(update_fields=["name"])
+    upscale = make_output(project, editor, "image", "", endpoint="image_upscale",
+                          model="magnific_precision_upscaler_v2", params={})
+    upscale.generation.inputs.add(fox)
+    speech = make_output(project, editor, "audio", "", endpoint="text_to_speech", model="eleven_v3", params={})
+    routed = make_output(project, editor, "video", "a routed take", endpoint="generate_video", model="gen4.5")
+    html = client_for(viewer).get(url(project)).content.decode()
+    assert "(no prompt)" not in html
+    cards = cards_of(html)
+    assert "Upscale of fox.png" in cards[upscale.pk]
+    assert "Text → Speech · ElevenLabs v3" in cards[speech.pk]
+    assert "Gen-4.5 (chosen by Runway)" in cards[routed.pk] and "gen4.5" not in outside_templates(cards[routed.pk])
+
+
+def test_the_lightbox_slide_tells_prompt_model_seed_cost_author_and_date(project, editor, viewer, make_output):
+    seeded = make_output(project, editor, "image", "a fox", params={"prompt_text": "a fox", "seed": 4242})
+    pending = make_output(project, editor, "video", "a wave", cost_credits=None, estimated_credits=40,
+                          task_json={"id": "t", "seed": 99})
+    cards = cards_of(client_for(viewer).get(url(project)).content.decode())
+    slide = cards[seeded.pk][cards[seeded.pk].index("<template data-slide>"):]
+    for text in ("a fox", "Gen-4 Image", "<dd>4242</dd>", "5 credits", editor.display_name,
+                 seeded.created_at.strftime("%Y")):
+        assert text in slide, text
+    slide = cards[pending.pk][cards[pending.pk].index("<template data-slide>"):]
+    assert "<dd>99</dd>" in slide and "about 40 credits (estimate)" in slide
 
 
 def test_empty_gallery_says_so(project, viewer, media_root):
@@ -165,3 +225,42 @@ def test_search_on_postgresql_understands_word_forms(project, editor, viewer, ma
     # Full-text search stems words on PostgreSQL; elsewhere every word must appear as typed.
     assert found == ([boat.pk] if connection.vendor == "postgresql" else [])
     assert shown(client_for(viewer).get(url(project, q="sails boat"))) == [boat.pk]
+
+
+def _filter_form_trigger(html: str) -> str:
+    import re
+
+    form = re.search(r'<form[^>]*id="filters"[^>]*>', html)
+    assert form, "the filter form has an id"
+    return re.search(r'hx-trigger="([^"]*)"', form.group(0)).group(1)
+
+
+def test_only_the_filter_forms_own_fields_reload_the_results(project, editor, viewer, make_output):
+    make_output(project, editor)
+    trigger = _filter_form_trigger(client_for(viewer).get(url(project)).content.decode())
+    # A "from:" selector listens on every matching element of the page: the cards' and
+    # "Select all" checkboxes too. Events bubbling up to the form come from its fields only.
+    assert "from:" not in trigger, trigger
+    assert "change" in trigger and "submit" in trigger
+
+
+@pytest.mark.parametrize("query", [{"since": "2025-05-02", "until": "2025-05-01"}, {"kind": "hologram"}])
+def test_refused_filters_over_htmx_name_where_the_message_goes(project, editor, viewer, make_output, query):
+    make_output(project, editor)
+    response = client_for(viewer).get(url(project, **query), headers={"HX-Request": "true"})
+    assert response.status_code == 400
+    # htmx swaps no 4xx on its own; these headers are the server saying "show this refusal there".
+    assert response["HX-Retarget"] == "#results"
+    assert response["HX-Reswap"] == "outerHTML"
+    html = response.content.decode()
+    assert html.lstrip().startswith('<div id="results"')
+    assert 'role="alert"' in html and "not understood" in html
+
+
+def test_a_refused_tag_over_htmx_names_where_the_message_goes(project, editor, make_output):
+    out = make_output(project, editor)
+    response = client_for(editor).post(reverse("gallery:tags", args=[project.slug, out.pk]),
+                                       {"tags": "<b>bold</b>"}, headers={"HX-Request": "true"})
+    assert response.status_code == 400
+    assert response["HX-Retarget"] == "#tags" and response["HX-Reswap"] == "outerHTML"
+    assert "be a tag: use letters" in response.content.decode()

@@ -113,7 +113,7 @@ def test_zip_streams_from_the_bucket(s3_storage, project, editor, viewer, make_o
     assert response.status_code == 200
     archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
     assert archive.testzip() is None
-    assert sorted(archive.namelist()) == sorted(o.download_name for o in picked)
+    assert sorted(archive.namelist()) == sorted([*(o.download_name for o in picked), "manifest.csv", "manifest.json"])
 
 
 def test_zip_with_an_object_missing_from_the_bucket_is_409(s3_storage, project, editor, viewer, make_output):

@@ -35,7 +35,7 @@ def test_zip_holds_the_selected_files_under_their_download_names(project, editor
     assert len(chunks) > 3  # produced piece by piece, not as one blob
     archive = zipfile.ZipFile(io.BytesIO(b"".join(chunks)))
     assert archive.testzip() is None
-    assert sorted(archive.namelist()) == sorted(o.download_name for o in picked)
+    assert sorted(archive.namelist()) == sorted([*(o.download_name for o in picked), "manifest.csv", "manifest.json"])
     for output in picked:
         info = archive.getinfo(output.download_name)
         assert info.compress_type == zipfile.ZIP_STORED
@@ -131,3 +131,47 @@ def test_storage_error_mid_stream_breaks_the_download_instead_of_a_short_zip(pro
     assert 0 < len(data) < out.size
     with pytest.raises(zipfile.BadZipFile):
         zipfile.ZipFile(io.BytesIO(data))
+
+
+def _zip_of(user, project, outputs) -> zipfile.ZipFile:
+    response = client_for(user).get(zip_url(project, *(o.pk for o in outputs)))
+    assert response.status_code == 200
+    return zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
+
+
+def test_zip_carries_a_csv_and_a_json_manifest_of_its_files(project, owner, editor, viewer, make_output):
+    import csv
+    import json
+
+    from django.utils import timezone
+
+    seeded = make_output(project, editor, "image", "=a “quoted” fox, in snow", params={"prompt_text": "x", "seed": 4242,
+                                                                                    "ratio": "1280:720"})
+    unsettled = make_output(project, owner, "video", "waves", cost_credits=None, estimated_credits=40)
+    routed = make_output(project, editor, "video", "a routed take", endpoint="generate_video", model="gen4.5",
+                         task_json={"id": "t-1", "status": "SUCCEEDED", "seed": 77})
+    picked = [seeded, unsettled, routed]
+    archive = _zip_of(viewer, project, picked)
+    assert archive.testzip() is None
+    names = archive.namelist()
+    assert names[-2:] == ["manifest.csv", "manifest.json"]
+    rows = json.loads(archive.read("manifest.json"))["files"]
+    table = list(csv.DictReader(io.StringIO(archive.read("manifest.csv").decode("utf-8-sig"))))
+    assert [r["file"] for r in rows] == [r["file"] for r in table] == names[:-2]
+    by_file = {r["file"]: (r, t) for r, t in zip(rows, table, strict=True)}
+    for output in picked:
+        output.refresh_from_db()
+        g = output.generation
+        row, cells = by_file[output.download_name]
+        assert row["prompt"] == g.prompt and row["endpoint"] == g.endpoint and row["model"] == g.model
+        assert row["settings"] == g.params and json.loads(cells["settings"]) == g.params
+        assert row["author"] == cells["author"] == g.created_by.username
+        assert row["created_at"] == cells["created_at"] == timezone.localtime(output.created_at).isoformat()
+    row, cells = by_file[seeded.download_name]
+    assert (row["seed"], cells["seed"], row["cost_credits"], row["cost_estimated"]) == (4242, "4242", 5, False)
+    assert cells["prompt"] == "'" + seeded.generation.prompt  # never read as a formula
+    row, cells = by_file[unsettled.download_name]
+    assert (row["seed"], cells["seed"], row["cost_credits"], row["cost_estimated"]) == (None, "", 40, True)
+    assert cells["cost_estimated"] == "true" and cells["prompt"] == "waves"
+    row, _ = by_file[routed.download_name]
+    assert (row["model"], row["endpoint"], row["seed"]) == ("gen4.5", "generate_video", 77)
