@@ -28,6 +28,7 @@ browser:
 	@test -x /usr/bin/chromium || { [ "$$(id -u)" = 0 ] && (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null); } || { echo "Chromium is needed for the browser tests: apt-get install chromium"; exit 1; }
 
 test: install browser
+	rm -rf test-artifacts/e2e
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: install

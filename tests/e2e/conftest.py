@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -38,8 +37,8 @@ def browser():
 
 @pytest.fixture(scope="session")
 def shots_dir():
-    shutil.rmtree(SHOTS, ignore_errors=True)
-    SHOTS.mkdir(parents=True)
+    # Several test processes share the folder, so none empties it (`make test` does, before they start).
+    SHOTS.mkdir(parents=True, exist_ok=True)
     return SHOTS
 
 
