@@ -12,12 +12,21 @@ import itertools
 import pytest
 from django.contrib.auth.tokens import default_token_generator
 from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from accounts.actions import invite_member
 from accounts.models import Membership, Role
+from assets.models import Asset
+from credits import ledger
+from credits.models import Account, Notice
+from gallery.models import ShareLink
+from generations.models import Generation, Output, Status
+from library.models import Avatar, Readiness, RouterConfig, Voice
+from presets.models import Preset
 from tests.conftest import client_for, make_user
 
 pytestmark = pytest.mark.django_db
@@ -103,6 +112,12 @@ EXPECTATIONS: dict[str, tuple[str, str | None, tuple[str, ...]]] = {
     "library:router": ("viewer", "router", G),
     "library:router_edit": ("editor", "router", GP),
     "library:router_delete": ("owner", "router", GP),
+    "presets:list": ("viewer", None, G),
+    "presets:save": ("editor", None, P),
+    "presets:edit": ("editor", "preset", GP),
+    "presets:delete": ("editor", "preset", GP),
+    "presets:use": ("viewer", "preset", GP),
+    "presets:prompts": ("viewer", None, G),
 }
 PERSONAS = ["anonymous", "stranger", "removed", "viewer", "editor", "owner"]
 RANK = {"anonymous": -1, "stranger": -1, "removed": -1, "viewer": 1, "editor": 2, "owner": 3}
@@ -133,12 +148,6 @@ def test_every_url_has_an_expectation():
 @pytest.fixture
 def objects(request, project, owner, editor, viewer, settings, tmp_path):
     """Builders for one fresh object of each kind the URLs need, in the team project."""
-    from accounts.actions import invite_member
-    from assets.models import Asset
-    from credits.models import Account, Notice
-    from gallery.models import ShareLink
-    from generations.models import Generation, Output, Status
-
     settings.STORAGES = {
         **settings.STORAGES,
         "default": {"BACKEND": "django.core.files.storage.FileSystemStorage",
@@ -166,8 +175,6 @@ def objects(request, project, owner, editor, viewer, settings, tmp_path):
         return item
 
     def notice(user):
-        from credits import ledger
-
         account = ledger.account_for(user)
         return Notice.objects.create(user=user, account=Account.objects.get(pk=account.pk), message="Low on credits")
 
@@ -180,8 +187,6 @@ def objects(request, project, owner, editor, viewer, settings, tmp_path):
 
     def library(kind):
         """A library row; its pages ask Runway about it (the row's id is unknown there: 404)."""
-        from library.models import Avatar, Readiness, RouterConfig, Voice
-
         request.getfixturevalue("runway_emulator")
         n = next(sent)
         if kind == "voice":
@@ -197,8 +202,6 @@ def objects(request, project, owner, editor, viewer, settings, tmp_path):
                                                          name="R", slug=f"{project.slug}-r{n}").pk}
 
     def voice_sample():
-        from django.core.files.storage import default_storage
-
         name = f"{next(sent):032x}.mp3"
         default_storage.save(f"voice-samples/{project.pk}/{name}", ContentFile(b"ID3" + b"0" * 600))
         return {"sample": name}
@@ -208,6 +211,9 @@ def objects(request, project, owner, editor, viewer, settings, tmp_path):
         "avatar": lambda user: library("avatar"),
         "router": lambda user: library("router"),
         "voice_sample": lambda user: voice_sample(),
+        "preset": lambda user: {"preset_id": Preset.objects.create(
+            project=project, created_by=editor, name=f"Preset {next(sent)}", endpoint="text_to_image",
+            model="gen4_image", params={"ratio": "1920:1080"}, prompt="A {thing} at dusk").pk},
         "member": lambda user: {"member_id": Membership.objects.get(project=project, user=editor).pk},
         "invitation": lambda user: {"invitation_id": invitation()[0].pk},
         "invitation_token": lambda user: {"token": invitation()[1]},
