@@ -14,6 +14,7 @@ urlpatterns = [
     path("", account_views.home, name="home"),
     path("accounts/", include("accounts.urls")),
     path("projects/", project_views.project_list, name="project_list"),
+    path("notifications/", include("notifications.urls")),
     path("invitations/<token:token>/", project_views.invitation, name="invitation"),
     path("p/<slug:slug>/", include("accounts.project_urls")),
     path("p/<slug:slug>/", include("generations.urls")),

@@ -1,4 +1,4 @@
-"""How a generation ends: failing it, and settling its credits by the one settlement rule.
+"""How a generation ends: failing it, settling its credits by the one settlement rule, telling its author.
 
 Every step that finishes a generation goes through `settle_credits`, and so does
 `close_finished_holds`, the clean-up for a worker that died between Runway's
@@ -14,6 +14,7 @@ from django.utils import timezone
 from credits import settlement
 from credits.models import HoldState
 
+from . import notices
 from .models import Generation, Status
 
 
@@ -52,6 +53,7 @@ def finish(generation: Generation, from_statuses, to_status: str, **fields) -> b
         if not generation.transition(from_statuses, to_status, **fields):
             return False
         settle_credits(generation)
+        notices.finished(generation)  # told once, with the move (a crash: notices.sweep)
     return True
 
 

@@ -1,6 +1,6 @@
 """django-q2 entry points: thin, take ids, call the workflow. Polling is the poller's (`manage.py poller`)."""
 
-from generations import copy, outcome, run, variations
+from generations import copy, notices, outcome, run, variations
 
 
 def run_generation(generation_id: int) -> None:
@@ -16,6 +16,11 @@ def start_group(group_id: int) -> None:
 def copy_outputs(generation_id: int) -> None:
     """Copy a finished generation's outputs into our storage."""
     copy.copy_outputs(generation_id=generation_id)
+
+
+def sweep_notices() -> int:
+    """Scheduled: write the notifications a crash kept from being written; how many."""
+    return notices.sweep()
 
 
 def close_finished_holds() -> int:
