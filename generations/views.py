@@ -30,6 +30,18 @@ GENERATIONS_PER_PAGE = 20
 NOT_YOURS_TO_CANCEL = "Only the person who started this generation, or an owner of the project, can cancel it."
 
 
+CANCEL_OUTCOMES = {
+    cancel.Outcome.CANCELLED: (messages.SUCCESS, "Generation cancelled; its credit hold is released."),
+    cancel.Outcome.KEPT: (messages.INFO, "Runway had already finished this generation, so it was kept: "
+                                         "its outputs are being copied."),
+    cancel.Outcome.FAILED: (messages.INFO, "Runway had already failed this generation, so there was nothing "
+                                           "to cancel."),
+    cancel.Outcome.FINISHED: (messages.INFO, "This generation had already finished, so there was nothing to cancel."),
+    cancel.Outcome.CHARGED: (messages.SUCCESS, "Generation cancelled. Runway had already started it, so its "
+                                               "credits stay charged."),
+}
+
+
 def may_cancel(membership, generation: Generation) -> bool:
     """The creator, or a project owner (whoever cancels, the charge stays the creator's)."""
     return membership.is_owner or generation.created_by_id == membership.user_id
@@ -202,18 +214,18 @@ def _generation(membership, generation_id: int) -> Generation:
         pk=generation_id)
 
 
-def _card(request, membership, generation, *, status=None, error=""):
+def _card(request, membership, generation, *, status=None, error="", news=""):
     _prepare_cards([generation], membership)
     context = {"project": membership.project, "membership": membership, "generation": generation,
-               "error": error}
+               "error": error, "news": news}
     if request.htmx:
         if status is None:
             # 286 tells htmx to stop polling: nothing on a finished card changes any more.
             status = 286 if generation.is_finished and request.method == "GET" else 200
         # A card of the queue's feed asks for its own compact self back.
         compact = (request.POST if request.method == "POST" else request.GET).get("view") == "feed"
-        template = "generations/queue.html#feed_card" if compact else "generations/detail.html#card"
-        return TemplateResponse(request, template, context, status=status)
+        return TemplateResponse(request, "generations/_cards.html",
+                                {**context, "cards": [generation], "compact": compact}, status=status)
     return TemplateResponse(request, "generations/detail.html", context, status=status or 200)
 
 
@@ -247,22 +259,12 @@ def generation_cancel(request, membership, generation_id: int):
         # Runway did not take the cancellation; the generation goes on and can be cancelled again.
         generation.refresh_from_db()
         return _card(request, membership, generation, status=502, error=str(exc))
-    outcome = cancel.outcome_of(generation, cancelled=cancelled)
-    if outcome is cancel.Outcome.KEPT:
-        messages.info(request, "Runway had already finished this generation, so it was kept: "
-                               "its outputs are being copied.")
-    elif outcome is cancel.Outcome.FAILED:
-        messages.info(request, "Runway had already failed this generation, so there was nothing to cancel.")
-    elif outcome is cancel.Outcome.FINISHED:
-        messages.info(request, "This generation had already finished, so there was nothing to cancel.")
-    elif outcome is cancel.Outcome.CHARGED:
-        messages.success(request, "Generation cancelled. Runway had already started it, so its credits "
-                                  "stay charged.")
-    else:
-        messages.success(request, "Generation cancelled; its credit hold is released.")
+    level, text = CANCEL_OUTCOMES[cancel.outcome_of(generation, cancelled=cancelled)]
     if request.htmx:
+        # Said in the page's live region now, not kept for whichever page loads next.
         generation.refresh_from_db()
-        return _card(request, membership, generation, status=200)
+        return _card(request, membership, generation, status=200, news=text)
+    messages.add_message(request, level, text)
     return redirect(safe_next(request, within=membership.project.get_absolute_url()) or generation.get_absolute_url())
 
 
@@ -333,7 +335,7 @@ def generation_updates(request, membership):
     cards = _prepare_cards(Generation.objects.in_project(project).filter(pk__in=asked)
                            .select_related("created_by"), membership)
     changed = [g for g in cards if g.version != asked[g.pk]]
-    context = {"project": project, "membership": membership, "changed": changed,
+    context = {"project": project, "membership": membership, "cards": changed, "oob": True,
                "compact": request.GET.get("view") == "feed", "news": feed.announcement(changed)}
     shown = request.GET.get("shown")
     if shown is not None:
@@ -341,7 +343,7 @@ def generation_updates(request, membership):
         if str(count) != shown:
             context["in_flight_count"] = count
     status = 200 if any(g.is_in_flight for g in cards) else 286
-    return TemplateResponse(request, "generations/_updates.html", context, status=status)
+    return TemplateResponse(request, "generations/_cards.html", context, status=status)
 
 
 @require_GET

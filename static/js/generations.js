@@ -90,8 +90,8 @@
   const still = window.matchMedia("(prefers-reduced-motion: reduce)");
 
   function hoverVideo(event) {
-    const thumb = event.target.closest && event.target.closest(".gen-thumb");
-    return thumb && thumb.querySelector("video[data-hover-play]");
+    const tile = event.target.closest && event.target.closest(".gen-tile");
+    return tile && tile.querySelector("video[data-hover-play]");
   }
 
   function startPreview(event) {
@@ -102,7 +102,7 @@
 
   function stopPreview(event) {
     const video = hoverVideo(event);
-    if (!video || (event.relatedTarget && video.parentElement.contains(event.relatedTarget))) return;
+    if (!video || (event.relatedTarget && video.closest(".gen-tile").contains(event.relatedTarget))) return;
     video.pause();
   }
 

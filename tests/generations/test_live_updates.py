@@ -335,3 +335,14 @@ def test_an_empty_page_past_the_end_and_pagination(owner_client, project, funded
     assert "Page 2 of 2" in last and last.count("<article") == 1
     empty = owner_client.get(queue_url(project), {"status": "FAILED"}).content.decode()
     assert "No generations with this status." in empty and "<article" not in empty
+
+
+def test_a_cancel_from_a_page_is_said_in_its_live_region_and_not_kept_for_the_next_page(owner_client, project,
+                                                                                      two_running):
+    first, _ = two_running
+    response = owner_client.post(reverse("generations:cancel", args=[project.slug, first.pk]),
+                                 HTTP_HX_REQUEST="true")
+    body = response.content.decode()
+    assert body.lstrip().startswith(f'<article id="generation-{first.pk}"')
+    assert '<p id="feed-news" hx-swap-oob="innerHTML">Generation cancelled; its credit hold is released.</p>' in body
+    assert "credit hold is released" not in owner_client.get(queue_url(project)).content.decode()
