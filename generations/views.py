@@ -7,7 +7,7 @@ from datetime import timedelta
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, QueryDict
+from django.http import Http404, HttpResponseBadRequest, QueryDict
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -15,18 +15,31 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.models import Role
 from assets.forms import AssetUploadForm
+from assets.models import Asset
 from audit.log import record
 from core.access import project_view
 from core.http import redirect_after_post, safe_next
 from core.ratelimit import limit
-from generations import cancel, quotes, submit
+from generations import cancel, feed, quotes, submit
 from generations.forms import GenerationForm
-from generations.models import FINISHED, IN_FLIGHT, Generation, Status
+from generations.models import FINISHED, IN_FLIGHT, Generation, Output, Status
 from generations.overview import overview
 from runway import catalog
 
 GENERATIONS_PER_PAGE = 20
 NOT_YOURS_TO_CANCEL = "Only the person who started this generation, or an owner of the project, can cancel it."
+
+
+CANCEL_OUTCOMES = {
+    cancel.Outcome.CANCELLED: (messages.SUCCESS, "Generation cancelled; its credit hold is released."),
+    cancel.Outcome.KEPT: (messages.INFO, "Runway had already finished this generation, so it was kept: "
+                                         "its outputs are being copied."),
+    cancel.Outcome.FAILED: (messages.INFO, "Runway had already failed this generation, so there was nothing "
+                                           "to cancel."),
+    cancel.Outcome.FINISHED: (messages.INFO, "This generation had already finished, so there was nothing to cancel."),
+    cancel.Outcome.CHARGED: (messages.SUCCESS, "Generation cancelled. Runway had already started it, so its "
+                                               "credits stay charged."),
+}
 
 
 def may_cancel(membership, generation: Generation) -> bool:
@@ -155,14 +168,25 @@ def _elapsed_text(delta: timedelta) -> str:
 
 
 def _prepare_cards(generations, membership) -> list[Generation]:
-    """Attach display facts to each card; one query for every throttled card's queue place."""
+    """Attach display facts to each card, in a fixed number of queries for a whole page.
+
+    One query for every throttled card's queue place, one for the creators' holds, one for
+    the outputs of the cards that succeeded.
+    """
     generations = list(generations)
     throttled = [g for g in generations if g.status == Status.THROTTLED]
     if throttled:
         queue = list(Generation.objects.filter(status=Status.THROTTLED,
                                                model__in={g.model for g in throttled})
                      .exclude(submitted_at=None).values_list("model", "submitted_at"))
+    feed.attach_money(generations)
+    succeeded = [g for g in generations if g.status == Status.SUCCEEDED]
+    outputs: dict[int, list[Output]] = {}
+    if succeeded:
+        for output in Output.objects.filter(generation__in=[g.pk for g in succeeded]).order_by("index"):
+            outputs.setdefault(output.generation_id, []).append(output)
     for g in generations:
+        g.project = membership.project  # every card is of this project (the lookups are scoped to it)
         g.label = g.display_label
         g.elapsed_text = _elapsed_text(g.elapsed)
         g.position = None
@@ -173,6 +197,14 @@ def _prepare_cards(generations, membership) -> list[Generation]:
             cutoff = g.submitted_at
             g.position = 1 + sum(1 for model, at in queue
                                  if model == g.model and (cutoff is None or at < cutoff))
+        g.version = feed.card_version(g)
+        g.seed_text = feed.seed_text(g)
+        g.results = []
+        if g.status == Status.SUCCEEDED:
+            g.results = outputs.get(g.pk, [])
+            g.reuse_url = feed.reuse_url(g)
+            for output in g.results:
+                output.roles = feed.roles_for(output.kind)
     return generations
 
 
@@ -182,15 +214,18 @@ def _generation(membership, generation_id: int) -> Generation:
         pk=generation_id)
 
 
-def _card(request, membership, generation, *, status=None, error=""):
+def _card(request, membership, generation, *, status=None, error="", news=""):
     _prepare_cards([generation], membership)
     context = {"project": membership.project, "membership": membership, "generation": generation,
-               "error": error}
+               "error": error, "news": news}
     if request.htmx:
         if status is None:
             # 286 tells htmx to stop polling: nothing on a finished card changes any more.
             status = 286 if generation.is_finished and request.method == "GET" else 200
-        return TemplateResponse(request, "generations/detail.html#card", context, status=status)
+        # A card of the queue's feed asks for its own compact self back.
+        compact = (request.POST if request.method == "POST" else request.GET).get("view") == "feed"
+        return TemplateResponse(request, "generations/_cards.html",
+                                {**context, "cards": [generation], "compact": compact}, status=status)
     return TemplateResponse(request, "generations/detail.html", context, status=status or 200)
 
 
@@ -224,22 +259,12 @@ def generation_cancel(request, membership, generation_id: int):
         # Runway did not take the cancellation; the generation goes on and can be cancelled again.
         generation.refresh_from_db()
         return _card(request, membership, generation, status=502, error=str(exc))
-    outcome = cancel.outcome_of(generation, cancelled=cancelled)
-    if outcome is cancel.Outcome.KEPT:
-        messages.info(request, "Runway had already finished this generation, so it was kept: "
-                               "its outputs are being copied.")
-    elif outcome is cancel.Outcome.FAILED:
-        messages.info(request, "Runway had already failed this generation, so there was nothing to cancel.")
-    elif outcome is cancel.Outcome.FINISHED:
-        messages.info(request, "This generation had already finished, so there was nothing to cancel.")
-    elif outcome is cancel.Outcome.CHARGED:
-        messages.success(request, "Generation cancelled. Runway had already started it, so its credits "
-                                  "stay charged.")
-    else:
-        messages.success(request, "Generation cancelled; its credit hold is released.")
+    level, text = CANCEL_OUTCOMES[cancel.outcome_of(generation, cancelled=cancelled)]
     if request.htmx:
+        # Said in the page's live region now, not kept for whichever page loads next.
         generation.refresh_from_db()
-        return _card(request, membership, generation, status=200)
+        return _card(request, membership, generation, status=200, news=text)
+    messages.add_message(request, level, text)
     return redirect(safe_next(request, within=membership.project.get_absolute_url()) or generation.get_absolute_url())
 
 
@@ -265,8 +290,7 @@ QUEUE_FILTERS = [("", "All"), ("in_flight", "In progress"), ("finished", "Finish
 @project_view()
 def generation_queue(request, membership):
     project = membership.project
-    generations = Generation.objects.in_project(project).select_related("created_by") \
-        .prefetch_related("outputs")
+    generations = Generation.objects.in_project(project).select_related("created_by")
     wanted = request.GET.get("status", "")
     status = 200
     error = ""
@@ -289,9 +313,53 @@ def generation_queue(request, membership):
         "filters": QUEUE_FILTERS,
         "filter_error": error,
         "in_flight_count": Generation.objects.in_project(project).in_flight().count(),
+        "live": any(g.is_in_flight for g in page.object_list),
     }
     template = "generations/queue.html" + ("#queue" if request.htmx else "")
     return TemplateResponse(request, template, context, status=status)
+
+
+@require_GET
+@project_view()
+def generation_updates(request, membership):
+    """The one channel an open page polls: the cards that changed since the versions it sent.
+
+    The answer is out-of-band swaps only (each card by its id, the queue's count, a line for
+    screen readers), and 286, which stops the page's polling, once none of its cards is in flight.
+    """
+    project = membership.project
+    try:
+        asked = feed.parse_asked(request.GET.getlist("card"))
+    except feed.BadAsk as exc:
+        return HttpResponseBadRequest(str(exc), content_type="text/plain; charset=utf-8")
+    cards = _prepare_cards(Generation.objects.in_project(project).filter(pk__in=asked)
+                           .select_related("created_by"), membership)
+    changed = [g for g in cards if g.version != asked[g.pk]]
+    context = {"project": project, "membership": membership, "cards": changed, "oob": True,
+               "compact": request.GET.get("view") == "feed", "news": feed.announcement(changed)}
+    shown = request.GET.get("shown")
+    if shown is not None:
+        count = Generation.objects.in_project(project).in_flight().count()
+        if str(count) != shown:
+            context["in_flight_count"] = count
+    status = 200 if any(g.is_in_flight for g in cards) else 286
+    return TemplateResponse(request, "generations/_cards.html", context, status=status)
+
+
+@require_GET
+@project_view(Role.EDITOR)
+def output_as_input(request, membership, output_id: int, role: str):
+    """Where "use as input" lands once the gallery made the output an asset: the form that uses it."""
+    project = membership.project
+    output = get_object_or_404(Output.objects.in_project(project), pk=output_id)
+    use = feed.ROLES.get(role)
+    if use is None or use not in feed.roles_for(output.kind):
+        raise Http404("This output can't be used that way.")
+    asset = Asset.objects.in_project(project).filter(source_output=output).first()
+    if asset is None:
+        messages.info(request, "Add the output to the project's assets first; then choose how to use it.")
+        return redirect("gallery:output", slug=project.slug, output_id=output.pk)
+    return redirect(feed.input_form_url(project=project, asset=asset, role=use))
 
 
 @require_GET

@@ -1,4 +1,5 @@
-// Upload progress, prompt character counts and error swaps for the asset and generation pages.
+// Upload progress, prompt character counts and error swaps for the asset and generation pages;
+// the queue's hover previews and the running clocks of generations in flight.
 // Every page works without this file: forms post normally and the server checks everything.
 (function () {
   "use strict";
@@ -84,6 +85,47 @@
     parts.box.hidden = true;
     parts.status.textContent = "The upload was interrupted (the file may be too large, or the connection dropped). Try again.";
   });
+
+  // The queue's posters: a video plays, muted, while the pointer or the keyboard is on its tile.
+  const still = window.matchMedia("(prefers-reduced-motion: reduce)");
+
+  function hoverVideo(event) {
+    const tile = event.target.closest && event.target.closest(".gen-tile");
+    return tile && tile.querySelector("video[data-hover-play]");
+  }
+
+  function startPreview(event) {
+    const video = hoverVideo(event);
+    if (!video || still.matches) return;
+    video.play().catch(() => {}); // a refused autoplay leaves the poster, which is fine
+  }
+
+  function stopPreview(event) {
+    const video = hoverVideo(event);
+    if (!video || (event.relatedTarget && video.closest(".gen-tile").contains(event.relatedTarget))) return;
+    video.pause();
+  }
+
+  document.addEventListener("mouseover", startPreview);
+  document.addEventListener("mouseout", stopPreview);
+  document.addEventListener("focusin", startPreview);
+  document.addEventListener("focusout", stopPreview);
+
+  // "running for …" counts on between the page's updates, in the server's words.
+  function elapsedText(seconds) {
+    if (seconds < 60) return seconds + " s";
+    const minutes = Math.floor(seconds / 60);
+    if (minutes < 60) return minutes + " min " + (seconds % 60) + " s";
+    return Math.floor(minutes / 60) + " h " + (minutes % 60) + " min";
+  }
+
+  setInterval(() => {
+    const now = Date.now() / 1000;
+    document.querySelectorAll("[data-since]").forEach((el) => {
+      const since = parseInt(el.dataset.since, 10);
+      if (since) el.textContent = "running for " + elapsedText(Math.max(0, Math.floor(now - since)));
+    });
+  }, 1000);
 
   document.addEventListener("htmx:afterSwap", (event) => initCounters(event.target));
   document.addEventListener("DOMContentLoaded", () => initCounters(document));
