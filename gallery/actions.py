@@ -17,7 +17,7 @@ from accounts.models import Project
 from assets import media
 from assets.models import Asset, MediaKind
 from gallery.models import ShareLink, Tag
-from generations.models import Generation, Output
+from generations.models import Output
 from runway import catalog
 
 logger = logging.getLogger(__name__)
@@ -152,12 +152,6 @@ def follow_up_url(*, project: Project, asset: Asset, endpoint: str) -> str:
     field = dict(FOLLOW_UPS.get(asset.kind, ()))[endpoint]
     base = reverse("generations:new", args=[project.slug])
     return f"{base}?{urlencode({'endpoint': endpoint, field: asset.pk})}"
-
-
-def reuse_url(generation: Generation) -> str:
-    """The generation form pre-filled with this generation's settings (the form reads them back)."""
-    query = urlencode({"endpoint": generation.endpoint, "model": generation.form_model, "reuse": generation.pk})
-    return f"{reverse('generations:new', args=[generation.project.slug])}?{query}"
 
 
 # --- sharing ----------------------------------------------------------------------------

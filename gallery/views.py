@@ -23,6 +23,7 @@ from core.http import confirm_page, redirect_after_post, safe_next
 from core.params import parse_ids
 from gallery import actions, cards, search, zips
 from gallery.models import ShareLink, Tag
+from generations import feed
 from generations.models import Generation, Output
 from runway import catalog
 
@@ -171,7 +172,7 @@ def _detail_context(membership, output: Output) -> dict:
         "siblings": generation.outputs.exclude(pk=output.pk).only("id", "kind", "thumbnail"),
         "share": share,
         "follow_ups": actions.follow_ups(output),
-        "reuse_url": actions.reuse_url(generation),
+        "reuse_url": feed.reuse_url(generation),
         "tags": output.tags.all(),
         "tags_text": ", ".join(t.name for t in output.tags.all()),
         "may_delete": cards.may_delete(membership, output),

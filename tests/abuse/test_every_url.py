@@ -26,6 +26,7 @@ from credits.models import Account, Notice
 from gallery.models import ShareLink
 from generations.models import Generation, Output, Status
 from library.models import Avatar, Readiness, RouterConfig, Voice
+from notifications.models import Notification
 from presets.models import Preset
 from tests.conftest import client_for, make_user
 
@@ -42,6 +43,11 @@ EXPECTATIONS: dict[str, tuple[str, str | None, tuple[str, ...]]] = {
     "accounts:login": ("public", None, GP),
     "accounts:logout": ("user", None, P),
     "accounts:profile": ("user", None, GP),
+    "notifications:list": ("user", None, G),
+    "notifications:read": ("user", None, P),
+    "notifications:preferences": ("user", None, P),
+    "notifications:unread": ("user", None, G),
+    "notifications:open": ("user", "notification", G),
     "accounts:password_change": ("user", None, GP),
     "accounts:password_change_done": ("user", None, G),
     "accounts:password_reset": ("public", None, GP),
@@ -78,6 +84,8 @@ EXPECTATIONS: dict[str, tuple[str, str | None, tuple[str, ...]]] = {
     "generations:cancel": ("editor", "generation", P),
     "generations:retry": ("editor", "generation", P),
     "generations:queue": ("viewer", None, G),
+    "generations:updates": ("viewer", None, G),
+    "generations:output_as": ("editor", "output_role", G),
     "generations:output_file": ("viewer", "output", G),
     "generations:output_thumb": ("viewer", "output", G),
     "generations:output_play": ("viewer", "output", G),
@@ -220,6 +228,10 @@ def objects(request, project, owner, editor, viewer, settings, tmp_path):
         "asset": lambda user: {"asset_id": asset().pk},
         "generation": lambda user: {"generation_id": generation().pk},
         "output": lambda user: {"output_id": output().pk},
+        "output_role": lambda user: {"output_id": output().pk, "role": "first_frame"},
+        "notification": lambda user: {"notification_id": Notification.objects.create(
+            user=user or owner, project=project, event="generation.succeeded", subject_id=next(sent),
+            text="Done", url=f"/p/{project.slug}/").pk},
         "share": lambda user: {"link_id": ShareLink.objects.create(output=output(), created_by=editor).pk},
         "share_token": lambda user: {"token": ShareLink.objects.create(output=output(), created_by=editor).token},
         "notice": lambda user: {"notice_id": notice(user or owner).pk},

@@ -11,6 +11,7 @@ from django.urls import reverse
 from assets.models import Asset
 from gallery import actions
 from gallery.models import Tag
+from generations import feed
 from generations.models import Generation, Output, Status
 from tests.conftest import client_for
 
@@ -52,7 +53,7 @@ def test_detail_links_reuse_settings_and_follow_ups(project, editor, make_output
     out = make_output(project, editor, "image", "a cat", params={"prompt_text": "a cat", "ratio": "1920:1080",
                                                                   "reference_images": [3, 4]})
     html = client_for(editor).get(detail(out)).content.decode()
-    reuse = actions.reuse_url(out.generation)
+    reuse = feed.reuse_url(out.generation)
     query = parse_qs(urlparse(reuse).query)
     assert query["endpoint"] == ["text_to_image"] and query["model"] == ["gen4_image"]
     assert query["reuse"] == [str(out.generation.pk)]
