@@ -26,6 +26,9 @@ urlpatterns = [
     path("s/<token:token>/media/", share_views.share_media, name="share_media"),
     path("s/<token:token>/poster/", share_views.share_poster, name="share_poster"),
     path("s/<token:token>/play/", share_views.share_play, name="share_play"),
+    path("b/<token:token>/", share_views.board_page, name="board_share"),
+    path("b/<token:token>/<int:output_id>/play/", share_views.board_play, name="board_share_play"),
+    path("b/<token:token>/<int:output_id>/poster/", share_views.board_poster, name="board_share_poster"),
     path("", include("credits.urls")),
     path("admin/", admin.site.urls),
 ]

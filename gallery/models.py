@@ -7,6 +7,7 @@ import secrets
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from accounts.models import Project
 from generations.models import Output
@@ -53,3 +54,57 @@ class ShareLink(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class Board(models.Model):
+    """A named collection of a project's outputs; an output may sit on several boards."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="boards")
+    name = models.CharField(max_length=100)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    outputs = models.ManyToManyField(Output, through="BoardItem", related_name="boards")
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["project", "name"], name="board_name_unique_per_project")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class BoardItem(models.Model):
+    board = models.ForeignKey(Board, on_delete=models.CASCADE, related_name="items")
+    output = models.ForeignKey(Output, on_delete=models.CASCADE, related_name="board_items")
+    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    added_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-added_at", "-pk"]
+        constraints = [models.UniqueConstraint(fields=["board", "output"], name="output_once_per_board")]
+
+    def __str__(self) -> str:
+        return f"Output {self.output_id} on board {self.board_id}"
+
+
+class BoardLink(models.Model):
+    """A revocable public link to one board, which may expire."""
+
+    board = models.ForeignKey(Board, on_delete=models.CASCADE, related_name="links")
+    token = models.CharField(max_length=64, unique=True, default=new_share_token, editable=False)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [models.UniqueConstraint(fields=["board"], condition=Q(revoked_at__isnull=True),
+                                               name="one_active_link_per_board")]
+
+    def __str__(self) -> str:
+        return f"Link to board {self.board_id}"
+
+    def is_active(self, now=None) -> bool:
+        now = now or timezone.now()
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)

@@ -8,16 +8,29 @@ minute ("share-pages-ip", "share-media-ip" in settings.RATE_LIMITS); past that, 
 
 from __future__ import annotations
 
+from functools import wraps
+
 from django.contrib.auth.decorators import login_not_required
+from django.core.paginator import Paginator
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_GET
 
 from core.ratelimit import ip_of, limit
-from gallery import actions
+from gallery import actions, boards, cards
 from generations.media_views import THUMB_TYPE, serve_file, serve_playable
+from generations.models import Output
 
 NOINDEX = "noindex, nofollow, noarchive"
 READS = ("GET", "HEAD")
+
+
+def _public(scope: str):
+    """A public page or file: no account needed, GET or HEAD only, limited per address by `scope`."""
+
+    def decorator(view):
+        return login_not_required(require_GET(limit(scope, key=ip_of, methods=READS)(view)))
+
+    return decorator
 
 
 def _gone(request) -> TemplateResponse:
@@ -32,9 +45,7 @@ def _private(response):
     return response
 
 
-@login_not_required
-@require_GET
-@limit("share-pages-ip", key=ip_of, methods=READS)
+@_public("share-pages-ip")
 def share_page(request, token: str):
     link = actions.active_share(token)
     if link is None:
@@ -47,41 +58,94 @@ def share_page(request, token: str):
     return _private(response)
 
 
-@login_not_required
-@require_GET
-@limit("share-media-ip", key=ip_of, methods=READS)
-def share_media(request, token: str):
-    link = actions.active_share(token)
+def _unstored(response):
+    response["Cache-Control"] = "private, no-store"
+    return _private(response)
+
+
+def _media(request, output):
+    return _unstored(serve_file(output.file, content_type=output.content_type, filename=output.download_name,
+                                as_attachment="download" in request.GET, range_header=request.headers.get("Range")))
+
+
+def _play(request, output):
+    """What a public page plays: the browser-playable preview where there is one."""
+    return _unstored(serve_playable(output, range_header=request.headers.get("Range")))
+
+
+def _poster(request, output):
+    if not output.thumbnail:
+        return _gone(request)
+    return _unstored(serve_file(output.thumbnail, content_type=THUMB_TYPE, filename=f"output-{output.pk}-poster.jpg"))
+
+
+def _shared_output(view):
+    """A public view of the output an active share link names; 404 for any other token."""
+
+    @wraps(view)
+    def wrapper(request, token: str):
+        link = actions.active_share(token)
+        return _gone(request) if link is None else view(request, link.output)
+
+    return wrapper
+
+
+@_public("share-media-ip")
+@_shared_output
+def share_media(request, output):
+    return _media(request, output)
+
+
+@_public("share-media-ip")
+@_shared_output
+def share_play(request, output):
+    return _play(request, output)
+
+
+@_public("share-media-ip")
+@_shared_output
+def share_poster(request, output):
+    return _poster(request, output)
+
+
+# --- a board's public page --------------------------------------------------------------------
+
+BOARD_PER_PAGE = 48
+
+
+@_public("share-pages-ip")
+def board_page(request, token: str):
+    link = boards.active_board_link(token)
     if link is None:
         return _gone(request)
-    output = link.output
-    response = serve_file(output.file, content_type=output.content_type, filename=output.download_name,
-                          as_attachment="download" in request.GET, range_header=request.headers.get("Range"))
-    response["Cache-Control"] = "private, no-store"
-    return _private(response)
+    outputs = (Output.objects.filter(board_items__board=link.board).select_related("generation")
+               .order_by("-board_items__added_at", "-pk"))
+    page = Paginator(outputs, BOARD_PER_PAGE).get_page(request.GET.get("page"))
+    response = TemplateResponse(request, "gallery/board_public.html", {
+        "link": link, "board": link.board, "page": page,
+        "items": [(o, cards.title_of(o.generation)) for o in page.object_list]})
+    return _unstored(response)
 
 
-@login_not_required
-@require_GET
-@limit("share-media-ip", key=ip_of, methods=READS)
-def share_play(request, token: str):
-    """What the share page plays: the browser-playable preview where there is one."""
-    link = actions.active_share(token)
-    if link is None:
-        return _gone(request)
-    response = serve_playable(link.output, range_header=request.headers.get("Range"))
-    response["Cache-Control"] = "private, no-store"
-    return _private(response)
+def _board_output(view):
+    """A public view of one output of the board an active link names; 404 for anything else."""
+
+    @wraps(view)
+    def wrapper(request, token: str, output_id: int):
+        link = boards.active_board_link(token)
+        output = None if link is None else Output.objects.filter(board_items__board=link.board, pk=output_id).first()
+        return _gone(request) if output is None else view(request, output)
+
+    return wrapper
 
 
-@login_not_required
-@require_GET
-@limit("share-media-ip", key=ip_of, methods=READS)
-def share_poster(request, token: str):
-    link = actions.active_share(token)
-    if link is None or not link.output.thumbnail:
-        return _gone(request)
-    response = serve_file(link.output.thumbnail, content_type=THUMB_TYPE,
-                          filename=f"output-{link.output_id}-poster.jpg")
-    response["Cache-Control"] = "private, no-store"
-    return _private(response)
+@_public("share-media-ip")
+@_board_output
+def board_play(request, output):
+    return _play(request, output)
+
+
+@_public("share-media-ip")
+@_board_output
+def board_poster(request, output):
+    return _poster(request, output)

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import board_views, views
 
 app_name = "gallery"
 
@@ -10,6 +10,16 @@ urlpatterns = [
     path("", views.gallery_index, name="index"),
     path("zip/", views.outputs_zip, name="zip"),
     path("delete/", views.outputs_delete, name="delete"),
+    path("boards/", board_views.board_list, name="boards"),
+    path("boards/new/", board_views.board_create, name="board_create"),
+    path("boards/add/", board_views.board_add, name="board_add"),
+    path("boards/<int:board_id>/", board_views.board_page, name="board"),
+    path("boards/<int:board_id>/remove/", board_views.board_remove, name="board_remove"),
+    path("boards/<int:board_id>/move/", board_views.board_move, name="board_move"),
+    path("boards/<int:board_id>/rename/", board_views.board_rename, name="board_rename"),
+    path("boards/<int:board_id>/delete/", board_views.board_delete, name="board_delete"),
+    path("boards/<int:board_id>/share/", board_views.board_share, name="board_share"),
+    path("boards/<int:board_id>/unshare/", board_views.board_unshare, name="board_unshare"),
     path("shares/", views.share_list, name="shares"),
     path("shares/<int:link_id>/revoke/", views.share_revoke, name="share_revoke"),
     path("<int:output_id>/", views.output_detail, name="output"),

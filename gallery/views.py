@@ -260,7 +260,7 @@ class SelectionError(Exception):
     """A selection of outputs that can't be acted on, with a message to show."""
 
 
-def _selection(membership, ids: list[str]) -> list[Output]:
+def selection(membership, ids: list[str]) -> list[Output]:
     """The selected outputs of this project; SelectionError for an empty or malformed selection.
 
     An id that isn't one of this project's outputs is a 404, whatever else was selected.
@@ -280,7 +280,7 @@ def _selection(membership, ids: list[str]) -> list[Output]:
     return outputs
 
 
-def _selection_problem(request, membership, message: str, status: int = 400):
+def selection_problem(request, membership, message: str, status: int = 400):
     messages.error(request, message)
     return TemplateResponse(request, "gallery/problem.html",
                             {"project": membership.project, "membership": membership}, status=status)
@@ -290,13 +290,13 @@ def _selection_problem(request, membership, message: str, status: int = 400):
 @project_view()
 def outputs_zip(request, membership):
     try:
-        outputs = _selection(membership, request.GET.getlist("ids"))
+        outputs = selection(membership, request.GET.getlist("ids"))
     except SelectionError as exc:
-        return _selection_problem(request, membership, str(exc))
+        return selection_problem(request, membership, str(exc))
     # Checked before the first byte goes out: a missing file is a clear error, not a short ZIP.
     missing = [o for o in outputs if not o.file or not o.file.storage.exists(o.file.name)]
     if missing:
-        return _selection_problem(
+        return selection_problem(
             request, membership,
             f"{len(missing)} of the selected files can't be read from storage right now; "
             "nothing was downloaded.", status=409)
@@ -314,9 +314,9 @@ def outputs_delete(request, membership):
     project = membership.project
     data = request.POST if request.method == "POST" else request.GET
     try:
-        outputs = _selection(membership, data.getlist("ids"))
+        outputs = selection(membership, data.getlist("ids"))
     except SelectionError as exc:
-        return _selection_problem(request, membership, str(exc))
+        return selection_problem(request, membership, str(exc))
     prefetch_related_objects(outputs, Prefetch("generation__inputs", Asset.objects.only("id", "name")))
     not_yours = [o for o in outputs if not cards.may_delete(membership, o)]
     if not_yours:

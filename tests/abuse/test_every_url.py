@@ -23,7 +23,7 @@ from accounts.models import Membership, Role
 from assets.models import Asset
 from credits import ledger
 from credits.models import Account, Notice
-from gallery.models import ShareLink
+from gallery.models import Board, BoardItem, BoardLink, ShareLink
 from generations.models import Generation, Output, Status
 from library.models import Avatar, Readiness, RouterConfig, Voice
 from notifications.models import Notification
@@ -60,6 +60,9 @@ EXPECTATIONS: dict[str, tuple[str, str | None, tuple[str, ...]]] = {
     "share_media": ("public", "share_token", G),
     "share_poster": ("public", "share_token", G),
     "share_play": ("public", "share_token", G),
+    "board_share": ("public", "board_token", G),
+    "board_share_play": ("public", "board_output", G),
+    "board_share_poster": ("public", "board_output", G),
     "credits:mine": ("user", None, G),
     "credits:alert": ("user", None, P),
     "credits:notice_dismiss": ("user", "notice", P),
@@ -93,6 +96,16 @@ EXPECTATIONS: dict[str, tuple[str, str | None, tuple[str, ...]]] = {
     "gallery:zip": ("viewer", None, G),
     "gallery:delete": ("editor", None, GP),
     "gallery:shares": ("owner", None, G),
+    "gallery:boards": ("viewer", None, G),
+    "gallery:board_create": ("editor", None, P),
+    "gallery:board_add": ("editor", None, GP),
+    "gallery:board": ("viewer", "board", G),
+    "gallery:board_remove": ("editor", "board", P),
+    "gallery:board_move": ("editor", "board", P),
+    "gallery:board_rename": ("editor", "board", GP),
+    "gallery:board_delete": ("editor", "board", GP),
+    "gallery:board_share": ("editor", "board", P),
+    "gallery:board_unshare": ("editor", "board", P),
     "gallery:share_revoke": ("editor", "share", P),
     "gallery:output": ("viewer", "output", G),
     "gallery:favourite": ("editor", "output", P),
@@ -209,6 +222,13 @@ def objects(request, project, owner, editor, viewer, settings, tmp_path):
         return {"config_id": RouterConfig.objects.create(project=project, created_by=editor, runway_id=f"router-{n}",
                                                          name="R", slug=f"{project.slug}-r{n}").pk}
 
+    def board():
+        return Board.objects.create(project=project, name=f"Board {next(sent)}", created_by=editor)
+
+    def board_output():
+        item = BoardItem.objects.create(board=board(), output=output(), added_by=editor)
+        return {"token": BoardLink.objects.create(board=item.board).token, "output_id": item.output_id}
+
     def voice_sample():
         name = f"{next(sent):032x}.mp3"
         default_storage.save(f"voice-samples/{project.pk}/{name}", ContentFile(b"ID3" + b"0" * 600))
@@ -228,6 +248,9 @@ def objects(request, project, owner, editor, viewer, settings, tmp_path):
         "asset": lambda user: {"asset_id": asset().pk},
         "generation": lambda user: {"generation_id": generation().pk},
         "output": lambda user: {"output_id": output().pk},
+        "board": lambda user: {"board_id": board().pk},
+        "board_token": lambda user: {"token": BoardLink.objects.create(board=board()).token},
+        "board_output": lambda user: board_output(),
         "output_role": lambda user: {"output_id": output().pk, "role": "first_frame"},
         "notification": lambda user: {"notification_id": Notification.objects.create(
             user=user or owner, project=project, event="generation.succeeded", subject_id=next(sent),
