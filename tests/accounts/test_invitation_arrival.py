@@ -31,7 +31,7 @@ def test_sign_in_from_an_invitation_says_who_invited_them_to_what(client, invita
     page = client.get(reverse("accounts:login"), {"next": invitation_link}).content.decode()
     assert f"{owner.display_name} invited you to join <strong>Moonshot</strong> as an editor" in page
     # Newcomers go on to sign-up with the link kept.
-    assert f'{reverse("accounts:signup")}?next={quote(invitation_link, safe="")}' in page
+    assert f'{reverse("accounts:signup")}?next={quote(invitation_link)}' in page
 
 
 def test_sign_up_from_an_invitation_says_so_and_is_filled_in_with_the_invited_address(

@@ -12,7 +12,7 @@ from credits.models import Account
 
 pytestmark = pytest.mark.django_db
 
-BALANCE = re.compile(r'<a[^>]*class="balance"[^>]*href="/credits/"[^>]*>.*?([\d,]+)\s*credits', re.S)
+BALANCE = re.compile(r'<a class="balance" href="/credits/"[^>]*><span class="balance-figure">([\d,]+)</span> credits</a>')
 
 
 def balance_in_top_bar(html: str) -> str | None:
