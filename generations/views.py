@@ -18,7 +18,7 @@ from assets.forms import AssetUploadForm
 from audit.log import record
 from core.access import project_view
 from core.http import redirect_after_post, safe_next
-from core.ratelimit import limit
+from core.ratelimit import limit, person_of, spend
 from generations import cancel, quotes, submit
 from generations.forms import GenerationForm
 from generations.models import FINISHED, IN_FLIGHT, Generation, Status
@@ -75,9 +75,12 @@ def _carried_over(data, model: catalog.Model) -> dict:
 
 @require_http_methods(["GET", "POST"])
 @project_view(Role.EDITOR)
-@limit("submissions-person")
 def generation_new(request, membership):
     project = membership.project
+    # Switching the model posts the form too (a long prompt fits no URL), but submits nothing.
+    submitting = request.method == "POST" and "switch" not in request.POST
+    if submitting:
+        spend(request, "submissions-person", person_of(request))
     data = request.POST if request.method == "POST" else request.GET
     reused = None
     if request.method == "GET" and data.get("reuse"):
@@ -93,7 +96,7 @@ def generation_new(request, membership):
         error, status = str(exc), 400
         endpoint, model = _choose({})
         data = {}
-    if request.method == "POST" and not error:
+    if submitting and not error:
         form = GenerationForm(request.POST, model=model, project=project)
         status = 400
         if form.is_valid():
@@ -128,7 +131,7 @@ def generation_new(request, membership):
         "upload_form": AssetUploadForm(),
     }
     template = "generations/new.html"
-    if request.htmx and request.method == "GET" and not error:
+    if request.htmx and not submitting and not error:
         template += "#fields"
     return TemplateResponse(request, template, context, status=status)
 
@@ -294,12 +297,16 @@ def generation_queue(request, membership):
     return TemplateResponse(request, template, context, status=status)
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 @project_view(Role.EDITOR)
-@limit("estimates-person", methods=("GET",))
+@limit("estimates-person", methods=("GET", "POST"))
 def generation_estimate(request, membership):
-    """The live estimate beside the form's submit button (a fragment for htmx)."""
-    data = request.GET
+    """The live estimate beside the form's submit button (a fragment for htmx).
+
+    The form posts its settings (a prompt can be thousands of characters, too long for a URL and
+    not for access logs); GET still answers links made before, which carry no prompt.
+    """
+    data = request.POST if request.method == "POST" else request.GET
     template = "generations/estimate.html" + ("#estimate" if request.htmx else "")
     try:
         endpoint = catalog.get_endpoint(data.get("endpoint") or next(iter(catalog.ENDPOINTS)))
