@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import Role
+from assets import media
 from assets.forms import AssetUploadForm
 from audit.log import record
 from core.access import project_view
@@ -129,6 +130,7 @@ def generation_new(request, membership):
         "error": error,
         "estimate_url": reverse("generations:estimate", args=[project.slug]),
         "upload_form": AssetUploadForm(),
+        "upload_max_bytes": media.MAX_BYTES,
     }
     template = "generations/new.html"
     if request.htmx and not submitting and not error:

@@ -38,7 +38,7 @@ def test_a_text_file_is_told_it_is_not_media_and_what_is_accepted(editor_client,
     assert response.status_code == 400
     body = response.content.decode()
     assert "tty" not in body and "video format" not in body
-    assert "This file is not a picture, video or audio file" in body
+    assert "This file is not an image, video or audio file we can use" in body
     assert "JPEG, PNG or WebP images" in body
     assert not Asset.objects.exists() and stored(media_root) == []
 
@@ -75,7 +75,7 @@ def test_a_refused_file_into_a_slot_says_why(editor_client, project, files, medi
     response = upload(editor_client, project, files / "notes.txt", slot="prompt_image", kinds="image")
     assert response.status_code == 400
     body = response.content.decode()
-    assert "notes.txt" in body and "not a picture, video or audio file" in body
+    assert "notes.txt" in body and "not an image, video or audio file" in body
     assert "<form" not in body  # just the reason, for the slot to show
 
 
