@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from credits import ledger
 from credits.models import DailyUsage, utc_today
+from generations.models import Generation
 from tests.conftest import client_for
 from tests.credits.conftest import make_generation
 
@@ -34,7 +35,8 @@ def test_queue_health_tables_scroll_inside_their_panels(ops_client):
 
 
 def test_the_generation_list_keeps_its_right_hand_columns_in_view(ops_client, project, owner):
-    make_generation(user=owner, project=project, prompt="a long prompt " * 40)
+    Generation.objects.create(project=project, created_by=owner, endpoint="image_to_video", model="gen4_turbo",
+                              estimated_credits=5, prompt="a long prompt " * 40)
     body = ops_client.get(reverse("admin:generations_generation_changelist")).content.decode()
     # The results table scrolls within its own box, so the columns past the prompt stay reachable.
     assert re.search(r'<div class="results ops-scroll"', body)
