@@ -205,6 +205,21 @@ class InFlightFilter(admin.SimpleListFilter):
         return queryset
 
 
+class FailureCodeFilter(admin.SimpleListFilter):
+    """The failure codes on record; a generation that did not fail has none, and no empty choice."""
+
+    title = "failure code"
+    parameter_name = "failure_code"
+
+    def lookups(self, request, model_admin):
+        codes = (Generation.objects.exclude(failure_code="").order_by("failure_code")
+                 .values_list("failure_code", flat=True).distinct())
+        return [(code, code) for code in codes]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(failure_code=self.value()) if self.value() else queryset
+
+
 # --- the admin ----------------------------------------------------------------------------------
 
 
@@ -215,7 +230,7 @@ class GenerationAdmin(admin.ModelAdmin):
     list_display_links = ["id", "status_badge"]
     list_filter = [NeedsAttentionFilter, StuckFilter, InFlightFilter, "status", "endpoint", "model",
                    ("project", admin.RelatedOnlyFieldListFilter), ("created_by", admin.RelatedOnlyFieldListFilter),
-                   "created_at", "failure_code"]
+                   "created_at", FailureCodeFilter]
     search_fields = ["=runway_task_id", "prompt"]
     search_help_text = "A Runway task id (exact) or words from the prompt."
     list_select_related = ["project", "created_by"]
