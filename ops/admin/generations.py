@@ -30,6 +30,7 @@ from credits.models import Hold, HoldState
 from generations import cancel, resolve, submit
 from generations.models import IN_FLIGHT, Generation, Status
 from ops.health import STALE_AFTER
+from runway import catalog
 
 from .kit import can_operate, pretty_json
 
@@ -225,7 +226,7 @@ class FailureCodeFilter(admin.SimpleListFilter):
 
 @admin.register(Generation)
 class GenerationAdmin(admin.ModelAdmin):
-    list_display = ["id", "status_badge", "endpoint", "model", "project", "created_by", "credits", "age",
+    list_display = ["id", "status_badge", "endpoint_label", "model", "project", "created_by", "credits", "age",
                     "short_prompt"]
     list_display_links = ["id", "status_badge"]
     list_filter = [NeedsAttentionFilter, StuckFilter, InFlightFilter, "status", "endpoint", "model",
@@ -266,6 +267,12 @@ class GenerationAdmin(admin.ModelAdmin):
         return can_operate(request, Generation)
 
     # --- columns and fields ---
+
+    @admin.display(description="Endpoint", ordering="endpoint")
+    def endpoint_label(self, obj):
+        # "Image → Video" wraps between words in a narrow list; the wire name is on the row's page.
+        endpoint = catalog.ENDPOINTS.get(obj.endpoint)
+        return endpoint.label if endpoint else obj.endpoint
 
     @admin.display(description="Status", ordering="status")
     def status_badge(self, obj):
