@@ -45,10 +45,13 @@ def test_the_balance_costs_one_query_per_page(project, editor, editor_client):
     assert len(reads) == 1, reads
 
 
-def test_a_first_page_opens_the_account_with_its_starting_credits(editor, editor_client, settings):
-    Account.objects.filter(user=editor).delete()
+def test_before_the_account_opens_the_top_bar_shows_the_credits_it_opens_with(editor, editor_client, settings):
     page = editor_client.get(reverse("project_list")).content.decode()
     assert balance_in_top_bar(page) == f"{settings.STARTING_CREDITS:,}"
+    assert not Account.objects.filter(user=editor).exists()  # a page view writes nothing
+    ledger.account_for(editor)
+    assert balance_in_top_bar(editor_client.get(reverse("project_list")).content.decode()) == (
+        f"{Account.objects.get(user=editor).balance:,}")
 
 
 def test_signed_out_pages_show_no_balance(client):
