@@ -217,6 +217,22 @@ class Invitation(models.Model):
         """Whom the invitation is for, as the inviter typed it."""
         return self.invited_as or self.email
 
+    @property
+    def role_phrase(self) -> str:
+        """The role with its article, for "… as an editor"."""
+        role = self.get_role_display().lower()
+        return f"an {role}" if role[0] in "aeiou" else f"a {role}"
+
+    @property
+    def typed_address(self) -> str:
+        """The invited address when the inviter typed it (an invitation by username shows none)."""
+        return self.email if self.email and self.invited_as.lower() == self.email.lower() else ""
+
+    @property
+    def is_open(self) -> bool:
+        """Pending, and into a project that takes invitations."""
+        return self.is_pending and not self.project.is_personal
+
     def is_for(self, user) -> bool:
         """True when `user` is the invited person: their confirmed address is the invited one."""
         return bool(self.email) and user.email_confirmed and user.email.lower() == self.email.lower()

@@ -6,6 +6,8 @@ Sign-in and password changes are Django's views; sign-in is wrapped to count fai
 client address (django-axes locks one account for one address; see config/settings.py).
 """
 
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
@@ -13,7 +15,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import reverse, reverse_lazy
+from django.urls import Resolver404, resolve, reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -23,7 +25,22 @@ from core.ratelimit import check, ip_of, person_of, spend, tally
 from . import emails, links
 from .actions import AccountError, confirm_address, create_account, ensure_personal_project
 from .forms import FinishSignUpForm, ProfileForm, SignUpForm
-from .models import User
+from .models import Invitation, User
+
+
+def invitation_in(next_url: str | None) -> Invitation | None:
+    """The open invitation a `next` link leads to: how a signed-out invitee arrives."""
+    if not next_url:
+        return None
+    try:
+        match = resolve(urlsplit(next_url).path)
+    except Resolver404:
+        return None
+    if match.url_name != "invitation":
+        return None
+    invitation = Invitation.objects.by_token(match.kwargs["token"])
+    return invitation if invitation is not None and invitation.is_open else None
+
 
 # --- sign-up -------------------------------------------------------------------------------------
 
@@ -37,7 +54,8 @@ def signup(request):
     token = request.POST["token"] if "token" in request.POST else request.GET.get("token")
     if token is not None:
         return _finish_signup(request, token)
-    form = SignUpForm(request.POST or None)
+    invitation = invitation_in(safe_next(request))
+    form = SignUpForm(request.POST or None, initial={"email": invitation.typed_address} if invitation else None)
     if request.method == "POST" and form.is_valid():
         email = form.cleaned_data["email"]
         spend(request, "sign-up-ip", ip_of(request))
@@ -51,9 +69,8 @@ def signup(request):
         return TemplateResponse(request, "accounts/signup_sent.html",
                                 {"email": email, "hours": settings.ADDRESS_LINK_MAX_AGE // 3600})
     status = 400 if request.method == "POST" else 200
-    return TemplateResponse(
-        request, "accounts/signup.html", {"form": form, "next": safe_next(request)}, status=status
-    )
+    return TemplateResponse(request, "accounts/signup.html",
+                            {"form": form, "next": safe_next(request), "invitation": invitation}, status=status)
 
 
 def _finish_signup(request, token: str):
@@ -63,7 +80,8 @@ def _finish_signup(request, token: str):
         return TemplateResponse(request, "accounts/signup_finish.html", {"error": str(exc)}, status=400)
     form = FinishSignUpForm(request.POST if request.method == "POST" else None,
                             initial={"username": pending.username}, email=pending.email)
-    context = {"form": form, "email": pending.email, "token": token}
+    invitation = invitation_in(pending.next_url)
+    context = {"form": form, "email": pending.email, "token": token, "invitation": invitation}
     if User.objects.filter(email__iexact=pending.email).exists():
         context["error"] = ("This link was already used: an account with this address exists already. "
                             "Sign in, or reset your password.")
@@ -76,7 +94,12 @@ def _finish_signup(request, token: str):
             form.add_error(exc.field, str(exc))
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            messages.success(request, f"Welcome to Takes, {user.username}. This is your personal space.")
+            if invitation is not None:
+                # They came for the project: the invitation comes first, the personal space later.
+                messages.success(request, f"Welcome to Takes, {user.username}. Accept the invitation below to "
+                                          f"join {invitation.project}.")
+            else:
+                messages.success(request, f"Welcome to Takes, {user.username}. This is your personal space.")
             return redirect(_same_site(request, pending.next_url) or "home")
     status = 400 if request.method == "POST" else 200
     return TemplateResponse(request, "accounts/signup_finish.html", context, status=status)
@@ -91,9 +114,6 @@ def _same_site(request, url: str) -> str | None:
 
 # --- sign-in and password reset ------------------------------------------------------------------
 
-_login_view = auth_views.LoginView.as_view(template_name="accounts/login.html", redirect_authenticated_user=True)
-
-
 @login_not_required
 @require_http_methods(["GET", "POST"])
 def sign_in(request):
@@ -101,10 +121,22 @@ def sign_in(request):
     tried = request.method == "POST" and bool(request.POST.get("username") and request.POST.get("password"))
     if tried:
         check(request, "sign-in-failures-ip", ip_of(request))
-    response = _login_view(request)
+    # The invitation a `next` link leads to is named on the page, so the invitee knows why they are here.
+    invitation = invitation_in(safe_next(request))
+    response = auth_views.LoginView.as_view(template_name="accounts/login.html", redirect_authenticated_user=True,
+                                            extra_context={"invitation": invitation})(request)
     if tried and not request.user.is_authenticated:
         tally(request, "sign-in-failures-ip", ip_of(request))
     return response
+
+
+class SignOutView(auth_views.LogoutView):
+    """Django's sign-out (POST only), saying that it happened on the sign-in page it leads to."""
+
+    def post(self, request, *args, **kwargs):
+        response = super().post(request, *args, **kwargs)
+        messages.info(request, "You are signed out.")
+        return response
 
 
 class PasswordResetView(auth_views.PasswordResetView):

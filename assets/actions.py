@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Collection
 from pathlib import Path
 
 from django.core.files import File
@@ -24,16 +25,18 @@ def _delete_files(storage, names: list[str]) -> None:
             storage.delete(name)
 
 
-def create_asset(*, project: Project, user, uploaded_file: UploadedFile, name: str = "") -> Asset:
+def create_asset(*, project: Project, user, uploaded_file: UploadedFile, name: str = "",
+                 kinds: Collection[str] = ()) -> Asset:
     """Probe an uploaded file by content, store it with a thumbnail and record its facts.
 
-    All or nothing: a file we can't use raises MediaError and leaves no row and no file.
+    All or nothing: a file we can't use, or not of one of `kinds` when given, raises MediaError
+    and leaves no row and no file.
     """
     try:
         path = uploaded_file.temporary_file_path()
     except AttributeError:  # a handler other than ours kept it in memory
         raise media.MediaError("The upload could not be read; please try again.") from None
-    info = media.probe(path)
+    info = media.probe(path, kinds=kinds)
     asset = Asset(
         project=project,
         uploaded_by=user,

@@ -19,6 +19,7 @@ import re
 import subprocess
 import tempfile
 from array import array
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -67,6 +68,9 @@ AUDIO_CONTAINERS = {
 }
 ACCEPTED = ("JPEG, PNG or WebP images; MP4, MOV, MKV or WebM video; "
             "MP3, WAV, FLAC, M4A or AAC audio")
+NOT_MEDIA = f"This file is not an image, video or audio file we can use; we accept {ACCEPTED}."
+# ffmpeg reads any text as ANSI art ("tty"): a shot list is not a video.
+TEXT_DEMUXERS = frozenset({"tty", "bin", "xbin", "idf", "adf"})
 # The content types Runway takes as inputs (CONTRACT §5.3).
 INPUT_TYPES = frozenset({t for t, _ in IMAGE_TYPES.values()} | {t for t, _, _ in VIDEO_CONTAINERS.values()}
                         | {t for t, _, _ in AUDIO_CONTAINERS.values()})
@@ -132,14 +136,14 @@ def check_size(size: int, min_bytes: int = MIN_BYTES, max_bytes: int = MAX_BYTES
                          f"the limit is {_mb(max_bytes)}.")
 
 
-def probe(path: str | os.PathLike[str], *, expected_kind: str | None = None,
+def probe(path: str | os.PathLike[str], *, expected_kind: str | None = None, kinds: Collection[str] = (),
           max_side: int | None = MAX_IMAGE_SIDE, min_bytes: int = MIN_BYTES, delivered: bool = False) -> MediaInfo:
     """Sniff and measure a media file; MediaError with a human message if unusable.
 
     `max_side` and `min_bytes` are Runway's input limits. A file Runway `delivered` has
     none of them (an upscale may exceed 8000 px, a small image may weigh less than 512
     bytes, a ProRes master more than 200 MB) and may be Ogg audio, which Runway makes but
-    does not take.
+    does not take. `expected_kind` (or any of `kinds`) refuses a file of another kind.
     """
     path = Path(path).resolve()
     try:
@@ -152,8 +156,9 @@ def probe(path: str | os.PathLike[str], *, expected_kind: str | None = None,
     info = _probe_image(path, size, max_side)
     if info is None:
         info = _probe_av(path, size, DELIVERED_AUDIO_CONTAINERS if delivered else AUDIO_CONTAINERS)
-    if expected_kind is not None and info.kind != expected_kind:
-        raise MediaError(f"This is {_a(info.kind)} file; {_a(expected_kind)} is needed here.")
+    wanted = (expected_kind,) if expected_kind is not None else tuple(kinds)
+    if wanted and info.kind not in wanted:
+        raise MediaError(f"This is {_a(info.kind)} file; {' or '.join(map(_a, wanted))} is needed here.")
     info.sha256 = sha256_file(path)
     return info
 
@@ -238,9 +243,9 @@ def _picture(rest: str) -> tuple[str | None, Colour | None]:
 def _probe_av(path: Path, size: int, audio_containers: dict = AUDIO_CONTAINERS) -> MediaInfo:
     banner = run_ffmpeg(["-i", ffmpeg_input(path)], PROBE_TIMEOUT).stderr.decode("utf-8", "replace")
     demuxer = _INPUT.search(banner)
-    if demuxer is None or demuxer.group(1).endswith("_pipe") or demuxer.group(1) == "image2":
-        raise MediaError(f"This file is not an image, video or audio file we can use "
-                         f"(we accept {ACCEPTED}).")
+    if (demuxer is None or demuxer.group(1).endswith("_pipe") or demuxer.group(1) == "image2"
+            or demuxer.group(1) in TEXT_DEMUXERS):
+        raise MediaError(NOT_MEDIA)
     video_codec = audio_codec = None
     width = height = None
     pix_fmt = colour = None

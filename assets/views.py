@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -22,6 +24,8 @@ from core.http import THUMB_TYPE, confirm_page, redirect_after_post, safe_next, 
 from core.ratelimit import limit
 
 ASSETS_PER_PAGE = 24
+# An upload into an input slot of the generation form names the slot's field.
+SLOT_NAME = re.compile(r"[a-z][a-z0-9_]{0,59}")
 
 
 def _assets_page(request, membership, *, form=None, status=200, partial=None):
@@ -71,6 +75,9 @@ def _asset_upload(request, membership):
     too_large = getattr(request.upload_handlers[0], "too_large", False)
     form = AssetUploadForm(data, files, too_large=too_large)
     status = 413 if too_large else 400
+    slot = data.get("slot")
+    if slot is not None:
+        return _slot_upload(request, membership, form, slot, status)
     if form.is_valid():
         try:
             asset = create_asset(project=membership.project, user=request.user,
@@ -84,6 +91,30 @@ def _asset_upload(request, membership):
             return redirect_after_post(request, target)
     return _assets_page(request, membership, form=form, status=status,
                         partial="upload" if request.htmx else None)
+
+
+def _slot_upload(request, membership, form, slot: str, status: int):
+    """A file dropped, pasted or chosen into an input slot of the generation form.
+
+    Answers the slot's new choice, picked (201), or why the file was refused: the page around the
+    slot, and whatever was typed in it, stays as it is.
+    """
+    uploaded = request.FILES.get("file")
+    context = {"project": membership.project, "name": slot, "multiple": request.POST.get("multiple") == "1",
+               "file_name": uploaded.name if uploaded else ""}
+    if not SLOT_NAME.fullmatch(slot):
+        form.add_error(None, "This upload names no input of the form.")
+    kinds = [k for k in request.POST.get("kinds", "").split(",") if k in MediaKind.values]
+    if form.is_valid():
+        try:
+            context["asset"] = create_asset(project=membership.project, user=request.user,
+                                            uploaded_file=form.cleaned_data["file"], kinds=kinds)
+        except media.MediaError as exc:
+            form.add_error("file", str(exc))
+        else:
+            return TemplateResponse(request, "includes/_slot_upload.html", context, status=201)
+    context["reasons"] = [e for errors in form.errors.values() for e in errors]
+    return TemplateResponse(request, "includes/_slot_upload.html", context, status=status)
 
 
 @require_http_methods(["GET", "POST"])

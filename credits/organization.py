@@ -97,32 +97,41 @@ def reconciliation(days: list[date]) -> list[dict]:
     The ledger side counts each charge on the UTC day Runway created the task,
     because Runway (and the emulator) debits a task when it is created; a
     refund that lands after midnight is the only thing that can split a day.
+    A difference is not flagged while Runway's copy is `stale`: synced before our
+    last charge of that day and model, it cannot hold that charge yet.
     """
     if not days:
         return []
     start, before = min(days), max(days) + timedelta(days=1)
-    runway = DailyUsage.objects.between(start, before).by_day_and_model()
+    usage = list(DailyUsage.objects.between(start, before))
+    runway = {(u.date, u.model): u.credits for u in usage}
+    synced = {(u.date, u.model): u.synced_at for u in usage}
+    last_sync = max(synced.values(), default=None)  # a model Runway reports nothing for was synced then
     settled = LedgerEntry.objects.settled().between(start, before)
-    ours: dict[tuple[date, str], dict[str, int]] = {}
-    for row in settled.order_by().values("usage_date", "model", "credits", "uncharged", "cost"):
-        slot = ours.setdefault((row["usage_date"], row["model"]), {"charged": 0, "uncharged": 0, "count": 0})
+    ours: dict[tuple[date, str], dict[str, Any]] = {}
+    for row in settled.order_by().values("usage_date", "model", "credits", "uncharged", "created_at"):
+        slot = ours.setdefault((row["usage_date"], row["model"]),
+                               {"charged": 0, "uncharged": 0, "count": 0, "last": None})
         slot["charged"] += row["credits"]
         slot["uncharged"] += row["uncharged"]
         slot["count"] += 1
+        slot["last"] = max(filter(None, (slot["last"], row["created_at"])))
     rows = []
     for day in sorted(days, reverse=True):
         models = sorted({m for d, m in runway if d == day} | {m for d, m in ours if d == day})
         for model in models:
-            mine = ours.get((day, model), {"charged": 0, "uncharged": 0, "count": 0})
+            mine = ours.get((day, model), {"charged": 0, "uncharged": 0, "count": 0, "last": None})
             reported = runway.get((day, model))
             # Runway's figure is what it billed; ours is what people were charged
             # plus what their balance could not cover.
             ledger_total = mine["charged"] + mine["uncharged"]
             difference = None if reported is None else reported - ledger_total
+            copied = synced.get((day, model), last_sync)
+            stale = mine["last"] is not None and (copied is None or copied < mine["last"])
             rows.append({
                 "date": day, "model": model, "runway": reported, "ledger": mine["charged"],
                 "uncharged": mine["uncharged"], "generations": mine["count"], "difference": difference,
-                "flagged": difference != 0,
+                "stale": stale and difference != 0, "flagged": difference != 0 and not stale,
             })
     return rows
 

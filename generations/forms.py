@@ -24,11 +24,22 @@ class CatalogChoiceField(forms.ChoiceField):
         return True
 
 
+class PickBoundField(forms.BoundField):
+    """An asset picker as the template draws it: each asset beside whether it is chosen."""
+
+    @property
+    def picks(self) -> list[tuple[Asset, bool]]:
+        value = self.value()
+        chosen = {str(v) for v in (value if isinstance(value, list | tuple) else [value]) if v not in (None, "")}
+        return [(asset, str(asset.pk) in chosen) for asset in self.field.picker_assets]
+
+
 class AssetPickField(forms.ModelChoiceField):
     """One project asset; the catalog, not the queryset, says which kinds fit."""
 
     picker_assets: list[Asset]
     multiple = False
+    bound_field_class = PickBoundField
 
     def to_python(self, value):
         # Only an id reaches the database: "²" or a 20-digit number is simply not one of ours.
@@ -42,6 +53,7 @@ class AssetsPickField(forms.ModelMultipleChoiceField):
 
     picker_assets: list[Asset]
     multiple = True
+    bound_field_class = PickBoundField
 
     def _check_values(self, value):
         if parse_ids(value) is None:

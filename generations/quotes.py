@@ -26,6 +26,8 @@ class Quote:
     daily_left: int | None
     org_balance: int | None
     problems: list[str] = field(default_factory=list)
+    #: What is wrong with the settings as typed; while any is, there is no price to show.
+    invalid: list[str] = field(default_factory=list)
 
     @property
     def balance_after(self) -> int:
@@ -70,8 +72,9 @@ def quote_generation(*, user, project, endpoint: str, model: str, raw: Mapping[s
     Raises catalog.UnknownModel for an endpoint or model the catalog doesn't know.
     """
     spec = catalog.get_model(endpoint, model)
-    params, _errors = catalog.clean_params(spec, raw)  # half-filled forms still get a price
-    credits = estimate(project=project, model=spec, params=params, facts=_facts(project, spec, params))
+    params, errors = catalog.clean_params(spec, raw)
+    facts = _facts(project, spec, params)
+    credits = estimate(project=project, model=spec, params=params, facts=facts)
     account = ledger.account_for(user)
     budget = ledger.budget_for(project)
     snapshot = organization.latest_snapshot()
@@ -82,6 +85,7 @@ def quote_generation(*, user, project, endpoint: str, model: str, raw: Mapping[s
         budget_left=budget.balance if budget else None,
         daily_left=None if spec.routed else remaining_daily_generations(spec.id),
         org_balance=snapshot.credit_balance if snapshot else None,
+        invalid=_invalid_settings(spec, params, errors, facts),
     )
     unit = "credit" if credits == 1 else "credits"
     if credits > account.balance:
@@ -100,6 +104,20 @@ def quote_generation(*, user, project, endpoint: str, model: str, raw: Mapping[s
             "Ask ops to top up."
         )
     return quote
+
+
+def _invalid_settings(spec: catalog.Model, params: Mapping[str, Any], errors: Mapping[str, list[str]],
+                      facts: Mapping[str, Any]) -> list[str]:
+    """The messages of settings given but wrong (a 99 s duration), in field order.
+
+    A half-filled form still gets a price: a required field left empty, or a rule between fields
+    that more typing may satisfy, is for the submit to say.
+    """
+    found = {**errors}
+    for name, messages in catalog.validate(spec, params, facts).items():
+        if name in params:
+            found.setdefault(name, messages)
+    return [message for f in spec.fields for message in found.get(f.name, [])]
 
 
 def remaining_daily_generations(model: str) -> int | None:

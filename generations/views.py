@@ -14,12 +14,13 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import Role
+from assets import media
 from assets.forms import AssetUploadForm
 from assets.models import Asset
 from audit.log import record
 from core.access import project_view
 from core.http import redirect_after_post, safe_next
-from core.ratelimit import limit
+from core.ratelimit import limit, person_of, spend
 from generations import cancel, feed, quotes, submit
 from generations.forms import GenerationForm
 from generations.models import FINISHED, IN_FLIGHT, Generation, Output, Status
@@ -88,9 +89,12 @@ def _carried_over(data, model: catalog.Model) -> dict:
 
 @require_http_methods(["GET", "POST"])
 @project_view(Role.EDITOR)
-@limit("submissions-person")
 def generation_new(request, membership):
     project = membership.project
+    # Switching the model posts the form too (a long prompt fits no URL), but submits nothing.
+    submitting = request.method == "POST" and "switch" not in request.POST
+    if submitting:
+        spend(request, "submissions-person", person_of(request))
     data = request.POST if request.method == "POST" else request.GET
     reused = None
     if request.method == "GET" and data.get("reuse"):
@@ -106,7 +110,7 @@ def generation_new(request, membership):
         error, status = str(exc), 400
         endpoint, model = _choose({})
         data = {}
-    if request.method == "POST" and not error:
+    if submitting and not error:
         form = GenerationForm(request.POST, model=model, project=project)
         status = 400
         if form.is_valid():
@@ -139,9 +143,10 @@ def generation_new(request, membership):
         "error": error,
         "estimate_url": reverse("generations:estimate", args=[project.slug]),
         "upload_form": AssetUploadForm(),
+        "upload_max_bytes": media.MAX_BYTES,
     }
     template = "generations/new.html"
-    if request.htmx and request.method == "GET" and not error:
+    if request.htmx and not submitting and not error:
         template += "#fields"
     return TemplateResponse(request, template, context, status=status)
 
@@ -362,12 +367,16 @@ def output_as_input(request, membership, output_id: int, role: str):
     return redirect(feed.input_form_url(project=project, asset=asset, role=use))
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 @project_view(Role.EDITOR)
-@limit("estimates-person", methods=("GET",))
+@limit("estimates-person", methods=("GET", "POST"))
 def generation_estimate(request, membership):
-    """The live estimate beside the form's submit button (a fragment for htmx)."""
-    data = request.GET
+    """The live estimate beside the form's submit button (a fragment for htmx).
+
+    The form posts its settings (a prompt can be thousands of characters, too long for a URL and
+    not for access logs); GET still answers links made before, which carry no prompt.
+    """
+    data = request.POST if request.method == "POST" else request.GET
     template = "generations/estimate.html" + ("#estimate" if request.htmx else "")
     try:
         endpoint = catalog.get_endpoint(data.get("endpoint") or next(iter(catalog.ENDPOINTS)))

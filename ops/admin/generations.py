@@ -30,6 +30,7 @@ from credits.models import Hold, HoldState
 from generations import cancel, resolve, submit
 from generations.models import IN_FLIGHT, Generation, Status
 from ops.health import STALE_AFTER
+from runway import catalog
 
 from .kit import can_operate, pretty_json
 
@@ -205,17 +206,32 @@ class InFlightFilter(admin.SimpleListFilter):
         return queryset
 
 
+class FailureCodeFilter(admin.SimpleListFilter):
+    """The failure codes on record; a generation that did not fail has none, and no empty choice."""
+
+    title = "failure code"
+    parameter_name = "failure_code"
+
+    def lookups(self, request, model_admin):
+        codes = (Generation.objects.exclude(failure_code="").order_by("failure_code")
+                 .values_list("failure_code", flat=True).distinct())
+        return [(code, code) for code in codes]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(failure_code=self.value()) if self.value() else queryset
+
+
 # --- the admin ----------------------------------------------------------------------------------
 
 
 @admin.register(Generation)
 class GenerationAdmin(admin.ModelAdmin):
-    list_display = ["id", "status_badge", "endpoint", "model", "project", "created_by", "credits", "age",
+    list_display = ["id", "status_badge", "endpoint_label", "model", "project", "created_by", "credits", "age",
                     "short_prompt"]
     list_display_links = ["id", "status_badge"]
     list_filter = [NeedsAttentionFilter, StuckFilter, InFlightFilter, "status", "endpoint", "model",
                    ("project", admin.RelatedOnlyFieldListFilter), ("created_by", admin.RelatedOnlyFieldListFilter),
-                   "created_at", "failure_code"]
+                   "created_at", FailureCodeFilter]
     search_fields = ["=runway_task_id", "prompt"]
     search_help_text = "A Runway task id (exact) or words from the prompt."
     list_select_related = ["project", "created_by"]
@@ -251,6 +267,12 @@ class GenerationAdmin(admin.ModelAdmin):
         return can_operate(request, Generation)
 
     # --- columns and fields ---
+
+    @admin.display(description="Endpoint", ordering="endpoint")
+    def endpoint_label(self, obj):
+        # "Image → Video" wraps between words in a narrow list; the wire name is on the row's page.
+        endpoint = catalog.ENDPOINTS.get(obj.endpoint)
+        return endpoint.label if endpoint else obj.endpoint
 
     @admin.display(description="Status", ordering="status")
     def status_badge(self, obj):

@@ -116,7 +116,7 @@ EXPECTATIONS: dict[str, tuple[str, str | None, tuple[str, ...]]] = {
     "credits:budget": ("owner", None, P),
     "credits:budget_remove": ("owner", None, GP),
     "credits:project_alert": ("owner", None, P),
-    "generations:estimate": ("editor", None, G),
+    "generations:estimate": ("editor", None, GP),
     "library:voices": ("viewer", None, G),
     "library:voice_preview": ("editor", None, P),
     "library:voice_create": ("editor", None, P),

@@ -68,7 +68,7 @@ def test_form_page_has_endpoint_tabs_models_and_labelled_fields(editor_client, p
     assert '<label for="id_model">Model</label>' in body
     assert '<label for="id_prompt_text">Prompt</label>' in body
     assert 'id="id_prompt_text_count"' in body
-    assert 'hx-get="' + reverse("generations:new", args=[project.slug]) in body
+    assert 'hx-post="' + reverse("generations:new", args=[project.slug]) in body
 
 
 def test_choosing_a_model_swaps_the_fields_partial_and_keeps_what_was_typed(editor_client, project):
@@ -91,7 +91,7 @@ def test_the_estimate_partial_is_loaded_when_the_credits_url_exists(editor_clien
     except Exception:  # the credits pages are not installed
         assert 'id="estimate"' not in body
     else:
-        assert f'hx-get="{estimate}"' in body
+        assert f'hx-post="{estimate}"' in body
 
 
 def test_asset_picker_shows_project_assets_with_thumbnails(editor_client, project, spec_assets):
