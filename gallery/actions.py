@@ -6,6 +6,7 @@ import hashlib
 import logging
 import re
 from collections.abc import Iterable
+from datetime import timedelta
 from urllib.parse import urlencode
 
 from django.core.files import File
@@ -16,6 +17,7 @@ from django.utils import timezone
 from accounts.models import Project
 from assets import media
 from assets.models import Asset, MediaKind
+from audit.log import record
 from gallery.models import ShareLink, Tag
 from generations.models import Output
 from runway import catalog
@@ -184,19 +186,54 @@ def active_share(token: str) -> ShareLink | None:
     if not token or len(token) > 64:
         return None
     return (ShareLink.objects.select_related("output__generation")
-            .filter(token=token, revoked_at=None).first())
+            .filter(token=token, revoked_at=None, output__trashed_at__isnull=True).first())
 
 
 # --- deleting ---------------------------------------------------------------------------
 
 
+TRASH_DAYS = 30
+
+
+def trash_outputs(*, outputs: Iterable[Output], user) -> int:
+    """Move outputs to the project's trash (their files stay until the purge); how many moved."""
+    ids = [o.pk for o in outputs]
+    with transaction.atomic():
+        moved = Output.objects.filter(pk__in=ids, trashed_at__isnull=True).update(trashed_at=timezone.now(),
+                                                                                  trashed_by=user)
+        record(actor=user, action="output.trash", object_type="generations.output", object_id=str(min(ids)),
+               note=f"{moved} moved to the trash: outputs {sorted(ids)}"[:500])
+    return moved
+
+
+def restore_outputs(*, outputs: Iterable[Output], user) -> int:
+    """Take outputs out of the trash, as they were; how many came back."""
+    ids = [o.pk for o in outputs]
+    with transaction.atomic():
+        back = Output.objects.filter(pk__in=ids, trashed_at__isnull=False).update(trashed_at=None, trashed_by=None)
+        record(actor=user, action="output.restore", object_type="generations.output", object_id=str(min(ids)),
+               note=f"{back} restored: outputs {sorted(ids)}"[:500])
+    return back
+
+
+def purge_trash(*, now=None, batch: int = 500) -> int:
+    """Delete for good what has been in the trash for TRASH_DAYS, files and all; how many went."""
+    cutoff = (now or timezone.now()) - timedelta(days=TRASH_DAYS)
+    purged = 0
+    while True:
+        old = list(Output.objects.filter(trashed_at__lte=cutoff).order_by("pk")[:batch])
+        if not old:
+            return purged
+        purged += delete_outputs(outputs=old)
+
+
 def delete_outputs(*, outputs: Iterable[Output]) -> int:
-    """Delete outputs and, once the rows are gone for good, their files."""
+    """Delete outputs and, once the rows are gone for good, their files (delivery, preview, poster)."""
     outputs = list(outputs)
     if not outputs:
         return 0
     storage = outputs[0].file.storage
-    names = [n for o in outputs for n in (o.file.name, o.thumbnail.name) if n]
+    names = [n for o in outputs for n in (o.file.name, o.preview.name, o.thumbnail.name) if n]
     with transaction.atomic():
         Output.objects.filter(pk__in=[o.pk for o in outputs]).delete()
 

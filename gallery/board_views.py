@@ -72,7 +72,7 @@ def board_create(request, membership):
 @project_view()
 def board_page(request, membership, board_id: int):
     board = _board(membership, board_id)
-    outputs = (Output.objects.filter(board_items__board=board)
+    outputs = (Output.objects.filter(board_items__board=board, trashed_at__isnull=True)
                .select_related("generation__created_by").order_by("-board_items__added_at", "-pk"))
     page = Paginator(outputs, PER_PAGE).get_page(request.GET.get("page"))
     others = Board.objects.filter(project=membership.project).exclude(pk=board.pk)

@@ -118,7 +118,7 @@ def board_page(request, token: str):
     link = boards.active_board_link(token)
     if link is None:
         return _gone(request)
-    outputs = (Output.objects.filter(board_items__board=link.board).select_related("generation")
+    outputs = (Output.objects.filter(board_items__board=link.board, trashed_at__isnull=True).select_related("generation")
                .order_by("-board_items__added_at", "-pk"))
     page = Paginator(outputs, BOARD_PER_PAGE).get_page(request.GET.get("page"))
     response = TemplateResponse(request, "gallery/board_public.html", {
@@ -133,7 +133,8 @@ def _board_output(view):
     @wraps(view)
     def wrapper(request, token: str, output_id: int):
         link = boards.active_board_link(token)
-        output = None if link is None else Output.objects.filter(board_items__board=link.board, pk=output_id).first()
+        output = None if link is None else Output.objects.filter(board_items__board=link.board, pk=output_id,
+                                                                trashed_at__isnull=True).first()
         return _gone(request) if output is None else view(request, output)
 
     return wrapper

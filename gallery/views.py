@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.models import Membership, Role
 from assets.models import Asset, MediaKind
 from core.access import project_view
-from core.http import confirm_page, redirect_after_post, safe_next
+from core.http import THUMB_TYPE, confirm_page, redirect_after_post, safe_next, serve_file
 from core.params import parse_ids
 from gallery import actions, cards, search, zips
 from gallery.models import ShareLink, Tag
@@ -324,23 +324,106 @@ def outputs_delete(request, membership):
             f"{len(not_yours)} of the selected outputs were made by someone else; "
             "only the person who made an output, or an owner, can delete it.")
     if request.method == "POST":
-        count = actions.delete_outputs(outputs=outputs)
-        messages.success(request, f"Deleted {count} output{'s' if count != 1 else ''}.")
+        count = actions.trash_outputs(outputs=outputs, user=request.user)
+        messages.success(request, f"Moved {count} output{'s' if count != 1 else ''} to the trash; "
+                                  f"they are deleted for good after {actions.TRASH_DAYS} days. Undo from the trash.")
         return redirect_after_post(request, reverse("gallery:index", args=[project.slug]))
-    n = len(outputs)
-    noun = f"{n} output{'s' if n != 1 else ''}"
-    items = [{"thumb_url": reverse("generations:output_thumb", args=[project.slug, o.pk]) if o.thumbnail else "",
-              "text": Truncator(cards.title_of(o.generation)).chars(60),
-              "detail": f"{o.get_kind_display()} · {date_format(localtime(o.created_at), 'j M Y')}"}
-             for o in outputs]
+    noun = _noun(outputs)
     return confirm_page(
-        request, project=project, membership=membership, title=f"Delete {noun}?",
-        body="The files are removed from storage for good, with their share links. "
-             "Assets already made from them stay.",
-        items=items, hidden=[("ids", o.pk) for o in outputs], action_url=reverse("gallery:delete", args=[project.slug]),
-        action=f"Delete {noun}", cancel_url=reverse("gallery:index", args=[project.slug]),
+        request, project=project, membership=membership, title=f"Move {noun} to the trash?",
+        body=f"They leave the gallery, their boards and their share links at once, and are deleted for good after "
+             f"{actions.TRASH_DAYS} days; until then the trash brings them back. Assets made from them stay.",
+        items=_confirm_items(project, outputs), hidden=[("ids", o.pk) for o in outputs],
+        action_url=reverse("gallery:delete", args=[project.slug]),
+        action=f"Move {noun} to the trash", cancel_url=reverse("gallery:index", args=[project.slug]),
         stylesheets=["css/gallery.css"],
     )
+
+
+def _noun(outputs) -> str:
+    return f"{len(outputs)} output{'s' if len(outputs) != 1 else ''}"
+
+
+def _confirm_items(project, outputs) -> list[dict]:
+    return [{"thumb_url": reverse("generations:output_thumb", args=[project.slug, o.pk]) if o.thumbnail else "",
+             "text": Truncator(cards.title_of(o.generation)).chars(60),
+             "detail": f"{o.get_kind_display()} · {date_format(localtime(o.created_at), 'j M Y')}"}
+            for o in outputs]
+
+
+# --- the trash ----------------------------------------------------------------------------
+
+
+def _trashed(membership, ids: list[str]) -> list[Output]:
+    """The selected outputs of this project's trash that this person may restore or delete."""
+    if not ids:
+        raise SelectionError("Select one or more outputs first.")
+    parsed = parse_ids(ids)
+    if parsed is None or len(parsed) > zips.ZIP_MAX_ITEMS:
+        raise SelectionError("The selection was not understood; pick the outputs again.")
+    outputs = list(Output.objects.in_trash(membership.project).filter(pk__in=set(parsed))
+                   .select_related("generation__created_by"))
+    if len(outputs) != len(set(parsed)):
+        raise Http404("No such output in the trash")
+    if any(not cards.may_delete(membership, o) for o in outputs):
+        raise PermissionDenied("Only the person who made an output, or an owner, can restore or delete it.")
+    return outputs
+
+
+@require_GET
+@project_view()
+def trash(request, membership):
+    project = membership.project
+    trashed = Output.objects.in_trash(project).select_related("generation__created_by", "trashed_by")
+    page = Paginator(trashed.order_by("-trashed_at", "-pk"), OUTPUTS_PER_PAGE).get_page(request.GET.get("page"))
+    return TemplateResponse(request, "gallery/trash.html", {
+        "project": project, "membership": membership, "page": page, "days": actions.TRASH_DAYS,
+        "cards": cards.cards_for(page.object_list, membership=membership)})
+
+
+@require_GET
+@project_view()
+def trash_thumb(request, membership, output_id: int):
+    """The poster of an output in the trash (every other page serves only outputs outside it)."""
+    output = get_object_or_404(Output.objects.in_trash(membership.project), pk=output_id)
+    if not output.thumbnail:
+        raise Http404("No poster")
+    return serve_file(output.thumbnail, content_type=THUMB_TYPE, filename=f"output-{output.pk}-thumb.jpg")
+
+
+@require_POST
+@project_view(Role.EDITOR)
+def restore(request, membership):
+    try:
+        outputs = _trashed(membership, request.POST.getlist("ids"))
+    except SelectionError as exc:
+        return selection_problem(request, membership, str(exc))
+    back = actions.restore_outputs(outputs=outputs, user=request.user)
+    messages.success(request, f"Restored {back} output{'s' if back != 1 else ''} to the gallery.")
+    return redirect_after_post(request, reverse("gallery:trash", args=[membership.project.slug]))
+
+
+@require_http_methods(["GET", "POST"])
+@project_view(Role.EDITOR)
+def purge(request, membership):
+    """Delete selected outputs of the trash for good, after asking."""
+    project = membership.project
+    data = request.POST if request.method == "POST" else request.GET
+    try:
+        outputs = _trashed(membership, data.getlist("ids"))
+    except SelectionError as exc:
+        return selection_problem(request, membership, str(exc))
+    if request.method == "POST":
+        gone = actions.delete_outputs(outputs=outputs)
+        messages.success(request, f"Deleted {gone} output{'s' if gone != 1 else ''} for good.")
+        return redirect_after_post(request, reverse("gallery:trash", args=[project.slug]))
+    noun = _noun(outputs)
+    return confirm_page(
+        request, project=project, membership=membership, title=f"Delete {noun} for good?",
+        body="Their files are removed from storage; this can't be undone.", items=_confirm_items(project, outputs),
+        hidden=[("ids", o.pk) for o in outputs], action_url=reverse("gallery:purge", args=[project.slug]),
+        action=f"Delete {noun} for good", cancel_url=reverse("gallery:trash", args=[project.slug]),
+        stylesheets=["css/gallery.css"])
 
 
 # --- share links ------------------------------------------------------------------------

@@ -276,7 +276,11 @@ CODEC_NAMES = {"h264": "H.264", "hevc": "HEVC", "prores": "ProRes", "av1": "AV1"
 
 class OutputQuerySet(models.QuerySet):
     def in_project(self, project: Project) -> OutputQuerySet:
-        return self.filter(project=project)
+        """The project's outputs that are not in its trash: what every page shows and serves."""
+        return self.filter(project=project, trashed_at__isnull=True)
+
+    def in_trash(self, project: Project) -> OutputQuerySet:
+        return self.filter(project=project, trashed_at__isnull=False)
 
 
 class Output(MediaFields):
@@ -291,6 +295,10 @@ class Output(MediaFields):
                                help_text="A copy every browser plays (H.264 MP4 or MP3), when the delivery is not one")
     playable = models.BooleanField(default=True, help_text="A browser plays the delivery or its preview")
     is_favourite = models.BooleanField(default=False, db_index=True)
+    trashed_at = models.DateTimeField(null=True, blank=True, db_index=True,
+                                      help_text="Moved to the trash: purged for good 30 days later")
+    trashed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
 
     objects = OutputQuerySet.as_manager()
 

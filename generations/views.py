@@ -188,7 +188,8 @@ def _prepare_cards(generations, membership) -> list[Generation]:
     succeeded = [g for g in generations if g.status == Status.SUCCEEDED]
     outputs: dict[int, list[Output]] = {}
     if succeeded:
-        for output in Output.objects.filter(generation__in=[g.pk for g in succeeded]).order_by("index"):
+        for output in Output.objects.filter(generation__in=[g.pk for g in succeeded], trashed_at__isnull=True
+                                            ).order_by("index"):
             outputs.setdefault(output.generation_id, []).append(output)
     for g in generations:
         g.project = membership.project  # every card is of this project (the lookups are scoped to it)

@@ -33,8 +33,10 @@ pytestmark = pytest.mark.django_db(transaction=True)
 # The last migration of each app before the restructure; the new apps did not exist (nor did
 # the library, which came later and builds on the restructured apps).
 BEFORE = [("accounts", "0001_initial"), ("generations", "0004_gallery_indexes"), ("credits", "0002_schedules"),
-          ("ops", "0001_initial"), ("audit", None), ("assets", None), ("gallery", None), ("library", None)]
-MOVED_APPS = {"accounts", "generations", "credits", "ops", "audit", "assets", "gallery", "library"}
+          ("ops", "0001_initial"), ("audit", None), ("assets", None), ("gallery", None), ("library", None),
+          ("notifications", None), ("presets", None)]
+MOVED_APPS = {"accounts", "generations", "credits", "ops", "audit", "assets", "gallery", "library", "notifications",
+              "presets"}
 
 PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"

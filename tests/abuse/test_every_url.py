@@ -15,6 +15,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
@@ -97,6 +98,10 @@ EXPECTATIONS: dict[str, tuple[str, str | None, tuple[str, ...]]] = {
     "gallery:delete": ("editor", None, GP),
     "gallery:shares": ("owner", None, G),
     "gallery:boards": ("viewer", None, G),
+    "gallery:trash": ("viewer", None, G),
+    "gallery:restore": ("editor", None, P),
+    "gallery:purge": ("editor", None, GP),
+    "gallery:trash_thumb": ("viewer", "trashed_output", G),
     "gallery:board_create": ("editor", None, P),
     "gallery:board_add": ("editor", None, GP),
     "gallery:board": ("viewer", "board", G),
@@ -222,6 +227,11 @@ def objects(request, project, owner, editor, viewer, settings, tmp_path):
         return {"config_id": RouterConfig.objects.create(project=project, created_by=editor, runway_id=f"router-{n}",
                                                          name="R", slug=f"{project.slug}-r{n}").pk}
 
+    def trashed():
+        item = output()
+        Output.objects.filter(pk=item.pk).update(trashed_at=timezone.now())
+        return item.pk
+
     def board():
         return Board.objects.create(project=project, name=f"Board {next(sent)}", created_by=editor)
 
@@ -249,6 +259,7 @@ def objects(request, project, owner, editor, viewer, settings, tmp_path):
         "generation": lambda user: {"generation_id": generation().pk},
         "output": lambda user: {"output_id": output().pk},
         "board": lambda user: {"board_id": board().pk},
+        "trashed_output": lambda user: {"output_id": trashed()},
         "board_token": lambda user: {"token": BoardLink.objects.create(board=board()).token},
         "board_output": lambda user: board_output(),
         "output_role": lambda user: {"output_id": output().pk, "role": "first_frame"},

@@ -127,7 +127,7 @@ def test_newcomer_journey(browser, shots_dir, live_server, cluster, emulator_pro
     j.go("/p/moonshot/gallery/")
     page.wait_for_selector(".media-card video, .media-card img")
     j.shot("gallery")
-    page.click(".media-card a[href*='/gallery/']")
+    page.click(".media-card h3.title a")  # the title opens its page (the poster opens the lightbox)
     page.wait_for_url(re.compile(r"/gallery/\d+/$"))
     duration = page.evaluate(
         """async () => { const v = document.querySelector('video'); v.muted = true; v.preload = 'auto';

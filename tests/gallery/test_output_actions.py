@@ -214,22 +214,22 @@ def delete_url(project, *ids) -> str:
     return reverse("gallery:delete", args=[project.slug]) + "?" + "&".join(f"ids={i}" for i in ids)
 
 
-def test_delete_asks_first_then_removes_rows_and_files(project, editor, make_output, media_root,
-                                                       django_capture_on_commit_callbacks):
+def test_delete_asks_first_then_moves_to_the_trash_keeping_the_files(project, editor, make_output, media_root,
+                                                                     django_capture_on_commit_callbacks):
     a, b, keep = (make_output(project, editor) for _ in range(3))
     client = client_for(editor)
     response = client.get(delete_url(project, a.pk, b.pk))
     assert response.status_code == 200
     html = response.content.decode()
-    assert "Delete 2 outputs?" in html and f'value="{a.pk}"' in html
-    assert Output.objects.count() == 3  # asking changes nothing
+    assert "Move 2 outputs to the trash?" in html and f'value="{a.pk}"' in html
+    assert Output.objects.in_project(project).count() == 3  # asking changes nothing
     names = [a.file.name, a.thumbnail.name, b.file.name, b.thumbnail.name]
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(reverse("gallery:delete", args=[project.slug]), {"ids": [a.pk, b.pk]})
     assert response.status_code == 302
-    assert list(Output.objects.values_list("pk", flat=True)) == [keep.pk]
-    assert not any(default_storage.exists(n) for n in names)
-    assert default_storage.exists(keep.file.name)
+    assert list(Output.objects.in_project(project).values_list("pk", flat=True)) == [keep.pk]
+    assert set(Output.objects.in_trash(project).values_list("pk", flat=True)) == {a.pk, b.pk}
+    assert all(default_storage.exists(n) for n in names)  # until the purge (test_trash)
 
 
 def test_editor_may_not_delete_someone_elses_output_but_an_owner_may(project, owner, editor, make_output):
@@ -238,10 +238,10 @@ def test_editor_may_not_delete_someone_elses_output_but_an_owner_may(project, ow
     response = client_for(editor).post(reverse("gallery:delete", args=[project.slug]),
                                        {"ids": [mine.pk, theirs.pk]})
     assert response.status_code == 403
-    assert Output.objects.count() == 2  # all or nothing
+    assert Output.objects.in_project(project).count() == 2  # all or nothing
     assert client_for(owner).post(reverse("gallery:delete", args=[project.slug]),
                                   {"ids": [mine.pk, theirs.pk]}).status_code == 302
-    assert Output.objects.count() == 0
+    assert Output.objects.in_project(project).count() == 0 and Output.objects.in_trash(project).count() == 2
 
 
 def test_delete_naming_another_projects_output_is_404_and_deletes_nothing(project, editor, stranger, make_output):
