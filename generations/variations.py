@@ -206,3 +206,61 @@ def retry_group(*, group: GenerationGroup, user) -> GenerationGroup:
     found = [Variant(g.spec, g.params, f"#{g.pk}") for g in again]
     return _submit(project=group.project, user=user, endpoint=group.endpoint, found=found, axes=group.axes,
                    retry_of=again)
+
+
+# --- the form's variation settings ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Asked:
+    """What the generation form asks to vary (`requested` reads it)."""
+
+    seeds: int
+    grid: dict[str, list[Any]]
+    models: list[str]
+
+
+def varying_fields(model: catalog.Model) -> list[catalog.Field]:
+    """The settings a grid may vary: the prompt, and each choice the model offers."""
+    return [f for f in model.fields if (f.kind == "choice" and f.choice_values and not f.library)
+            or f.name == "prompt_text"]
+
+
+def requested(data, model: catalog.Model) -> Asked | None:
+    """The variations the form asks for, or None for a single generation; SubmissionError for bad input."""
+    raw_seeds = (data.get("variation_seeds") or "").strip()
+    field_name = (data.get("vary_field") or "").strip()
+    raw_values = data.get("vary_values") or ""
+    others = [m for m in data.getlist("variation_models") if m and m != model.id] if hasattr(data, "getlist") else []
+    if not raw_seeds and not field_name and not others:
+        return None
+    try:
+        seeds = int(raw_seeds) if raw_seeds else 0
+    except ValueError:
+        raise SubmissionError({"__all__": ["Seeds: enter a whole number from 1 to 8."]}) from None
+    grid: dict[str, list[Any]] = {}
+    if field_name:
+        field = next((f for f in varying_fields(model) if f.name == field_name), None)
+        if field is None:
+            raise SubmissionError({"__all__": [f"{model.label} can't vary {field_name!r}."]})
+        parts = [p.strip() for p in raw_values.splitlines() if p.strip()] if field.kind == "text" \
+            else [p.strip() for p in raw_values.replace("\n", ",").split(",") if p.strip()]
+        if not parts:
+            raise SubmissionError({"__all__": [f"Give the values of {field.label.lower()} to try, one per line."]})
+        grid[field_name] = [catalog.clean_params(model, {field_name: p})[0].get(field_name, p) for p in parts]
+    if seeds == 1:
+        seeds = 0  # one seed is no variation of its own
+    return Asked(seeds=seeds, grid=grid, models=others)
+
+
+def total_estimate(*, project, endpoint: str, model: str, params: Mapping[str, Any], asked: Asked) -> tuple[int, int]:
+    """(how many generations, the credits held for all of them) for the form's variations."""
+    found = variants(endpoint=endpoint, model=model, params=params, seeds=asked.seeds, grid=asked.grid,
+                     models=asked.models)
+    facts = {}
+    total = 0
+    for v in found:
+        if v.model.id not in facts:
+            facts[v.model.id] = load_inputs(project=project, model=v.model, params=v.params)[0]
+        total += quotes.estimate(project=project, model=v.model, params=v.params, facts=facts[v.model.id])
+    return len(found), total

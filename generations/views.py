@@ -21,7 +21,7 @@ from audit.log import record
 from core.access import project_view
 from core.http import redirect_after_post, safe_next
 from core.ratelimit import limit, person_of, spend
-from generations import cancel, feed, quotes, submit
+from generations import cancel, feed, quotes, submit, variations
 from generations.forms import GenerationForm
 from generations.models import FINISHED, IN_FLIGHT, Generation, Output, Status
 from generations.overview import overview
@@ -115,6 +115,13 @@ def generation_new(request, membership):
         status = 400
         if form.is_valid():
             try:
+                asked = variations.requested(request.POST, model)
+                if asked is not None:
+                    group = variations.submit_variations(
+                        project=project, user=request.user, endpoint=endpoint.key, model=model.id,
+                        params=form.params, seeds=asked.seeds, grid=asked.grid, models=asked.models)
+                    messages.success(request, f"{group.size} variations queued; they finish as one group.")
+                    return redirect("generations:queue", slug=project.slug)
                 generation = submit.submit_generation(
                     project=project, user=request.user, endpoint=endpoint.key, model=model.id,
                     params=form.params)
@@ -144,6 +151,12 @@ def generation_new(request, membership):
         "estimate_url": reverse("generations:estimate", args=[project.slug]),
         "upload_form": AssetUploadForm(),
         "upload_max_bytes": media.MAX_BYTES,
+        "varying": variations.varying_fields(model),
+        "other_models": [m for m in endpoint.models if m.id != model.id],
+        "can_seed": "seed" in model.field_names,
+        "max_seeds": variations.MAX_SEEDS,
+        "asked": {k: request.POST.get(k, "") for k in ("variation_seeds", "vary_field", "vary_values")}
+        if submitting else {},
     }
     template = "generations/new.html"
     if request.htmx and not submitting and not error:
@@ -388,4 +401,13 @@ def generation_estimate(request, membership):
                                  model=model, raw=raw)
     except catalog.UnknownModel as exc:
         return TemplateResponse(request, template, {"project": membership.project, "error": str(exc)}, status=400)
-    return TemplateResponse(request, template, {"project": membership.project, "quote": quote})
+    context = {"project": membership.project, "quote": quote}
+    try:
+        asked = variations.requested(data, quote.model)
+        if asked is not None and not quote.invalid:
+            params, _ = catalog.clean_params(quote.model, raw)
+            context["variations"], context["variations_total"] = variations.total_estimate(
+                project=membership.project, endpoint=endpoint.key, model=quote.model.id, params=params, asked=asked)
+    except submit.SubmissionError as exc:
+        context["variations_problem"] = str(exc)
+    return TemplateResponse(request, template, context)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from credits import ledger
 from credits.models import Hold, HoldState
@@ -167,3 +168,19 @@ def test_the_group_is_started_by_one_job_and_a_lost_job_is_resumed_by_the_poller
     resumed, _ = poll.resume_stalled()
     assert resumed >= 2
     assert not lost.generations.filter(next_poll_at__isnull=False, status=Status.QUEUED).exists()
+
+
+def test_the_form_shows_the_total_and_submits_the_group(runway_emulator, project, funded, owner_client):
+    data = {"endpoint": "text_to_image", "model": "gen4_image", "prompt_text": PROMPT, "ratio": "1920:1080",
+            "variation_seeds": "3", "vary_field": "ratio", "vary_values": "1920:1080, 1080:1920"}
+    shown = owner_client.post(reverse("generations:estimate", args=[project.slug]), data, HTTP_HX_REQUEST="true")
+    one = catalog.estimate_credits(catalog.get_model("text_to_image", "gen4_image"),
+                                   {"prompt_text": PROMPT, "ratio": "1920:1080"})
+    assert f"6 variations: {6 * one} credits in all" in shown.content.decode()
+    made = owner_client.post(reverse("generations:new", args=[project.slug]), data)
+    assert made.status_code == 302 and made["Location"].endswith("/queue/")
+    group = GenerationGroup.objects.get()
+    assert group.size == 6 and Generation.objects.filter(group=group).count() == 6
+    bad = owner_client.post(reverse("generations:new", args=[project.slug]), {**data, "variation_seeds": "20"})
+    assert bad.status_code == 400 and "between 1 and 8 seeds" in bad.content.decode()
+    assert GenerationGroup.objects.count() == 1
