@@ -37,10 +37,13 @@ def snapshot(obj: models.Model | None, fields: Iterable[str] | None = None) -> d
 
 
 def record(*, actor, action: str, obj: models.Model | None = None, before: Any = None, after: Any = None,
-           note: str = "", object_type: str = "", object_id: str = "", object_repr: str = "") -> AuditEntry:
+           note: str = "", object_type: str = "", object_id: str = "", object_repr: str = "",
+           project: Any = None) -> AuditEntry:
     """Write one audit entry for `action` on `obj` by `actor` (None for the system).
 
-    Call it inside the `transaction.atomic()` block that makes the change.
+    Call it inside the `transaction.atomic()` block that makes the change. The entry names the
+    project it happened in: `project`, else the object's own project (`obj.project_id`), else
+    the object itself when it is a project.
     """
     if transaction.get_autocommit():
         raise RuntimeError("audit.record must run inside the transaction of the change it records")
@@ -49,9 +52,15 @@ def record(*, actor, action: str, obj: models.Model | None = None, before: Any =
         object_id = object_id or str(obj.pk or "")
         object_repr = object_repr or str(obj)
     actor = actor if getattr(actor, "pk", None) else None
+    if project is not None:
+        project_id = getattr(project, "pk", project)
+    elif obj is not None and object_type.endswith(".project"):
+        project_id = obj.pk
+    else:
+        project_id = getattr(obj, "project_id", None)
     return AuditEntry.objects.create(
         actor=actor, action=action[:60], object_type=object_type[:100], object_id=object_id[:64],
-        object_repr=object_repr[:200], before=before, after=after, note=(note or "")[:500],
+        object_repr=object_repr[:200], before=before, after=after, note=(note or "")[:500], project_id=project_id,
     )
 
 

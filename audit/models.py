@@ -26,6 +26,8 @@ class AuditEntry(models.Model):
     before = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder)
     after = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder)
     note = models.CharField(max_length=500, blank=True)
+    # The project the object belongs to, by id (the audit log sits below every app), for its activity feed.
+    project_id = models.PositiveBigIntegerField(null=True, blank=True, db_index=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     objects = AuditEntryQuerySet.as_manager()

@@ -197,22 +197,24 @@ TRASH_DAYS = 30
 
 def trash_outputs(*, outputs: Iterable[Output], user) -> int:
     """Move outputs to the project's trash (their files stay until the purge); how many moved."""
+    outputs = list(outputs)
     ids = [o.pk for o in outputs]
     with transaction.atomic():
         moved = Output.objects.filter(pk__in=ids, trashed_at__isnull=True).update(trashed_at=timezone.now(),
                                                                                   trashed_by=user)
         record(actor=user, action="output.trash", object_type="generations.output", object_id=str(min(ids)),
-               note=f"{moved} moved to the trash: outputs {sorted(ids)}"[:500])
+               note=f"{moved} moved to the trash: outputs {sorted(ids)}"[:500], project=outputs[0].project_id)
     return moved
 
 
 def restore_outputs(*, outputs: Iterable[Output], user) -> int:
     """Take outputs out of the trash, as they were; how many came back."""
+    outputs = list(outputs)
     ids = [o.pk for o in outputs]
     with transaction.atomic():
         back = Output.objects.filter(pk__in=ids, trashed_at__isnull=False).update(trashed_at=None, trashed_by=None)
         record(actor=user, action="output.restore", object_type="generations.output", object_id=str(min(ids)),
-               note=f"{back} restored: outputs {sorted(ids)}"[:500])
+               note=f"{back} restored: outputs {sorted(ids)}"[:500], project=outputs[0].project_id)
     return back
 
 

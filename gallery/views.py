@@ -21,7 +21,7 @@ from assets.models import Asset, MediaKind
 from core.access import project_view
 from core.http import THUMB_TYPE, confirm_page, redirect_after_post, safe_next, serve_file
 from core.params import parse_ids
-from gallery import actions, cards, search, zips
+from gallery import actions, activity, cards, search, zips
 from gallery.models import ShareLink, Tag
 from generations import feed
 from generations.models import Generation, Output
@@ -176,6 +176,8 @@ def _detail_context(membership, output: Output) -> dict:
         "tags": output.tags.all(),
         "tags_text": ", ".join(t.name for t in output.tags.all()),
         "may_delete": cards.may_delete(membership, output),
+        "comments": output.comments.select_related("author"),
+        "comment_form": CommentForm(),
     }
 
 
@@ -189,6 +191,47 @@ def _detail(request, membership, output, *, partial: str | None = None, status: 
 @project_view()
 def output_detail(request, membership, output_id: int):
     return _detail(request, membership, _output(membership, output_id))
+
+
+class CommentForm(forms.Form):
+    text = forms.CharField(label="Comment", max_length=2000, widget=forms.Textarea(attrs={"rows": 3}),
+                           error_messages={"required": "Write something first.",
+                                           "max_length": "Keep a comment under 2,000 characters."})
+
+
+@require_POST
+@project_view(Role.EDITOR)
+def comment_add(request, membership, output_id: int):
+    output = _output(membership, output_id)
+    form = CommentForm(request.POST)
+    if not form.is_valid():
+        return _detail(request, membership, output, status=400, comment_form=form)
+    activity.add_comment(output=output, user=request.user, text=form.cleaned_data["text"])
+    return redirect_after_post(request, reverse("gallery:output", args=[membership.project.slug, output.pk]) + "#comments")
+
+
+@require_http_methods(["GET", "POST"])
+@project_view(Role.EDITOR)
+def comment_delete(request, membership, output_id: int, comment_id: int):
+    output = _output(membership, output_id)
+    comment = get_object_or_404(output.comments, pk=comment_id)
+    if comment.author_id != request.user.pk and not membership.is_owner:
+        raise PermissionDenied("Only its author, or an owner, can delete a comment.")
+    back = reverse("gallery:output", args=[membership.project.slug, output.pk]) + "#comments"
+    if request.method == "POST":
+        activity.delete_comment(comment=comment, user=request.user)
+        messages.success(request, "The comment was deleted.")
+        return redirect_after_post(request, back)
+    return confirm_page(request, project=membership.project, membership=membership, title="Delete this comment?",
+                        body=Truncator(comment.text).chars(200), action="Delete comment", cancel_url=back)
+
+
+@require_GET
+@project_view()
+def activity_feed(request, membership):
+    page = Paginator(activity.events(membership.project), 50).get_page(request.GET.get("page"))
+    return TemplateResponse(request, "gallery/activity.html", {
+        "project": membership.project, "membership": membership, "page": page})
 
 
 @require_POST

@@ -24,7 +24,7 @@ from accounts.models import Membership, Role
 from assets.models import Asset
 from credits import ledger
 from credits.models import Account, Notice
-from gallery.models import Board, BoardItem, BoardLink, ShareLink
+from gallery.models import Board, BoardItem, BoardLink, Comment, ShareLink
 from generations.models import Generation, Output, Status
 from library.models import Avatar, Readiness, RouterConfig, Voice
 from notifications.models import Notification
@@ -99,6 +99,9 @@ EXPECTATIONS: dict[str, tuple[str, str | None, tuple[str, ...]]] = {
     "gallery:shares": ("owner", None, G),
     "gallery:boards": ("viewer", None, G),
     "gallery:trash": ("viewer", None, G),
+    "gallery:activity": ("viewer", None, G),
+    "gallery:comment_add": ("editor", "output", P),
+    "gallery:comment_delete": ("editor", "comment", GP),
     "gallery:restore": ("editor", None, P),
     "gallery:purge": ("editor", None, GP),
     "gallery:trash_thumb": ("viewer", "trashed_output", G),
@@ -227,6 +230,10 @@ def objects(request, project, owner, editor, viewer, settings, tmp_path):
         return {"config_id": RouterConfig.objects.create(project=project, created_by=editor, runway_id=f"router-{n}",
                                                          name="R", slug=f"{project.slug}-r{n}").pk}
 
+    def comment(user):
+        item = Comment.objects.create(output=output(), author=user or editor, text="Nice")
+        return {"output_id": item.output_id, "comment_id": item.pk}
+
     def trashed():
         item = output()
         Output.objects.filter(pk=item.pk).update(trashed_at=timezone.now())
@@ -260,6 +267,7 @@ def objects(request, project, owner, editor, viewer, settings, tmp_path):
         "output": lambda user: {"output_id": output().pk},
         "board": lambda user: {"board_id": board().pk},
         "trashed_output": lambda user: {"output_id": trashed()},
+        "comment": lambda user: comment(user),
         "board_token": lambda user: {"token": BoardLink.objects.create(board=board()).token},
         "board_output": lambda user: board_output(),
         "output_role": lambda user: {"output_id": output().pk, "role": "first_frame"},
