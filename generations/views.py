@@ -23,7 +23,7 @@ from core.http import redirect_after_post, safe_next
 from core.ratelimit import limit, person_of, spend
 from generations import cancel, feed, quotes, submit, variations
 from generations.forms import GenerationForm
-from generations.models import FINISHED, IN_FLIGHT, Generation, Output, Status
+from generations.models import FINISHED, IN_FLIGHT, Generation, GenerationGroup, Output, Status
 from generations.overview import overview
 from runway import catalog
 
@@ -252,6 +252,37 @@ def _card(request, membership, generation, *, status=None, error="", news=""):
 @project_view()
 def generation_detail(request, membership, generation_id: int):
     return _card(request, membership, _generation(membership, generation_id))
+
+
+def _group(membership, group_id: int) -> GenerationGroup:
+    return get_object_or_404(GenerationGroup.objects.filter(project=membership.project), pk=group_id)
+
+
+@require_POST
+@project_view(Role.EDITOR)
+def group_cancel(request, membership, group_id: int):
+    """Cancel every variation of a group still in flight (the person's own, or any for an owner)."""
+    group = _group(membership, group_id)
+    if group.created_by_id != request.user.pk and not membership.is_owner:
+        raise PermissionDenied(NOT_YOURS_TO_CANCEL)
+    cancelled = variations.cancel_group(group=group)
+    messages.success(request, f"Cancelled {cancelled} of the {group.size} variations."
+                     if cancelled else "None of these variations was still running.")
+    return redirect_after_post(request, reverse("generations:queue", args=[membership.project.slug]))
+
+
+@require_POST
+@project_view(Role.EDITOR)
+def group_retry(request, membership, group_id: int):
+    """Submit the group's failed and cancelled variations again, together."""
+    group = _group(membership, group_id)
+    try:
+        again = variations.retry_group(group=group, user=request.user)
+    except submit.SubmissionError as exc:
+        messages.error(request, str(exc))
+        return redirect_after_post(request, reverse("generations:queue", args=[membership.project.slug]))
+    messages.success(request, f"{again.size} variations queued again.")
+    return redirect_after_post(request, reverse("generations:queue", args=[membership.project.slug]))
 
 
 @require_POST

@@ -25,7 +25,7 @@ from assets.models import Asset
 from credits import ledger
 from credits.models import Account, Notice
 from gallery.models import Board, BoardItem, BoardLink, Comment, ShareLink
-from generations.models import Generation, Output, Status
+from generations.models import Generation, GenerationGroup, Output, Status
 from library.models import Avatar, Readiness, RouterConfig, Voice
 from notifications.models import Notification
 from presets.models import Preset
@@ -89,6 +89,8 @@ EXPECTATIONS: dict[str, tuple[str, str | None, tuple[str, ...]]] = {
     "generations:retry": ("editor", "generation", P),
     "generations:queue": ("viewer", None, G),
     "generations:updates": ("viewer", None, G),
+    "generations:group_cancel": ("editor", "group", P),
+    "generations:group_retry": ("editor", "group", P),
     "generations:output_as": ("editor", "output_role", G),
     "generations:output_file": ("viewer", "output", G),
     "generations:output_thumb": ("viewer", "output", G),
@@ -268,6 +270,8 @@ def objects(request, project, owner, editor, viewer, settings, tmp_path):
         "board": lambda user: {"board_id": board().pk},
         "trashed_output": lambda user: {"output_id": trashed()},
         "comment": lambda user: comment(user),
+        "group": lambda user: {"group_id": GenerationGroup.objects.create(
+            project=project, created_by=user or editor, endpoint="text_to_image", size=2).pk},
         "board_token": lambda user: {"token": BoardLink.objects.create(board=board()).token},
         "board_output": lambda user: board_output(),
         "output_role": lambda user: {"output_id": output().pk, "role": "first_frame"},

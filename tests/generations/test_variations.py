@@ -184,3 +184,16 @@ def test_the_form_shows_the_total_and_submits_the_group(runway_emulator, project
     bad = owner_client.post(reverse("generations:new", args=[project.slug]), {**data, "variation_seeds": "20"})
     assert bad.status_code == 400 and "between 1 and 8 seeds" in bad.content.decode()
     assert GenerationGroup.objects.count() == 1
+
+
+def test_a_group_is_cancelled_and_retried_from_its_page(runway_emulator, project, funded, owner_client,
+                                                        editor_client):
+    group = _image(project, funded, seeds=2)
+    first = group.generations.order_by("pk").first()
+    page = owner_client.get(first.get_absolute_url()).content.decode()
+    assert "One of 2 variations" in page
+    assert editor_client.post(reverse("generations:group_cancel", args=[project.slug, group.pk])).status_code == 403
+    assert owner_client.post(reverse("generations:group_cancel", args=[project.slug, group.pk])).status_code == 302
+    assert set(group.generations.values_list("status", flat=True)) == {Status.CANCELLED}
+    assert owner_client.post(reverse("generations:group_retry", args=[project.slug, group.pk])).status_code == 302
+    assert GenerationGroup.objects.count() == 2
