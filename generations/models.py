@@ -327,7 +327,10 @@ class Output(MediaFields):
         """What was delivered, in a person's words: "ProRes · MOV", "PNG sequence · ZIP"."""
         codec = self.codec.lower()
         name = CODEC_NAMES.get(codec) or ("PCM" if codec.startswith("pcm_") else codec.upper())
-        return f"{name} · {self.extension.upper()}" if name else self.content_type
+        if not name:
+            return self.content_type
+        container = self.extension.upper()
+        return name if container == name else f"{name} · {container}"  # "PNG", not "PNG · PNG"
 
     @property
     def preview_type(self) -> str:
