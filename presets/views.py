@@ -32,7 +32,8 @@ def _preset(membership, preset_id: int) -> Preset:
 
 
 def _search(request) -> str:
-    return (request.GET.get("q") or "").strip()[:MAX_QUERY]
+    # A NUL cannot be in a PostgreSQL query string; a person never types one.
+    return (request.GET.get("q") or "").replace("\x00", "").strip()[:MAX_QUERY]
 
 
 def _list_page(request, membership, form, status: int = 200):
