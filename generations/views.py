@@ -21,7 +21,7 @@ from audit.log import record
 from core.access import project_view
 from core.http import redirect_after_post, safe_next
 from core.ratelimit import limit, person_of, spend
-from generations import cancel, feed, quotes, submit, variations
+from generations import cancel, eta, feed, quotes, submit, variations
 from generations.forms import GenerationForm
 from generations.models import FINISHED, IN_FLIGHT, Generation, GenerationGroup, Output, Status
 from generations.overview import overview
@@ -198,6 +198,7 @@ def _prepare_cards(generations, membership) -> list[Generation]:
                                                model__in={g.model for g in throttled})
                      .exclude(submitted_at=None).values_list("model", "submitted_at"))
     feed.attach_money(generations)
+    eta.attach(generations)
     succeeded = [g for g in generations if g.status == Status.SUCCEEDED]
     outputs: dict[int, list[Output]] = {}
     if succeeded:

@@ -119,11 +119,22 @@
     return Math.floor(minutes / 60) + " h " + (minutes % 60) + " min";
   }
 
+  // The time left, rounded as generations/eta.py rounds it.
+  function spanText(seconds) {
+    if (seconds < 60) return seconds + " s";
+    const minutes = Math.round(seconds / 60);
+    return minutes < 60 ? minutes + " min" : Math.floor(minutes / 60) + " h " + (minutes % 60) + " min";
+  }
+
   setInterval(() => {
     const now = Date.now() / 1000;
     document.querySelectorAll("[data-since]").forEach((el) => {
       const since = parseInt(el.dataset.since, 10);
       if (since) el.textContent = "running for " + elapsedText(Math.max(0, Math.floor(now - since)));
+    });
+    document.querySelectorAll("[data-until]").forEach((el) => {
+      const left = parseInt(el.dataset.until, 10) - Math.floor(now);
+      el.textContent = left > 0 ? "about " + spanText(left) + " left" : "taking longer than usual";
     });
   }, 1000);
 
