@@ -250,6 +250,8 @@ AXES_VERBOSE = False
 INVITATION_TTL_DAYS = env_int("INVITATION_TTL_DAYS", 7)
 # How long a link that proves an address (finishing a sign-up, changing an address) works, seconds.
 ADDRESS_LINK_MAX_AGE = env_int("ADDRESS_LINK_HOURS", 48) * 3600
+# How often an open page asks for new notifications, for the person who wants them in the browser.
+NOTICE_POLL_SECONDS = env_int("NOTICE_POLL_SECONDS", 30)
 
 # --- Client address and rate limits (core/ratelimit.py) ------------------------
 # Proxies in front of Takes that append the address they saw to CLIENT_IP_HEADER; the client's

@@ -36,6 +36,7 @@ CARD_FIELDS = (
     "height", "duration", "thumbnail", "file", "preview", "playable", "codec", "is_favourite", "created_at",
     "generation__id", "generation__endpoint", "generation__model", "generation__prompt", "generation__params",
     "generation__task_json", "generation__cost_credits", "generation__estimated_credits",
+    "generation__group_id", "generation__group__id", "generation__group__size", "generation__group__axes",
     "generation__created_by_id", "generation__created_by__id", "generation__created_by__username",
     "generation__created_by__first_name", "generation__created_by__last_name",
 )
@@ -53,6 +54,7 @@ class Filters:
     until: date | None = None
     favourites: bool = False
     tag: str = ""
+    group: int | None = None  # a group of variations: its outputs together
     text: str = ""
     sort: str = "newest"
 
@@ -94,9 +96,11 @@ def search_outputs(*, project: Project, filters: Filters) -> QuerySet[Output]:
         outputs = outputs.filter(created_at__lt=_day_start(filters.until + timedelta(days=1)))
     if filters.favourites:
         outputs = outputs.filter(is_favourite=True)
+    if filters.group:
+        outputs = outputs.filter(generation__group_id=filters.group)
     if filters.tag:
         outputs = outputs.filter(tags__project=project, tags__name=filters.tag)
     outputs = _matching_prompt(outputs, filters.text)
-    return (outputs.select_related("generation__created_by").only(*CARD_FIELDS)
+    return (outputs.select_related("generation__created_by", "generation__group").only(*CARD_FIELDS)
             .prefetch_related("tags", Prefetch("generation__inputs", Asset.objects.only("id", "name")))
             .order_by(*SORTS.get(filters.sort, SORTS["newest"])))

@@ -24,7 +24,7 @@ from core.params import parse_ids
 from gallery import actions, activity, cards, search, zips
 from gallery.models import ShareLink, Tag
 from generations import feed
-from generations.models import Generation, Output
+from generations.models import Generation, GenerationGroup, Output
 from runway import catalog
 
 OUTPUTS_PER_PAGE = 24
@@ -46,9 +46,11 @@ class GalleryFilterForm(forms.Form):
     tag = forms.ChoiceField(label="Tag", required=False)
     favourites = forms.BooleanField(label="Favourites only", required=False)
     sort = forms.ChoiceField(label="Sort", required=False, choices=SORT_CHOICES)
+    group = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
-    def __init__(self, *args, members, tags, **kwargs):
+    def __init__(self, *args, members, tags, project, **kwargs):
         super().__init__(*args, **kwargs)
+        self.project = project
         self.fields["endpoint"].choices = [("", "Any endpoint"),
                                            *((e.key, e.label) for e in catalog.ENDPOINTS.values())]
         self.fields["model"].choices = [("", "Any model"), *sorted(
@@ -56,6 +58,15 @@ class GalleryFilterForm(forms.Form):
             {(m.id, m.label) for m in catalog.all_models() if not m.routed}, key=lambda c: c[1])]
         self.fields["member"].choices = [("", "Anyone"), *((m.user_id, m.user.display_name) for m in members)]
         self.fields["tag"].choices = [("", "Any tag"), *((t.name, t.name) for t in tags)]
+
+    def clean_group(self) -> GenerationGroup | None:
+        pk = self.cleaned_data.get("group")
+        if pk is None:
+            return None
+        group = GenerationGroup.objects.filter(project=self.project, pk=pk).first()
+        if group is None:
+            raise forms.ValidationError("There is no such group of variations in this project.")
+        return group
 
     def clean(self):
         data = super().clean()
@@ -67,7 +78,8 @@ class GalleryFilterForm(forms.Form):
         d = self.cleaned_data
         return search.Filters(kind=d["kind"], endpoint=d["endpoint"], model=d["model"], member=d["member"],
                                since=d["since"], until=d["until"], favourites=d["favourites"],
-                               tag=d["tag"], text=d["q"], sort=d["sort"] or "newest")
+                               tag=d["tag"], text=d["q"], sort=d["sort"] or "newest",
+                               group=d["group"].pk if d["group"] else None)
 
 
 def _output(membership, output_id: int) -> Output:
@@ -99,7 +111,7 @@ def gallery_index(request, membership):
     members = list(Membership.objects.filter(project=project).select_related("user")
                    .only("user_id", "user__username", "user__first_name", "user__last_name"))
     tags = list(Tag.objects.filter(project=project).only("name"))
-    form = GalleryFilterForm(request.GET or None, members=members, tags=tags)
+    form = GalleryFilterForm(request.GET or None, members=members, tags=tags, project=project)
     status = 200
     if form.is_bound and not form.is_valid():
         status = 400
@@ -115,6 +127,7 @@ def gallery_index(request, membership):
         "page": page,
         "cards": cards.cards_for(page.object_list, membership=membership),
         "filtered": filters != search.Filters(),
+        "group": form.cleaned_data["group"] if filters.group else None,
         "query": _query_without_page(request),
         "zip_max": zips.ZIP_MAX_ITEMS,
     }

@@ -67,6 +67,38 @@ def seed_text(generation) -> str:
     return "random seed" if takes_seed else "no seed"
 
 
+# --- variations together ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Block:
+    """Cards shown together: the consecutive cards of one group of variations, or of none."""
+
+    group: object | None
+    cards: list
+
+    @property
+    def running(self) -> bool:
+        return any(g.is_in_flight for g in self.cards)
+
+    @property
+    def failed(self) -> bool:
+        return any(g.can_retry for g in self.cards)
+
+
+def blocks(generations: Iterable) -> list[Block]:
+    """The page's cards in order, a group of variations kept in one block (its cards arrive together)."""
+    found: list[Block] = []
+    for g in generations:
+        if found and found[-1].group is not None and found[-1].group.pk == g.group_id:
+            found[-1].cards.append(g)
+        elif found and found[-1].group is None and g.group_id is None:
+            found[-1].cards.append(g)
+        else:
+            found.append(Block(group=g.group if g.group_id else None, cards=[g]))
+    return found
+
+
 # --- versions and what a page asks -----------------------------------------------------------
 
 

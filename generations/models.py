@@ -44,6 +44,16 @@ class GenerationGroup(models.Model):
     def __str__(self) -> str:
         return f"{self.size} variations #{self.pk}"
 
+    @property
+    def description(self) -> str:
+        """What varies, in words: "4 seeds", "2 ratios × 3 prompt texts", "3 models"."""
+        parts = []
+        for name, values in self.axes.items():
+            count = values if isinstance(values, int) else len(values)
+            label = name.replace("_", " ")
+            parts.append(f"{count} {label}{'s' if count != 1 else ''}")
+        return " × ".join(parts) or f"{self.size} variations"
+
 
 class GenerationQuerySet(models.QuerySet):
     def in_project(self, project: Project) -> GenerationQuerySet:

@@ -341,7 +341,7 @@ QUEUE_FILTERS = [("", "All"), ("in_flight", "In progress"), ("finished", "Finish
 @project_view()
 def generation_queue(request, membership):
     project = membership.project
-    generations = Generation.objects.in_project(project).select_related("created_by")
+    generations = Generation.objects.in_project(project).select_related("created_by", "group")
     wanted = request.GET.get("status", "")
     status = 200
     error = ""
@@ -360,6 +360,7 @@ def generation_queue(request, membership):
         "project": project,
         "membership": membership,
         "page": page,
+        "blocks": feed.blocks(page.object_list),
         "wanted": wanted,
         "filters": QUEUE_FILTERS,
         "filter_error": error,

@@ -6,6 +6,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import Max
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -74,6 +75,8 @@ def preferences(request):
 @login_required
 def unread(request):
     """The unread count and the newest unread ones, for the bell and browser notifications (JSON)."""
-    fresh = Notification.objects.filter(user=request.user).unread()[:5]
-    return JsonResponse({"unread": Notification.objects.filter(user=request.user).unread().count(),
+    mine = Notification.objects.filter(user=request.user)
+    fresh = mine.unread()[:5]
+    return JsonResponse({"unread": mine.unread().count(),
+                         "newest": mine.aggregate(newest=Max("pk"))["newest"] or 0,
                          "latest": [{"id": n.pk, "text": n.text, "url": reverse("notifications:open", args=[n.pk])} for n in fresh]})

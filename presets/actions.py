@@ -50,6 +50,22 @@ def preset_from_generation(*, generation: Generation, user, name: str) -> Preset
     return preset
 
 
+def preset_from_form(*, project, user, name: str, endpoint: str, model: str, params: dict[str, Any]) -> Preset:
+    """Save settings as the generation form holds them (typed, possibly incomplete) as a preset."""
+    params = dict(params)
+    prompt = str(params.pop("prompt_text", "") or "")
+    params = {k: v for k, v in params.items() if v not in (None, "", [])}
+    try:
+        with transaction.atomic():
+            preset = Preset.objects.create(project=project, created_by=user, updated_by=user, name=name,
+                                           endpoint=endpoint, model=model, params=params, prompt=prompt)
+            record(actor=user, action="preset.create", obj=preset, after=snapshot(preset, FIELDS),
+                   note="from the generation form")
+    except IntegrityError:
+        raise _taken(name) from None
+    return preset
+
+
 def update_preset(*, preset: Preset, user, name: str, prompt: str) -> None:
     """Rename a preset or change its prompt."""
     before = snapshot(preset, FIELDS)
@@ -77,11 +93,17 @@ def _query_value(value: Any) -> Any:
     return str(value)
 
 
+def form_url(*, project, endpoint: str, model: str, params: dict[str, Any]) -> str:
+    """The generation form filled with these settings."""
+    settings = {k: _query_value(v) for k, v in params.items() if v not in (None, "", [])}
+    query = urlencode({"endpoint": endpoint, "model": model, **settings}, doseq=True)
+    return f"{reverse('generations:new', args=[project.slug])}?{query}"
+
+
 def use_preset(*, preset: Preset, values: dict[str, str]) -> str:
     """The generation form filled from the preset, its placeholders replaced; the preset is counted as used."""
     Preset.objects.filter(pk=preset.pk).update(uses=F("uses") + 1)
-    settings = {k: _query_value(v) for k, v in preset.params.items() if v not in (None, "", [])}
+    params = dict(preset.params)
     if preset.prompt:
-        settings["prompt_text"] = preset.filled(values)
-    query = urlencode({"endpoint": preset.endpoint, "model": preset.model, **settings}, doseq=True)
-    return f"{reverse('generations:new', args=[preset.project.slug])}?{query}"
+        params["prompt_text"] = preset.filled(values)
+    return form_url(project=preset.project, endpoint=preset.endpoint, model=preset.model, params=params)

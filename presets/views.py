@@ -17,7 +17,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.models import Role
 from core.access import project_view
 from core.http import confirm_page, redirect_after_post
+from generations import submit
 from generations.models import Generation
+from runway import catalog
 
 from . import actions
 from .forms import FromGenerationForm, PresetForm, UseForm
@@ -69,6 +71,53 @@ def preset_save(request, membership):
         return _list_page(request, membership, form, status=exc.status)
     messages.success(request, f"Preset “{preset.name}” saved.")
     return redirect_after_post(request, reverse("presets:list", args=[membership.project.slug]))
+
+
+def _form_raw(data, model: catalog.Model) -> dict:
+    return {f.name: data.getlist(f.name) if f.kind == "assets" else data.get(f.name) for f in model.fields}
+
+
+@require_POST
+@project_view(Role.EDITOR)
+def preset_save_form(request, membership):
+    """Save what the generation form holds now as a preset ("Save as preset" on the form).
+
+    Either way the person is taken back to the form with everything they entered: saved, or
+    told why not. Settings may be incomplete (an input to choose each time); malformed ones,
+    or inputs that are not this project's, are refused.
+    """
+    project = membership.project
+    try:
+        spec = catalog.get_model(request.POST.get("endpoint") or "", request.POST.get("model") or "")
+    except catalog.CatalogError as exc:
+        messages.error(request, f"{exc} Nothing was saved.")
+        return redirect("generations:new", slug=project.slug)
+    params, errors = catalog.clean_params(spec, _form_raw(request.POST, spec))
+    if not errors:
+        try:
+            submit.load_inputs(project=project, model=spec, params=params)  # inputs must be this project's
+        except submit.SubmissionError as exc:
+            errors = exc.errors
+    errors = errors or submit.not_ours(project=project, model=spec, params=params)
+    back = actions.form_url(project=project, endpoint=spec.endpoint, model=spec.id,
+                            params={**params, **{k: v for k, v in _form_raw(request.POST, spec).items() if k in errors}})
+    name = (request.POST.get("preset_name") or "").strip()
+    if errors:
+        said = " ".join(m for msgs in errors.values() for m in msgs)
+        messages.error(request, f"The preset was not saved: {said}")
+    elif not name:
+        messages.error(request, "Give the preset a name to save it.")
+    elif len(name) > Preset._meta.get_field("name").max_length:
+        messages.error(request, "Keep the preset's name under 100 characters.")
+    else:
+        try:
+            preset = actions.preset_from_form(project=project, user=request.user, name=name, endpoint=spec.endpoint,
+                                              model=spec.id, params=params)
+        except actions.PresetError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, f"Preset “{preset.name}” saved; start from it any time on Presets.")
+    return redirect(back)
 
 
 @require_http_methods(["GET", "POST"])

@@ -1,5 +1,6 @@
 // Gallery niceties; every action also works without them.
 (() => {
+  const COMPARE_MAX = 8; // side by side, as many as a grid of variations has
   const selected = () => document.querySelectorAll('input[name="ids"][form="selection"]:checked');
 
   function announce(text) {
@@ -12,9 +13,10 @@
     const text = count ? `${count} selected` : "";
     document.querySelectorAll("[data-selected-count]").forEach((el) => { el.textContent = text; });
     document.querySelectorAll("[data-compare]").forEach((button) => {
+      const ready = count >= 2 && count <= COMPARE_MAX;
       button.hidden = false;
-      button.disabled = count !== 2;
-      button.title = count === 2 ? "" : "Select two outputs to compare them";
+      button.disabled = !ready;
+      button.title = ready ? "" : `Select 2 to ${COMPARE_MAX} outputs to compare them`;
     });
     return text;
   }
@@ -169,12 +171,13 @@
     const button = event.target.closest("[data-compare]");
     if (!button) return;
     const picked = Array.from(selected(), (box) => box.closest("[data-card]")).filter(Boolean);
-    if (picked.length !== 2) {
-      announce("Select two outputs to compare them.");
+    if (picked.length < 2 || picked.length > COMPARE_MAX) {
+      announce(`Select 2 to ${COMPARE_MAX} outputs to compare them.`);
       return;
     }
-    const html = `<div class="lb-compare">${picked.map(slideOf).join("")}</div>`;
-    openViewer([{ html, title: picked.map(titleOf).join(" and ") }], 0, "Compare two outputs");
+    const html = `<div class="lb-compare" data-count="${picked.length}">${picked.map(slideOf).join("")}</div>`;
+    const title = picked.length === 2 ? picked.map(titleOf).join(" and ") : `${picked.length} outputs side by side`;
+    openViewer([{ html, title }], 0, `Compare ${picked.length} outputs`);
   });
 
   // A video card plays its preview, muted, while the mouse is over it.

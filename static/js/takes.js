@@ -190,4 +190,77 @@
 
   document.addEventListener("DOMContentLoaded", () => initSlots(document));
   document.addEventListener("htmx:afterSettle", (event) => initSlots(event.target));
+
+  // --- browser notifications, for a person who asked for them ------------------------------------
+  // Each open page asks now and then for what is new; a notification is shown once per browser
+  // (the newest one shown is remembered across tabs, and a tag folds a second tab's copy into it).
+
+  const SHOWN = "takes-notices-shown";
+
+  function setBellCount(bell, count) {
+    let badge = bell.querySelector(".bell-count");
+    if (!count) { if (badge) badge.remove(); return; }
+    if (!badge) {
+      badge = document.createElement("span");
+      badge.className = "bell-count";
+      bell.append(badge);
+    }
+    badge.innerHTML = "";
+    badge.append(String(count));
+    const hidden = document.createElement("span");
+    hidden.className = "sr-only";
+    hidden.textContent = " unread";
+    badge.append(hidden);
+  }
+
+  function showNotice(note) {
+    const shown = new Notification("Takes", { body: note.text, tag: "takes-" + note.id });
+    shown.onclick = () => { window.focus(); window.location.assign(note.url); };
+  }
+
+  function askForNotices(bell) {
+    fetch(bell.dataset.notices, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then((response) => (response.ok ? response.json() : null))
+      .then((data) => {
+        if (!data) return;
+        setBellCount(bell, data.unread);
+        const before = window.localStorage.getItem(SHOWN);
+        const seen = before === null ? null : parseInt(before, 10) || 0;
+        if (seen !== null && Notification.permission === "granted") {
+          data.latest.filter((note) => note.id > seen).reverse().forEach(showNotice);
+        }
+        window.localStorage.setItem(SHOWN, String(Math.max(seen || 0, data.newest || 0)));
+      })
+      .catch(() => {}); // offline for a moment: the next round asks again
+  }
+
+  function permissionText() {
+    if (!("Notification" in window)) return "This browser cannot show notifications.";
+    if (Notification.permission === "granted") return "This browser shows Takes’ notifications.";
+    if (Notification.permission === "denied") {
+      return "This browser blocks notifications from Takes: allow them for this site in the browser's settings.";
+    }
+    return "Your browser will ask whether Takes may show notifications.";
+  }
+
+  function initNotices() {
+    const bell = document.querySelector(".bell[data-notices]");
+    if (bell && "Notification" in window) {
+      const every = Math.max(5, parseInt(bell.dataset.noticesEvery, 10) || 30) * 1000;
+      askForNotices(bell);
+      window.setInterval(() => askForNotices(bell), every);
+    }
+    document.querySelectorAll("[data-notice-permission]").forEach((el) => { el.textContent = permissionText(); });
+  }
+
+  document.addEventListener("change", (event) => {
+    const box = event.target;
+    if (!box.matches || !box.matches("input[name='browser'][type='checkbox']") || !box.checked) return;
+    if (!("Notification" in window) || Notification.permission !== "default") return;
+    Notification.requestPermission().then(() => {
+      document.querySelectorAll("[data-notice-permission]").forEach((el) => { el.textContent = permissionText(); });
+    });
+  });
+
+  document.addEventListener("DOMContentLoaded", initNotices);
 })();

@@ -145,6 +145,7 @@ EXPECTATIONS: dict[str, tuple[str, str | None, tuple[str, ...]]] = {
     "library:router_delete": ("owner", "router", GP),
     "presets:list": ("viewer", None, G),
     "presets:save": ("editor", None, P),
+    "presets:save_form": ("editor", None, P),
     "presets:edit": ("editor", "preset", GP),
     "presets:delete": ("editor", "preset", GP),
     "presets:use": ("viewer", "preset", GP),

@@ -23,10 +23,24 @@ PROMPT = "A paper lantern floating over a dark lake"
 
 
 def test_variations_boards_trash_presets_and_the_bell(browser, shots_dir, live_server, cluster, emulator_process,
-                                                      project, funded):  # noqa: F811
+                                                      project, funded, settings):  # noqa: F811
+    settings.NOTICE_POLL_SECONDS = 5
     cluster.start()
     context, page = signed_in(browser, live_server, funded, width=1400)
     slug = project.slug
+    # Notifications the page shows are counted as the browser is asked to show them.
+    context.grant_permissions(["notifications"])
+    page.add_init_script("""(() => {
+      const Real = window.Notification; window.__shown = [];
+      window.Notification = class extends Real {
+        constructor(title, options) { super(title, options); window.__shown.push(options.body); } };
+    })();""")
+
+    # Browser notifications asked for on the notifications page.
+    page.goto("/notifications/")
+    page.check("input[name=browser]")
+    page.click("button:has-text('Save')")
+    page.wait_for_selector("text=This browser shows Takes’ notifications.")
 
     # Three seeds of one setting, from the form; the estimate adds them up first.
     page.goto(f"/p/{slug}/generate/?endpoint=text_to_image&model=gen4_image")
@@ -36,9 +50,23 @@ def test_variations_boards_trash_presets_and_the_bell(browser, shots_dir, live_s
     page.press("input[name=variation_seeds]", "Tab")  # a change, as a person leaving the box makes
     page.wait_for_selector("#estimate :text('3 variations')")
     shoot(page, shots_dir, "variations-form")
+
+    # The form as it stands kept as a preset; the form comes back as it was.
+    page.click("summary:has-text('Save as preset')")
+    page.fill("input[name=preset_name]", "Lantern seeds")
+    page.click("button:has-text('Save preset')")
+    page.wait_for_selector(":text('Preset “Lantern seeds” saved')")
+    kept = Preset.objects.get(name="Lantern seeds")
+    assert (kept.model, kept.prompt) == ("gen4_image", PROMPT)
+    assert page.input_value("textarea[name=prompt_text]") == PROMPT
+    page.click("details.variations summary")
+    page.fill("input[name=variation_seeds]", "3")
+
     page.click("button:has-text('Start generation')")
     page.wait_for_url(re.compile(r"/queue/$"))
     group = GenerationGroup.objects.get()
+    block = page.locator(f"section.gen-group[aria-label='Variations #{group.pk}']")
+    assert block.locator("article.gen-tile").count() == 3  # one block in the queue
     try:  # the queue's one poll turns each card Done in place
         page.wait_for_function("() => document.querySelectorAll('.badge.succeeded').length >= 3", timeout=120_000)
     except Exception:
@@ -46,10 +74,23 @@ def test_variations_boards_trash_presets_and_the_bell(browser, shots_dir, live_s
     assert set(group.generations.values_list("status", flat=True)) == {Status.SUCCEEDED}, cluster.tail()
     shoot(page, shots_dir, "variations-queue")
 
-    # The bell says so once.
+    # The bell says so once, and so does the browser.
+    page.wait_for_function("() => window.__shown.length > 0", timeout=30_000)
     page.goto(f"/p/{slug}/")
     assert page.inner_text(".bell .bell-count").startswith("1")
     assert Notification.objects.filter(user=funded).count() == 1
+    page.reload()
+    page.wait_for_load_state("networkidle")  # this page asked too: what it was told was shown before
+    assert page.evaluate("() => window.__shown") == []
+    # The group's outputs together in the gallery, compared side by side.
+    page.goto(f"/p/{slug}/gallery/?group={group.pk}")
+    assert page.locator(".gallery-card").count() == 3
+    page.check("[data-select-all]")
+    page.click("button:has-text('Compare selected')")
+    page.wait_for_selector(".lb-compare[data-count='3']")
+    assert page.locator(".lb-compare .lb-slide").count() == 3
+    shoot(page, shots_dir, "variations-compare")
+    page.keyboard.press("Escape")
     page.click(".bell")
     page.wait_for_url(re.compile(r"/notifications/$"))
     shoot(page, shots_dir, "notifications")

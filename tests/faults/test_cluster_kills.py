@@ -21,8 +21,9 @@ from collections import Counter
 import pytest
 
 from assets.models import Asset
-from generations import submit
+from generations import notices, submit
 from generations.models import FINISHED, Generation, Status
+from notifications.models import Event, Notification
 from tests.faults.audit import audit, reply_faulted, settled
 from tests.faults.harness import resume_after_crash, wait_for
 
@@ -147,3 +148,10 @@ def test_a_stop_in_every_step_loses_nothing(stop, project, funded, still, cluste
               if g.status != Status.SUCCEEDED and not g.needs_attention]
     assert not failed, failed
     assert all(g.status in FINISHED or g.needs_attention for g in generations)
+    # Each generation that ended told its author once, in the move that ended it: no kill came
+    # between the two, so the sweep that writes what a crash kept from being written finds nothing.
+    ended = {g.pk for g in generations if g.status in (Status.SUCCEEDED, Status.FAILED)}
+    told = Counter(Notification.objects.filter(subject_id__in=ids, event__in=(Event.SUCCEEDED, Event.FAILED))
+                   .values_list("subject_id", flat=True))
+    assert set(told) == ended and set(told.values()) == {1}, told
+    assert notices.sweep() == 0

@@ -6,16 +6,19 @@ record of each task (its model, the seed it received, the credits it kept).
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from accounts.actions import create_team_project
 from credits import ledger
 from credits.models import Hold, HoldState
 from generations import poll, variations
-from generations.models import Generation, GenerationGroup, Status
-from generations.submit import SubmissionError
+from generations.models import Generation, GenerationGroup, Output, Status
+from generations.submit import SubmissionError, submit_generation
 from runway import catalog
 from tests.concurrency import run_together
 from tests.factories import drive
@@ -197,3 +200,51 @@ def test_a_group_is_cancelled_and_retried_from_its_page(runway_emulator, project
     assert set(group.generations.values_list("status", flat=True)) == {Status.CANCELLED}
     assert owner_client.post(reverse("generations:group_retry", args=[project.slug, group.pk])).status_code == 302
     assert GenerationGroup.objects.count() == 2
+
+
+def test_the_queue_shows_a_group_as_one_block_between_single_generations(runway_emulator, project, funded,
+                                                                          owner_client):
+    alone = submit_generation(project=project, user=funded, params={"prompt_text": "alone", "ratio": "1920:1080"},
+                              **IMAGE)
+    group = _image(project, funded, grid={"ratio": ["1920:1080", "1080:1920"], "prompt_text": ["a kite", "a gull"]})
+    body = owner_client.get(reverse("generations:queue", args=[project.slug])).content.decode()
+    start = body.index(f'aria-label="Variations #{group.pk}"')
+    block = body[start:body.index("</section>", start)]
+    assert "2 ratios × 2 prompt texts" in block
+    members = sorted(group.generations.values_list("pk", flat=True))
+    assert sorted(int(pk) for pk in re.findall(r'id="generation-(\d+)"', block)) == members
+    assert f'id="generation-{alone.pk}"' in body and f'id="generation-{alone.pk}"' not in block
+    assert f"?group={group.pk}" in block  # compare them in the gallery
+    cancel_url, retry_url = (reverse(f"generations:{a}", args=[project.slug, group.pk])
+                             for a in ("group_cancel", "group_retry"))
+    assert cancel_url in block and retry_url not in block  # all running: nothing to retry yet
+    variations.cancel_group(group=group)
+    body = owner_client.get(reverse("generations:queue", args=[project.slug])).content.decode()
+    start = body.index(f'aria-label="Variations #{group.pk}"')
+    block = body[start:body.index("</section>", start)]
+    assert retry_url in block and cancel_url not in block
+
+
+def test_the_gallery_shows_a_groups_outputs_together(runway_emulator, project, funded, owner_client, media_root,
+                                                     stranger):
+    group = _image(project, funded, seeds=3)
+    for g in group.generations.all():
+        drive(g)
+    drive(submit_generation(project=project, user=funded, params={"prompt_text": "single", "ratio": "1920:1080"},
+                            **IMAGE))
+    url = reverse("gallery:index", args=[project.slug])
+    everything = owner_client.get(url).content.decode()
+    assert everything.count("1 of 3 variations") == 3
+    together = owner_client.get(url, {"group": group.pk})
+    body = together.content.decode()
+    assert together.status_code == 200
+    assert f"Variations #{group.pk}" in body and "3 seeds" in body
+    shown = {int(pk) for pk in re.findall(r'id="output-(\d+)"', body)}
+    assert shown == set(Output.objects.filter(generation__group=group).values_list("pk", flat=True))
+    assert len(shown) == 3
+    assert 'name="group"' in body  # other filters keep to the group
+    ledger.grant(user=stranger, amount=10_000, note="tests")
+    theirs = _image(create_team_project(user=stranger, name="Elsewhere"), stranger, seeds=2)
+    for bad in ("0", "x", str(theirs.pk + 1000), str(theirs.pk)):
+        refused = owner_client.get(url, {"group": bad})
+        assert refused.status_code == 400, bad

@@ -99,3 +99,24 @@ def test_the_digest_goes_to_those_who_asked_once_per_notification(runway_emulato
     _one(project, funded, prompt_text="A second heron")
     assert send_digests() == 1 and len(mail.outbox) == 2
     assert "second heron" in mail.outbox[1].body and mail.outbox[1].body.count("is done") == 1
+
+
+def test_browser_notifications_are_offered_to_those_who_asked_with_what_a_page_needs(runway_emulator, project,
+                                                                                     funded, owner_client, editor):
+    home = project.get_absolute_url()
+    assert "data-notices=" not in owner_client.get(home).content.decode()  # not asked for: no asking
+    owner_client.post(reverse("notifications:preferences"), {"browser": "on"})
+    assert Preference.objects.get(user=funded).browser
+    page = owner_client.get(home).content.decode()
+    assert f'data-notices="{reverse("notifications:unread")}"' in page and 'data-notices-every="30"' in page
+    empty = owner_client.get(reverse("notifications:unread")).json()
+    assert empty == {"unread": 0, "newest": 0, "latest": []}
+    done = _one(project, funded)
+    note = Notification.objects.get(subject_id=done.pk)
+    told = owner_client.get(reverse("notifications:unread")).json()
+    assert told["newest"] == note.pk and told["latest"] == [
+        {"id": note.pk, "text": note.text, "url": reverse("notifications:open", args=[note.pk])}]
+    owner_client.post(reverse("notifications:read"))
+    read = owner_client.get(reverse("notifications:unread")).json()
+    assert (read["unread"], read["newest"], read["latest"]) == (0, note.pk, [])  # the mark stays where it was
+    assert client_for(editor).get(reverse("notifications:unread")).json()["newest"] == 0  # one's own only

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -12,6 +13,7 @@ from audit.models import AuditEntry
 from generations import submit
 from presets.models import Preset
 from tests.conftest import client_for
+from tests.factories import make_asset
 
 pytestmark = pytest.mark.django_db
 
@@ -109,3 +111,52 @@ def test_the_prompt_library_counts_uses_and_names_who_wrote_each_prompt(runway_e
     assert [r["prompt"] for r in found.context["page"].object_list] == ["A harbour at dawn"]
     assert "No prompt matches" in editor_client.get(reverse("presets:prompts", args=[project.slug]),
                                                     {"q": "zebra"}).content.decode()
+
+
+# --- saving the form as it is ------------------------------------------------------------------
+
+
+def _save_form(client, project, **data):
+    form = {"endpoint": "text_to_image", "model": "gen4_image", "prompt_text": PROMPT, "ratio": "1080:1920",
+            "seed": "12", "preset_name": "Tall bridges", **data}
+    return client.post(reverse("presets:save_form", args=[project.slug]), form)
+
+
+def test_the_generation_form_saves_what_it_holds_as_a_preset_and_goes_back_filled_in(owner_client, project, owner):
+    form_page = owner_client.get(reverse("generations:new", args=[project.slug]) + "?endpoint=text_to_image")
+    assert reverse("presets:save_form", args=[project.slug]) in form_page.content.decode()
+    answer = _save_form(owner_client, project)
+    assert answer.status_code == 302
+    preset = Preset.objects.get(project=project)
+    assert (preset.name, preset.endpoint, preset.model, preset.prompt) == \
+        ("Tall bridges", "text_to_image", "gen4_image", PROMPT)
+    assert preset.params == {"ratio": "1080:1920", "seed": 12}
+    assert preset.placeholders == ["animal", "weather"]
+    assert AuditEntry.objects.filter(action="preset.create", object_id=str(preset.pk), actor=owner).exists()
+    back = owner_client.get(answer["Location"])
+    body = back.content.decode()
+    assert "Preset “Tall bridges” saved" in body and PROMPT in body  # nothing typed is lost
+    assert re.search(r'<option value="1080:1920"[^>]*selected', body)
+
+
+def test_saving_the_form_refuses_bad_input_and_gives_everything_back(owner_client, project, editor_client,
+                                                                     viewer_client, stranger_client, stranger,
+                                                                     media_root, tmp_path):
+    assert _save_form(owner_client, project, preset_name="").status_code == 302
+    assert _save_form(owner_client, project, seed="many").status_code == 302
+    assert _save_form(owner_client, project, preset_name="x" * 101).status_code == 302
+    assert not Preset.objects.exists()
+    refused = owner_client.get(_save_form(owner_client, project, seed="many")["Location"]).content.decode()
+    assert "The preset was not saved" in refused and "many" in refused and "crossing a rope bridge" in refused
+    unknown = _save_form(owner_client, project, model="no-such-model")
+    assert "Nothing was saved" in owner_client.get(unknown["Location"]).content.decode()
+    theirs = create_team_project(user=stranger, name="Elsewhere")
+    asset = make_asset(theirs, stranger, "image 1280x720", tmp_path / "in")
+    foreign = _save_form(owner_client, project, endpoint="image_to_video", model="gen4_turbo", prompt_image=asset.pk,
+                         ratio="1280:720", seed="")
+    assert foreign.status_code == 302 and not Preset.objects.exists()
+    assert _save_form(editor_client, project).status_code == 302 and Preset.objects.count() == 1
+    assert _save_form(editor_client, project).status_code == 302 and Preset.objects.count() == 1  # name taken
+    assert _save_form(viewer_client, project, preset_name="v").status_code == 403
+    assert _save_form(stranger_client, project, preset_name="s").status_code == 404
+    assert Preset.objects.count() == 1
