@@ -24,8 +24,9 @@ run: install
 	$(PY) -m config.run
 
 # Browser tests drive Debian's Chromium; install it when missing (root only, as in CI).
+# What the browser and deployment tests drive: Debian's Chromium and nginx.
 browser:
-	@test -x /usr/bin/chromium || { [ "$$(id -u)" = 0 ] && (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null); } || { echo "Chromium is needed for the browser tests: apt-get install chromium"; exit 1; }
+	@test -x /usr/bin/chromium -a -x /usr/sbin/nginx || { [ "$$(id -u)" = 0 ] && (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium nginx >/dev/null); } || { echo "Chromium and nginx are needed for the browser tests: apt-get install chromium nginx"; exit 1; }
 
 test: install browser
 	rm -rf test-artifacts/e2e

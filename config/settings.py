@@ -11,6 +11,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -250,6 +251,12 @@ AXES_VERBOSE = False
 INVITATION_TTL_DAYS = env_int("INVITATION_TTL_DAYS", 7)
 # How long a link that proves an address (finishing a sign-up, changing an address) works, seconds.
 ADDRESS_LINK_MAX_AGE = env_int("ADDRESS_LINK_HOURS", 48) * 3600
+# Behind nginx: the prefix of its internal location for stored media (deploy/nginx.conf), so that
+# Django authorises each media request and nginx sends the bytes. Empty: Django streams them.
+MEDIA_ACCEL_REDIRECT = env("MEDIA_ACCEL_REDIRECT", "")
+if MEDIA_ACCEL_REDIRECT and not (MEDIA_ACCEL_REDIRECT.startswith("/") and MEDIA_ACCEL_REDIRECT.endswith("/")):
+    raise ImproperlyConfigured("MEDIA_ACCEL_REDIRECT is a path that starts and ends with /, e.g. /_media/")
+
 # How often an open page asks for new notifications, for the person who wants them in the browser.
 NOTICE_POLL_SECONDS = env_int("NOTICE_POLL_SECONDS", 30)
 

@@ -1,14 +1,19 @@
 """HTTP helpers every app's views share: where to go next, how to redirect, how to serve a file.
 
-Stored media are never public static files: the filesystem storage streams through Django with
-the content type we detected and `nosniff`; S3 storage answers with a short signed URL instead.
+Stored media are never public static files. Django checks access; the bytes then come from the
+storage (S3: a short signed URL that carries our headers), from the front server (filesystem
+behind nginx with `MEDIA_ACCEL_REDIRECT`: an `X-Accel-Redirect` to an internal location that
+serves byte ranges itself, see deploy/nginx.conf), or, on a single machine, from Django,
+streamed with the content type we detected and `nosniff`.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from urllib.parse import quote
 
+from django.conf import settings
 from django.core.files.storage import FileSystemStorage
 from django.db.models.fields.files import FieldFile
 from django.http import (
@@ -131,6 +136,13 @@ def serve_file(fieldfile: FieldFile, *, content_type: str, filename: str,
             "ResponseContentDisposition": f'{disposition}; filename="{_ascii_name(filename)}"',
         })
         response: HttpResponse = HttpResponseRedirect(url)
+    elif settings.MEDIA_ACCEL_REDIRECT:
+        # The front server sends the bytes (and answers byte ranges); no web thread waits on them.
+        response = HttpResponse(content_type=content_type)
+        response["X-Accel-Redirect"] = settings.MEDIA_ACCEL_REDIRECT + quote(fieldfile.name)
+        response["Content-Disposition"] = content_disposition_header(as_attachment, filename)
+        response["Accept-Ranges"] = "bytes"
+        response["Content-Security-Policy"] = "sandbox"
     else:
         try:
             handle = storage.open(fieldfile.name, "rb")

@@ -90,9 +90,8 @@ def blocks(generations: Iterable) -> list[Block]:
     """The page's cards in order, a group of variations kept in one block (its cards arrive together)."""
     found: list[Block] = []
     for g in generations:
-        if found and found[-1].group is not None and found[-1].group.pk == g.group_id:
-            found[-1].cards.append(g)
-        elif found and found[-1].group is None and g.group_id is None:
+        last_group = found[-1].group.pk if found and found[-1].group is not None else None
+        if found and last_group == g.group_id:
             found[-1].cards.append(g)
         else:
             found.append(Block(group=g.group if g.group_id else None, cards=[g]))

@@ -36,3 +36,16 @@ def test_sqlite_named_by_database_url_keeps_wal_immediate_and_the_busy_timeout(t
     named = probe(tmp_path, DATABASE_URL=f"sqlite:///{tmp_path / 'named.sqlite3'}")
     default = probe(tmp_path, DATABASE_URL="", SQLITE_PATH=str(tmp_path / "default.sqlite3"))
     assert named == default == {"journal": "wal", "busy_ms": 20000, "mode": "IMMEDIATE"}
+
+
+def test_a_media_accel_prefix_that_is_not_a_path_is_refused_at_start(tmp_path):
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
+    environment.update({"DJANGO_SETTINGS_MODULE": "config.settings", "TAKES_DATA_DIR": str(tmp_path)})
+    for bad in ("_media", "/_media", "http://cdn/_media/"):
+        result = subprocess.run([sys.executable, "-c", "import django; django.setup()"], cwd=ROOT,
+                                env={**environment, "MEDIA_ACCEL_REDIRECT": bad}, capture_output=True, text=True,
+                                timeout=60)
+        assert result.returncode != 0 and "MEDIA_ACCEL_REDIRECT is a path" in result.stderr, bad
+    good = subprocess.run([sys.executable, "-c", "import django; django.setup()"], cwd=ROOT,
+                          env={**environment, "MEDIA_ACCEL_REDIRECT": "/_media/"}, capture_output=True, timeout=60)
+    assert good.returncode == 0

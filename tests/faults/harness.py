@@ -104,7 +104,7 @@ class EmulatorProcess:
         self.control.close()
 
 
-def _database_env() -> dict[str, str]:
+def database_env() -> dict[str, str]:
     """Point a child process at the database this test is using."""
     db = connection.settings_dict
     if connection.vendor == "sqlite":
@@ -133,7 +133,7 @@ class Cluster:
         self.process: subprocess.Popen | None = None
         self.poller: subprocess.Popen | None = None
         self.env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "RUNWAYML_API_SECRET"))}
-        self.env.update(_database_env())
+        self.env.update(database_env())
         self.env.update({
             "DJANGO_SETTINGS_MODULE": "config.settings",
             "Q_NAME": queue,
