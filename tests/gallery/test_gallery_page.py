@@ -265,3 +265,26 @@ def test_a_refused_tag_over_htmx_names_where_the_message_goes(project, editor, m
     assert response.status_code == 400
     assert response["HX-Retarget"] == "#tags" and response["HX-Reswap"] == "outerHTML"
     assert "be a tag: use letters" in response.content.decode()
+
+
+def test_prompt_search_is_served_by_indexes_on_postgresql(project, editor, viewer, make_output):
+    from django.db import connection
+
+    from gallery import search
+    from generations.models import Generation
+
+    make_output(project, editor, "image", "The boat sails past the harbour lights")
+    found = search.search_outputs(project=project, filters=search.Filters(text="sailing harbour"))
+    assert list(found.values_list("generation__prompt", flat=True)) == (
+        ["The boat sails past the harbour lights"] if connection.vendor == "postgresql" else [])
+    if connection.vendor != "postgresql":
+        # SQLite matches every word as typed, by reading the project's prompts: no index to keep.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT name FROM sqlite_master WHERE name LIKE 'generation_prompt_%'")
+            assert cursor.fetchall() == []
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # a tiny table: ask whether the indexes *can* serve
+    plan = search.prompt_matches(Generation.objects.order_by(), "sailing harbour", field="prompt").explain()
+    # Both halves of the match (the words as typed, and their English forms) come from an index.
+    assert "generation_prompt_words" in plan and "generation_prompt_fts" in plan, plan
