@@ -49,7 +49,9 @@ prices:
 sdk-schema: install
 	$(PY) tools/sdk_schema.py
 
+# wrk (from Debian) drives the HTTP load benchmarks: a Python load generator would compete for the cores.
 bench: install
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk nginx >/dev/null); } || echo "wrk is not installed (apt-get install wrk): the load figures use the Python load generator"
 	$(PY) bench/run.py
 
 clean:

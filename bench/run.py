@@ -20,7 +20,7 @@ from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
-ORDER = ["emulator", "pipeline", "sweep", "poller", "status", "feed", "gallery", "scale", "memory", "images"]
+ORDER = ["emulator", "pipeline", "sweep", "poller", "status", "feed", "gallery", "scale", "media", "memory", "images"]
 TIMEOUT = 300  # each script is meant to take under two minutes
 FIGURE = re.compile(r"^([A-Za-z0-9_.]+) (-?[0-9.]+(?:e[-+]?\d+)?) (\S+) (\S+) (pass|fail|-)$")
 
@@ -97,7 +97,20 @@ def main(argv: list[str]) -> int:
     broken = [s for s, _, outcome, _ in results if outcome != "ok"]
     print(f"\n{passed} of {len(checked)} targets met"
           + (f"; did not finish: {', '.join(broken)}" if broken else ""))
+    short = [f for f in checked if f[4] == "fail"]
+    if short:
+        print("fell short:")
+        for name, value, unit, target, _ in short:
+            print(f"  {name}: {value} {unit} against {target} ({shortfall(float(value), float(target))})")
     return 0
+
+
+def shortfall(value: float, target: float) -> str:
+    """How far a figure is from its target, in the target's own terms."""
+    if target == 0:
+        return f"{value:g} over"
+    off = abs(value - target) / abs(target) * 100
+    return f"{off:.0f} % {'over' if value > target else 'under'}"
 
 
 if __name__ == "__main__":

@@ -22,6 +22,9 @@ from tests.faults.harness import ROOT, free_port, wait_for
 SITE = ROOT / "deploy" / "nginx.conf"
 # `"GET /path HTTP/1.1" 206 4000`: nginx's and gunicorn's access logs both say it this way.
 ANSWER = re.compile(r'"[A-Z]+ (?P<path>\S+) HTTP/[\d.]+" (?P<status>\d{3}) (?P<size>\d+|-)')
+# gunicorn's usual line, and at its end how long the request held its thread (microseconds).
+ACCESS_FORMAT = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(D)s'
+HELD = re.compile(r" (\d+)$")
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 
 
@@ -79,7 +82,8 @@ class FrontServer:
         with (self.dir / "gunicorn.log").open("ab") as log:
             self.web = subprocess.Popen(
                 [sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{self.web_port}",
-                 "--workers", "1", "--threads", str(self.threads), "--access-logfile", "-"],
+                 "--workers", "1", "--threads", str(self.threads), "--access-logfile", "-",
+                 "--access-logformat", ACCESS_FORMAT],
                 cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         with (self.dir / "nginx.out").open("ab") as log:
             self.nginx = subprocess.Popen([NGINX, "-c", str(config), "-p", str(self.dir)], cwd=self.dir,
@@ -121,6 +125,36 @@ class FrontServer:
     def front_sizes(self, path_part: str) -> list[int]:
         """Body bytes nginx sent for each request."""
         return [size for _, size in self._answers("nginx-access.log", path_part)]
+
+    def web_thread_ms(self, path_part: str) -> list[float]:
+        """How long each request whose path has `path_part` held a gunicorn thread, in milliseconds."""
+        path = self.dir / "gunicorn.log"
+        held = []
+        for line in path.read_text(errors="replace").splitlines() if path.exists() else []:
+            match, time_match = ANSWER.search(line), HELD.search(line)
+            if match and time_match and path_part in match["path"]:
+                held.append(int(time_match.group(1)) / 1000)
+        return held
+
+    def web_cpu_seconds(self) -> float:
+        """CPU time (user + system) gunicorn's processes have used so far."""
+        pids = {self.web.pid}
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                except OSError:
+                    continue
+                if int(fields[1]) == self.web.pid:  # its parent is the gunicorn master
+                    pids.add(int(entry.name))
+        ticks = 0
+        for pid in pids:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime
+        return ticks / os.sysconf("SC_CLK_TCK")
 
     def web_sizes(self, path_part: str) -> list[int]:
         """Body bytes Takes (gunicorn) sent for each request."""

@@ -1,0 +1,140 @@
+"""Media behind nginx: 50 viewers seeking in one video, bytes sent by nginx vs by Django.
+
+Three ways, the same Takes: nginx in front sending the bytes itself (`MEDIA_ACCEL_REDIRECT`,
+X-Accel-Redirect: Takes only checks access); nginx in front of Django streaming them; and
+Django alone, as `make run` serves. Each viewer seeks (an open-ended byte range, as players
+ask), watches for a few seconds at the video's bitrate, and seeks again. Figures: how long
+each request holds a gunicorn thread (gunicorn's own log), gunicorn's CPU per seek, and how
+long a viewer waits for the first byte of a seek.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import shutil
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import httpx
+from common import Figure, django_workspace, note, report
+
+VIEWERS = 50
+SECONDS = 20  # of watching, per way
+VIDEO_MB = 48
+WATCH_SECONDS = 4  # between seeks
+RATE = 1_000_000  # bytes a second each viewer reads: a 8 Mbit/s video
+CHUNK = 64 * 1024
+THREADS = 8  # gunicorn threads: the few a web process has
+
+
+
+async def _viewer(client, url: str, size: int, stop_at: float, rng: random.Random, seen: dict) -> None:
+    """Seek, watch a while at playback speed, seek again: each seek an open-ended byte range, as players ask."""
+    while time.perf_counter() < stop_at:
+        start = rng.randrange(0, size - 1)
+        asked = time.perf_counter()
+        try:
+            async with client.stream("GET", url, headers={"Range": f"bytes={start}-"}) as response:
+                first = True
+                watched_until = time.perf_counter() + WATCH_SECONDS
+                async for chunk in response.aiter_raw(CHUNK):
+                    if first:
+                        seen["first_byte_ms"].append((time.perf_counter() - asked) * 1000)
+                        seen["statuses"].append(response.status_code)
+                        first = False
+                    seen["bytes"] += len(chunk)
+                    await asyncio.sleep(len(chunk) / RATE)  # the player reads at the video's bitrate
+                    if time.perf_counter() > watched_until:
+                        break
+        except httpx.HTTPError:
+            seen["errors"] += 1
+
+
+def watch(url: str, cookie: str, size: int) -> dict:
+    async def run() -> dict:
+        seen = {"first_byte_ms": [], "statuses": [], "bytes": 0, "errors": 0}
+        limits = httpx.Limits(max_connections=VIEWERS, max_keepalive_connections=0)
+        async with httpx.AsyncClient(cookies={"sessionid": cookie}, limits=limits, timeout=60) as client:
+            stop_at = time.perf_counter() + SECONDS
+            await asyncio.gather(*(_viewer(client, url, size, stop_at, random.Random(i), seen)
+                                   for i in range(VIEWERS)))
+        return seen
+
+    seen = asyncio.run(run())
+    waits = sorted(seen["first_byte_ms"])
+    return {"seeks": len(waits), "p50": statistics.median(waits), "p95": waits[int(len(waits) * 0.95) - 1],
+            "errors": seen["errors"] + sum(s != 206 for s in seen["statuses"]), "mb": seen["bytes"] / 2**20}
+
+
+def main() -> int:
+    if not shutil.which("nginx"):
+        note("needs nginx (apt-get install nginx; `make bench` installs it)")
+        return 1
+    with django_workspace("media") as data_dir:
+        from django.conf import settings
+        from django.core.files.base import ContentFile
+        from django.test import Client
+        from django.urls import reverse
+
+        from accounts.actions import create_team_project
+        from accounts.models import User
+        from generations.models import Generation, Output, Status
+        from tests.deploy.front import FrontServer
+        from tests.faults.harness import database_env
+
+        user = User.objects.create_user("viewer", "viewer@example.com", "a-long-bench-password-1")
+        project = create_team_project(user=user, name="Screening")
+        generation = Generation.objects.create(project=project, created_by=user, endpoint="text_to_video",
+                                               model="gen4.5", status=Status.SUCCEEDED, prompt="a long take")
+        body = random.Random(3).randbytes(VIDEO_MB * 1024 * 1024)
+        output = Output(project=project, generation=generation, kind="video", content_type="video/mp4",
+                        size=len(body), sha256="0" * 64)
+        output.file.save("take.mp4", ContentFile(body), save=False)
+        output.save()
+        client = Client()
+        client.force_login(user)
+        cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
+        path = reverse("generations:output_play", args=[project.slug, output.pk])
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
+        env.update(database_env())
+        env.update({"DJANGO_SETTINGS_MODULE": "config.test_settings", "SECRET_KEY": settings.SECRET_KEY,
+                    "TAKES_DATA_DIR": str(data_dir), "LOG_LEVEL": "WARNING"})
+        media_root = Path(settings.MEDIA_ROOT)
+        held, results, cpu = {}, {}, {}
+        # nginx sending (X-Accel-Redirect); nginx in front of Django streaming; Django alone, as `make run` serves.
+        for way, accel, direct in (("nginx", True, False), ("proxied", False, False), ("django", False, True)):
+            front = FrontServer(data_dir / f"front-{way}", env=env, media_root=media_root,
+                                static_root=Path(settings.STATIC_ROOT), accel=accel, threads=THREADS).start()
+            try:
+                before = front.web_cpu_seconds()
+                results[way] = watch((front.web_url if direct else front.url) + path, cookie, len(body))
+                used = front.web_cpu_seconds() - before
+                held[way] = front.web_thread_ms("/play/")
+            finally:
+                front.stop()
+            cpu[way] = used * 1000 / max(1, len(held[way]))
+            note(f"{way}: {results[way]['seeks']} seeks, first byte p50 {results[way]['p50']:.1f} ms, "
+                 f"p95 {results[way]['p95']:.1f} ms, {results[way]['mb']:.0f} MB watched, "
+                 f"{results[way]['errors']} errors, {len(held[way])} requests logged, web CPU {used:.1f} s")
+    thread = {way: statistics.median(ms) if ms else float("nan") for way, ms in held.items()}
+    figures = [Figure("media_50_viewers_web_thread_ms_nginx", thread["nginx"], "ms", 2)]
+    for way in ("proxied", "django"):
+        figures += [Figure(f"media_50_viewers_web_thread_ms_{way}", thread[way], "ms"),
+                    Figure(f"media_50_viewers_web_thread_ratio_{way}_over_nginx", thread[way] / thread["nginx"], "x")]
+    for way in ("nginx", "proxied", "django"):
+        figures += [Figure(f"media_50_viewers_web_cpu_ms_per_seek_{way}", cpu[way], "ms"),
+                    Figure(f"media_50_viewers_first_byte_p95_ms_{way}", results[way]["p95"], "ms"),
+                    Figure(f"media_50_viewers_seeks_{way}", results[way]["seeks"], "seeks")]
+    figures += [Figure("media_50_viewers_first_byte_ratio_django_over_nginx",
+                       results["django"]["p95"] / results["nginx"]["p95"], "x"),
+                Figure("media_50_viewers_errors", sum(r["errors"] for r in results.values()), "errors", 0)]
+    report(figures)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
