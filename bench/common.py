@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import signal
 import socket
@@ -34,6 +35,9 @@ RUNWAY_HEADERS = {"Authorization": "Bearer key_bench", "X-Runway-Version": "2024
 
 
 # --- figures ------------------------------------------------------------------------------
+
+# A printed figure: `name value unit target pass|fail|-` (what Figure.line() writes, run.py reads).
+FIGURE_LINE = re.compile(r"^([A-Za-z0-9_.]+) (-?[0-9.]+(?:e[-+]?\d+)?|nan) (\S+) (\S+) (pass|fail|-)$")
 
 
 @dataclass

@@ -12,17 +12,17 @@ from __future__ import annotations
 
 import os
 import platform
-import re
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+from common import FIGURE_LINE
+
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 ORDER = ["emulator", "pipeline", "sweep", "poller", "status", "feed", "gallery", "scale", "media", "memory", "images"]
 TIMEOUT = 300  # each script is meant to take under two minutes
-FIGURE = re.compile(r"^([A-Za-z0-9_.]+) (-?[0-9.]+(?:e[-+]?\d+)?) (\S+) (\S+) (pass|fail|-)$")
 
 
 def scripts(wanted: list[str]) -> list[Path]:
@@ -47,7 +47,7 @@ def run_one(path: Path) -> tuple[list[tuple[str, ...]], str, float]:
         for line in process.stdout:
             line = line.rstrip("\n")
             print(line, flush=True)
-            match = FIGURE.match(line)
+            match = FIGURE_LINE.match(line)
             if match:
                 figures.append(match.groups())
             if time.monotonic() - started > TIMEOUT:
