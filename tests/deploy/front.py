@@ -88,7 +88,11 @@ class FrontServer:
         with (self.dir / "nginx.out").open("ab") as log:
             self.nginx = subprocess.Popen([NGINX, "-c", str(config), "-p", str(self.dir)], cwd=self.dir,
                                           stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        wait_for(self._ready, timeout=30, what="nginx and gunicorn to answer")
+        try:
+            wait_for(self._ready, timeout=30, what="nginx and gunicorn to answer")
+        except BaseException:
+            self.stop()  # nothing left running when the start fails
+            raise
         return self
 
     def _ready(self) -> bool:
