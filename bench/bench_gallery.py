@@ -20,7 +20,7 @@ from pathlib import Path
 from common import FIGURE_LINE, Figure, django_workspace, note, report
 
 ROOT = Path(__file__).resolve().parent.parent
-OUTPUTS = 100_000
+OUTPUTS = int(os.environ.get("BENCH_GALLERY_OUTPUTS", 100_000))
 PAGE_RUNS = 15
 ZIP_FILES, ZIP_FILE_MB = 10, 100
 POSTGRES = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
@@ -106,6 +106,8 @@ def _measure(shape: str) -> int:
             assert response.status_code == 200, response.status_code
         figure(f"{name}_ms", statistics.median(timings), "ms", 150)
         figure(f"{name}_queries", len(queries), "queries", 10)
+        for query in sorted(queries.captured_queries, key=lambda q: -float(q["time"])):
+            note(f"{name}: {float(query['time']) * 1000:.1f} ms {query['sql'][:160]}")
     if shape != "sqlite":
         return 0  # the ZIP streams from storage the same on any database
 

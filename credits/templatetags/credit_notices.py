@@ -16,5 +16,8 @@ def credit_notices(context) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"credit_notices": [], "request": request}
+    counted = context.get("unread_credit_notices")  # the top bar's one query counted them
+    if counted is not None and not counted:
+        return {"credit_notices": [], "request": request}
     return {"credit_notices": list(Notice.objects.unread_for(user)[:NOTICES_SHOWN]), "request": request,
             "csrf_token": context.get("csrf_token")}
