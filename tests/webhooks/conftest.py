@@ -42,6 +42,7 @@ class Receiver:
     answers: list[int] = field(default_factory=list)
     redirect_to: str = ""
     hold: bool = False
+    answer_first: int = 0  # with `hold`: how many requests are still answered at once before holding
     release: threading.Event = field(default_factory=threading.Event)
     lock: threading.Lock = field(default_factory=threading.Lock)
     server: ThreadingHTTPServer | None = None
@@ -75,7 +76,9 @@ class Receiver:
                     receiver.received.append(Received(self.path, headers.get("webhook-id", ""), headers, body,
                                                       verified, error))
                     code = receiver.answers.pop(0) if receiver.answers else 200
-                if receiver.hold:
+                    held = receiver.hold and receiver.answer_first <= 0
+                    receiver.answer_first -= 1
+                if held:
                     receiver.release.wait(timeout=60)
                 try:
                     if receiver.redirect_to:
