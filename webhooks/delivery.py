@@ -14,6 +14,7 @@ addresses only (vetted once and pinned), no redirect followed.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import secrets
 import time
@@ -21,7 +22,7 @@ from datetime import timedelta
 
 import httpx
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from standardwebhooks import Webhook
@@ -92,6 +93,29 @@ def _send(delivery: Delivery) -> tuple[int | None, str]:
     return code, f"The endpoint answered {code}."
 
 
+def _record(delivery: Delivery, token: str, *, code: int | None, error: str, took: int, at) -> None:
+    """Log the attempt and, if the claim is still this worker's, move the delivery on; one transaction."""
+    ok = code is not None and 200 <= code < 300
+    with transaction.atomic():
+        current = Delivery.objects.filter(pk=delivery.pk).values("attempts", "expires_at").first()
+        if current is None:
+            return  # its endpoint was deleted meanwhile, with its log
+        number = current["attempts"] + 1
+        Attempt.objects.create(delivery=delivery, number=number, at=at, status_code=code,
+                               error=error[:300], duration_ms=took)
+        mine = Delivery.objects.filter(pk=delivery.pk, claim_token=token)
+        common = {"attempts": F("attempts") + 1, "claim_token": "", "claimed_until": None,
+                  "last_status_code": code, "last_error": error[:300]}
+        if ok:
+            mine.update(state=DeliveryState.DELIVERED, delivered_at=at, **common)
+        else:
+            retry_at = at + backoff(number)
+            if retry_at > current["expires_at"]:
+                mine.update(state=DeliveryState.FAILED, **common)
+            else:
+                mine.update(next_attempt_at=retry_at, **common)
+
+
 def deliver(*, delivery_id: int, now=None) -> bool | None:
     """Send one delivery if it is due and unclaimed; True delivered, False failed this time, None not taken."""
     now = now or timezone.now()
@@ -104,21 +128,9 @@ def deliver(*, delivery_id: int, now=None) -> bool | None:
     took = int((time.monotonic() - started) * 1000)
     ok = code is not None and 200 <= code < 300
     finished = max(timezone.now(), now)
-    with transaction.atomic():
-        number = delivery.attempts + 1
-        Attempt.objects.create(delivery=delivery, number=number, at=finished, status_code=code,
-                               error=error[:300], duration_ms=took)
-        mine = Delivery.objects.filter(pk=delivery_id, claim_token=token)
-        common = {"attempts": F("attempts") + 1, "claim_token": "", "claimed_until": None,
-                  "last_status_code": code, "last_error": error[:300]}
-        if ok:
-            mine.update(state=DeliveryState.DELIVERED, delivered_at=finished, **common)
-        else:
-            retry_at = finished + backoff(number)
-            if retry_at > delivery.expires_at:
-                mine.update(state=DeliveryState.FAILED, **common)
-            else:
-                mine.update(next_attempt_at=retry_at, **common)
+    # IntegrityError: its endpoint was deleted between the check and the insert, with its log.
+    with contextlib.suppress(IntegrityError):
+        _record(delivery, token, code=code, error=error, took=took, at=finished)
     return ok
 
 

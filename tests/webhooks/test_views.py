@@ -130,3 +130,66 @@ def test_the_secret_shown_verifies_what_is_sent(project, owner_client, receiver)
     delivery.deliver_event(event_pk=Event.objects.get().pk)
     [got] = receiver.received
     assert Webhook(shown).verify(got.body, got.headers)["type"] == "webhook.test"
+
+
+def test_the_pages_take_the_same_queries_however_long_the_log(project, owner, owner_client, receiver,
+                                                             django_assert_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    add(owner_client, project, receiver.url())
+    endpoint = Endpoint.objects.get()
+    pages = [reverse("webhooks:list", args=[project.slug]),
+             reverse("webhooks:endpoint", args=[project.slug, endpoint.pk])]
+
+    def counts():
+        found = []
+        for page in pages:
+            with CaptureQueriesContext(connection) as queries:
+                assert owner_client.get(page).status_code == 200
+            found.append(len(queries))
+        return found
+
+    owner_client.post(reverse("webhooks:test", args=[project.slug, endpoint.pk]))
+    few = counts()
+    for _ in range(6):
+        owner_client.post(reverse("webhooks:test", args=[project.slug, endpoint.pk]))
+    delivery.deliver_due()
+    assert counts() == few
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_endpoint_deleted_while_its_delivery_is_sent_leaves_nothing_behind(project, owner, owner_client,
+                                                                             receiver):
+    import threading
+
+    from django.db import connection
+
+    from tests.faults.harness import wait_for
+    from webhooks import actions
+    from webhooks.models import Attempt
+
+    add(owner_client, project, receiver.url())
+    endpoint = Endpoint.objects.get()
+    owner_client.post(reverse("webhooks:test", args=[project.slug, endpoint.pk]))
+    row = Delivery.objects.get()
+    receiver.hold = True
+    outcome = {}
+
+    def worker():
+        try:
+            outcome["ok"] = delivery.deliver(delivery_id=row.pk)
+        except Exception as exc:  # the assertion below shows it
+            outcome["error"] = exc
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    wait_for(lambda: receiver.received, timeout=10, what="the request to arrive")
+    # The owner deletes the endpoint while the worker's request is out.
+    actions.delete_endpoint(endpoint=endpoint, by=owner)
+    receiver.release.set()
+    thread.join(timeout=20)
+    assert outcome == {"ok": True}
+    assert not Delivery.objects.exists() and not Attempt.objects.exists()
