@@ -10,6 +10,10 @@ and a private one a moment later (DNS rebinding) never reaches the second. The U
 left as it is, so TLS still asks for (SNI) and verifies the certificate of the name,
 and the `Host` header still carries it. Environment proxies are not used: a proxy
 would resolve the name again itself.
+
+Webhook deliveries (`webhooks.delivery`) go out through the same guard: `vet_url` with
+`what="webhook URL"` and `guarded_client`, so one vetting covers everything Takes fetches
+or posts to outside.
 """
 
 from __future__ import annotations

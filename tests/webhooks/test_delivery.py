@@ -176,3 +176,40 @@ def test_the_signature_is_the_standard_one(project, owner, receiver):
     expected = base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
     assert got.headers["webhook-signature"] == f"v1,{expected}"
     assert Webhook(endpoint.secret).verify(got.body, got.headers)["data"] == {"generation": {"id": 9}}
+
+
+def test_a_delivery_connects_to_the_vetted_address_not_a_rebound_one(project, owner, receiver, settings,
+                                                                     monkeypatch):
+    """A name that answers a public address to the check and loopback after never reaches loopback."""
+    import socket
+
+    from webhooks.models import Endpoint
+
+    public = "93.184.215.14"
+    real_resolve, real_connect = socket.getaddrinfo, socket.socket.connect
+    asked: list[str] = []
+    connects: list[tuple] = []
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        if host != "hooks.rebind.test":
+            return real_resolve(host, port, *args, **kwargs)
+        address = public if not asked else "127.0.0.1"
+        asked.append(host)
+        return [(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (address, int(port)))]
+
+    def connect(sock, address):
+        connects.append(tuple(address[:2]))
+        if address[0] == public:
+            raise ConnectionRefusedError("the stand-in public address refuses")
+        return real_connect(sock, address)
+
+    settings.WEBHOOKS_ALLOW_LOOPBACK = False
+    endpoint = Endpoint.objects.create(project=project, url=f"https://hooks.rebind.test:{receiver.port}/hook",
+                                       events=[SUCCEEDED], created_by=owner)
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    event = emit(project, 10)
+    assert delivery.deliver_event(event_pk=event.pk) == 0
+    assert receiver.received == []
+    assert connects == [(public, receiver.port)]
+    assert Delivery.objects.get(endpoint=endpoint).last_error
