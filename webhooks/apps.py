@@ -1,5 +1,7 @@
 from django.apps import AppConfig
 
+from . import checks  # noqa: F401 — registers the deploy check
+
 
 class WebhooksConfig(AppConfig):
     name = "webhooks"

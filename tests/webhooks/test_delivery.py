@@ -213,3 +213,16 @@ def test_a_delivery_connects_to_the_vetted_address_not_a_rebound_one(project, ow
     assert receiver.received == []
     assert connects == [(public, receiver.port)]
     assert Delivery.objects.get(endpoint=endpoint).last_error
+
+
+def test_the_deploy_check_warns_while_loopback_is_allowed(settings):
+    from django.core.management import call_command
+    from django.core.management.base import SystemCheckError
+
+    settings.WEBHOOKS_ALLOW_LOOPBACK = True
+    with pytest.raises(SystemCheckError, match="webhooks.W001"):
+        call_command("check", "--deploy", "--fail-level", "WARNING", "--tag", "security")
+    settings.WEBHOOKS_ALLOW_LOOPBACK = False
+    from webhooks.checks import loopback_webhooks
+
+    assert loopback_webhooks(None) == []
