@@ -9,7 +9,9 @@ tests/credits/test_organization.py).
 
 In the end every event reaches every endpoint with a valid signature, and a (webhook-id,
 endpoint) pair arrives more than once only where a kill caught it received but not yet
-committed as delivered — the one repeat the design allows (docs/webhooks.md).
+committed as delivered — the one repeat the design allows (docs/webhooks.md). And generations
+driven through the pipeline by a cluster killed mid-step each make one event when they end
+(the outbox commits with the ending), delivered with the credits Runway charged.
 """
 
 from __future__ import annotations
@@ -138,3 +140,76 @@ def test_a_receiver_down_for_a_while_gets_everything_after_it_returns(project, o
     cluster.kill()
     assert pairs(receiver) == {(e.event_id, "/down"): 1 for e in events}
     assert all(r.verified for r in receiver.received)
+
+
+@pytest.fixture
+def emulator_process(tmp_path, settings):
+    """The emulator as its own process, Takes pointed at it (as tests/faults does)."""
+    from tests.faults.harness import EmulatorProcess
+
+    emulator = EmulatorProcess(tmp_path).start()
+    settings.RUNWAYML_API_SECRET = ""
+    settings.RUNWAY_USES_EMULATOR = True
+    settings.RUNWAY_BASE_URL = emulator.url
+    settings.RUNWAY_EMULATOR_URL = emulator.url
+    yield emulator
+    emulator.stop()
+
+
+def test_generations_ended_under_kills_each_tell_their_webhook_once(project, owner, receiver, queue_name,
+                                                                   emulator_process, media_root, tmp_path,
+                                                                   settings):
+    """The pipeline, SIGKILLed mid-step: each generation that ends makes one event, told with its charge."""
+    from credits import ledger
+    from generations import submit
+    from generations.models import Generation
+    from tests.faults.audit import settled
+    from tests.faults.harness import resume_after_crash
+    from webhooks.models import Event
+
+    cluster = Cluster(tmp_path, queue=queue_name, emulator_url=emulator_process.url, media_root=media_root)
+    cluster.env.update({"WEBHOOKS_ALLOW_LOOPBACK": "1", "SECRET_KEY": settings.SECRET_KEY})
+    ledger.grant(user=owner, amount=100_000)
+    receiver.expect(create_endpoint(project=project, by=owner, url=receiver.url("/all"),
+                                    events=[t.value for t in EventType if t != EventType.TEST]))
+    for path, ms in {"/v1/text_to_image": 400, "/v1/tasks/*": 200, "/_files/*": 400}.items():
+        emulator_process.control.inject_fault(path=path, latency_ms=ms, count=None)
+    emulator_process.control.inject_fault(task={"fail_code": "INTERNAL.BAD_OUTPUT.CODE01", "model": "gen4_image"},
+                                          count=2)
+    made = [submit.submit_generation(project=project, user=owner, endpoint="text_to_image", model="gen4_image",
+                                     params={"prompt_text": f"A lighthouse, take {i}", "ratio": "1920:1080"})
+            for i in range(8)]
+    ids = [g.pk for g in made]
+    try:
+        for kill in range(3):
+            before = Generation.objects.filter(pk__in=ids, finished_at__isnull=False).count()
+            cluster.start()
+            wait_for(lambda b=before: Generation.objects.filter(pk__in=ids, finished_at__isnull=False).count() > b,
+                     timeout=60, interval=0.05, what=f"a generation to end before kill {kill}:\n" + cluster.tail())
+            cluster.kill()
+            resume_after_crash()
+            age_claims()
+        cluster.start()
+        async_task(DUE)
+        wait_for(lambda: all(settled(g) for g in Generation.objects.filter(pk__in=ids)), timeout=120,
+                 interval=0.2, what="every generation to end:\n" + cluster.tail())
+        ended = Generation.objects.filter(pk__in=ids, finished_at__isnull=False)
+        wait_for(lambda: Delivery.objects.filter(state=DeliveryState.DELIVERED).count() == ended.count(),
+                 timeout=60, interval=0.2, what="every event to be delivered:\n" + cluster.tail())
+    finally:
+        cluster.kill()
+
+    charges = {c["id"]: c["charged"] for c in emulator_process.control.charges()}
+    events = {e.payload["generation"]["id"]: e for e in Event.objects.all()}
+    assert Event.objects.count() == len(events) == ended.count() >= 1
+    got = pairs(receiver)
+    for generation in ended:
+        event = events[generation.pk]
+        assert event.type == f"generation.{generation.status.lower()}"
+        assert got[(event.event_id, "/all")] >= 1
+        data = next(r.json for r in receiver.received if r.webhook_id == event.event_id)["data"]["generation"]
+        if generation.status == "SUCCEEDED":
+            assert data["credits"] == charges[generation.runway_task_id]
+            assert [o["id"] for o in data["outputs"]] == list(generation.outputs.values_list("pk", flat=True))
+    assert all(r.verified for r in receiver.received)
+    assert {e.type for e in events.values()} >= {"generation.succeeded", "generation.failed"}
