@@ -38,6 +38,9 @@ TIMEOUT = httpx.Timeout(15.0, connect=5.0, write=10.0)
 # After the n-th failed attempt, wait BACKOFF[n-1] (the last one repeating) until 24 h are out.
 BACKOFF = [timedelta(seconds=s) for s in (5, 30, 120, 600, 1800, 3600, 7200, 14400)]
 DUE_BATCH = 200
+# A job stops taking deliveries after this share of the queue's job timeout (each send takes
+# at most ~30 s), so it always ends, with its claims handed back, before the queue would kill it.
+JOB_SHARE = 0.5
 USER_AGENT = "Takes-Webhooks/1"
 
 
@@ -134,14 +137,31 @@ def deliver(*, delivery_id: int, now=None) -> bool | None:
     return ok
 
 
-def deliver_event(*, event_pk: int) -> int:
-    """Send every due delivery of one event (the job queued when it is written); how many were delivered."""
+def _within(seconds: float | None):
+    """A predicate that stays true for `seconds` (default: half the queue's job timeout)."""
+    budget = seconds if seconds is not None else settings.Q_CLUSTER["timeout"] * JOB_SHARE
+    stop = time.monotonic() + budget
+    return lambda: time.monotonic() < stop
+
+
+def deliver_event(*, event_pk: int, budget: float | None = None) -> int:
+    """Send every due delivery of one event (the job queued when it is written); how many were delivered.
+
+    Stops taking new ones once `budget` seconds are spent, well inside the queue's job timeout;
+    what is left is sent by the next `deliver_due`.
+    """
     ids = list(Delivery.objects.filter(event_id=event_pk, state=DeliveryState.PENDING).values_list("pk", flat=True))
-    return sum(1 for pk in ids if deliver(delivery_id=pk))
+    going = _within(budget)
+    return sum(1 for pk in ids if going() and deliver(delivery_id=pk))
 
 
-def deliver_due(*, now=None, limit: int = DUE_BATCH) -> int:
-    """Send deliveries that are due: retries, and what a crash left behind (its claim run out); how many went."""
+def deliver_due(*, now=None, limit: int = DUE_BATCH, budget: float | None = None) -> int:
+    """Send deliveries that are due: retries, and what a crash left behind (its claim run out); how many went.
+
+    Like `deliver_event`, it stops taking new ones once `budget` seconds are spent (slow or dead
+    endpoints cannot hold a job past its timeout); the next minute's run goes on.
+    """
     now = now or timezone.now()
     ids = list(Delivery.objects.due(now).order_by("next_attempt_at", "pk").values_list("pk", flat=True)[:limit])
-    return sum(1 for pk in ids if deliver(delivery_id=pk, now=now))
+    going = _within(budget)
+    return sum(1 for pk in ids if going() and deliver(delivery_id=pk, now=now))

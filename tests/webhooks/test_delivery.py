@@ -226,3 +226,13 @@ def test_the_deploy_check_warns_while_loopback_is_allowed(settings):
     from webhooks.checks import loopback_webhooks
 
     assert loopback_webhooks(None) == []
+
+
+def test_a_job_stops_taking_deliveries_when_its_time_is_spent(project, owner, receiver):
+    endpoint_for(receiver, project, owner)
+    events = [emit(project, 20 + n) for n in range(3)]
+    assert delivery.deliver_due(budget=0) == 0  # nothing taken once the time is spent
+    assert receiver.received == [] and not Delivery.objects.exclude(claim_token="").exists()
+    assert delivery.deliver_event(event_pk=events[0].pk, budget=0) == 0
+    assert delivery.deliver_due(budget=60) == 3
+    assert receiver.ids() == {e.event_id: 1 for e in events}
