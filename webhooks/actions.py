@@ -40,6 +40,20 @@ def delete_endpoint(*, endpoint: Endpoint, by) -> None:
         endpoint.delete()
 
 
+def set_active(*, endpoint: Endpoint, by, active: bool) -> bool:
+    """Pause or resume an endpoint; False if it already was so.
+
+    A paused endpoint gets no new events, and what was queued for it waits until it is resumed.
+    """
+    with transaction.atomic():
+        changed = Endpoint.objects.filter(pk=endpoint.pk, active=not active).update(active=active)
+        if changed:
+            record(actor=by, action="webhook.resume" if active else "webhook.pause", obj=endpoint,
+                   before={"active": not active}, after={"active": active})
+    endpoint.active = active
+    return bool(changed)
+
+
 def replay_delivery(*, delivery: Delivery, by) -> Delivery:
     """Send a delivery again, as the same event (same `webhook-id`), with a new 24-hour window."""
     now = timezone.now()

@@ -62,15 +62,17 @@ def endpoint_list(request, membership):
     return redirect("webhooks:endpoint", slug=membership.project.slug, endpoint_id=endpoint.pk)
 
 
+def _endpoint_context(request, membership, endpoint: Endpoint) -> dict:
+    deliveries = endpoint.deliveries.select_related("event").order_by("-created_at", "-pk")
+    page = Paginator(deliveries, PER_PAGE).get_page(request.GET.get("page"))
+    return {"project": membership.project, "membership": membership, "endpoint": endpoint, "page": page}
+
+
 @require_GET
 @project_view(Role.OWNER)
 def endpoint_detail(request, membership, endpoint_id: int):
     endpoint = _endpoint(membership, endpoint_id)
-    deliveries = endpoint.deliveries.select_related("event").order_by("-created_at", "-pk")
-    page = Paginator(deliveries, PER_PAGE).get_page(request.GET.get("page"))
-    return TemplateResponse(request, "webhooks/endpoint.html",
-                            {"project": membership.project, "membership": membership, "endpoint": endpoint,
-                             "page": page})
+    return TemplateResponse(request, "webhooks/endpoint.html", _endpoint_context(request, membership, endpoint))
 
 
 @require_http_methods(["GET", "POST"])
@@ -94,6 +96,22 @@ def endpoint_test(request, membership, endpoint_id: int):
     endpoint = _endpoint(membership, endpoint_id)
     event = actions.send_test_event(endpoint=endpoint, by=request.user)
     messages.success(request, f"A test event ({event.event_id}) is on its way; its delivery is listed below.")
+    return redirect("webhooks:endpoint", slug=membership.project.slug, endpoint_id=endpoint.pk)
+
+
+@require_POST
+@project_view(Role.OWNER)
+def endpoint_active(request, membership, endpoint_id: int):
+    """Pause (active=0) or resume (active=1) an endpoint."""
+    endpoint = _endpoint(membership, endpoint_id)
+    wanted = request.POST.get("active")
+    if wanted not in ("0", "1"):
+        messages.error(request, "Choose to pause or to resume the endpoint.")
+        return TemplateResponse(request, "webhooks/endpoint.html", _endpoint_context(request, membership, endpoint),
+                                status=400)
+    actions.set_active(endpoint=endpoint, by=request.user, active=wanted == "1")
+    messages.success(request, "Endpoint resumed; what waited is sent now." if endpoint.active
+                     else "Endpoint paused; new events are not queued for it until you resume it.")
     return redirect("webhooks:endpoint", slug=membership.project.slug, endpoint_id=endpoint.pk)
 
 

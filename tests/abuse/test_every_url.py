@@ -154,6 +154,7 @@ EXPECTATIONS: dict[str, tuple[str, str | None, tuple[str, ...]]] = {
     "webhooks:endpoint": ("owner", "webhook", G),
     "webhooks:delete": ("owner", "webhook", GP),
     "webhooks:test": ("owner", "webhook", P),
+    "webhooks:active": ("owner", "webhook", P),
     "webhooks:delivery": ("owner", "webhook_delivery", G),
     "webhooks:replay": ("owner", "webhook_delivery", P),
 }

@@ -193,3 +193,29 @@ def test_an_endpoint_deleted_while_its_delivery_is_sent_leaves_nothing_behind(pr
     thread.join(timeout=20)
     assert outcome == {"ok": True}
     assert not Delivery.objects.exists() and not Attempt.objects.exists()
+
+
+def test_a_paused_endpoint_gets_nothing_new_and_what_waited_goes_once_resumed(project, owner, owner_client,
+                                                                             receiver):
+    from django.db import transaction
+
+    from webhooks import outbox
+
+    add(owner_client, project, receiver.url())
+    endpoint = receiver.expect(Endpoint.objects.get())
+    with transaction.atomic():
+        queued = outbox.emit(project_id=project.pk, type="generation.succeeded", payload={"n": 1})
+    url = reverse("webhooks:active", args=[project.slug, endpoint.pk])
+    assert owner_client.post(url, {"active": "0"}).status_code == 302
+    with transaction.atomic():
+        assert outbox.emit(project_id=project.pk, type="generation.succeeded", payload={"n": 2}) is None
+    assert delivery.deliver_event(event_pk=queued.pk) == 0 and receiver.received == []
+    page = owner_client.get(reverse("webhooks:endpoint", args=[project.slug, endpoint.pk])).content.decode()
+    assert "Paused" in page and "Resume" in page
+    bad = owner_client.post(url, {"active": "maybe"})
+    assert bad.status_code == 400 and "Choose to pause or to resume" in bad.content.decode()
+    assert owner_client.post(url, {"active": "1"}).status_code == 302
+    assert delivery.deliver_due() == 1
+    assert receiver.ids() == {queued.event_id: 1}
+    assert list(AuditEntry.objects.filter(action__in=["webhook.pause", "webhook.resume"])
+                .order_by("pk").values_list("action", flat=True)) == ["webhook.pause", "webhook.resume"]
