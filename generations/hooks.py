@@ -1,9 +1,10 @@
 """What a project's webhooks are told when a generation ends: one event, written with the move.
 
-Called from `outcome.finish`, inside the transaction that finishes the generation, so the
-event commits with it (the outbox in `webhooks`). A success is told only once the outputs are
-kept in our storage (`copy` finishes a generation only then), and names Takes' own URLs for
-them, never Runway's.
+Called by `outcome.settle_ended` (every ending: `outcome.finish` and the cancels), inside the
+transaction that ends the generation, so the event commits with it (the outbox in `webhooks`).
+A success is told only once the outputs are kept in our storage (`copy` finishes a generation
+only then), and names Takes' own URLs for them, never Runway's. The payload is built only when
+some endpoint of the project wants the event.
 """
 
 from __future__ import annotations
@@ -48,5 +49,5 @@ def finished(generation: Generation, *, charged: int | None) -> None:
     """Tell the project's webhooks that a generation ended (written in the transaction that ends it)."""
     kind = TYPES.get(generation.status)
     if kind is not None:
-        emit(project_id=generation.project_id, type=kind, payload=payload(generation, charged),
+        emit(project_id=generation.project_id, type=kind, payload=lambda: payload(generation, charged),
              key=f"generation:{generation.pk}:{generation.status}")

@@ -9,6 +9,7 @@ knows nothing of generations or credits.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -44,17 +45,21 @@ def _write(*, project_id: int, type: str, payload: dict[str, Any], endpoints: li
     return event
 
 
-def emit(*, project_id: int, type: str, payload: dict[str, Any], key: str | None = None) -> Event | None:
+def emit(*, project_id: int, type: str, payload: dict[str, Any] | Callable[[], dict[str, Any]],
+         key: str | None = None) -> Event | None:
     """Write an event for every active endpoint of the project subscribed to `type`; None if none is.
 
-    `key` names the change (e.g. "generation:12:succeeded"): a second emit with the same key
-    writes nothing. Must run inside the transaction of the change.
+    `payload` may be a function, called only when some endpoint wants the event (a project
+    without webhooks pays one query). `key` names the change (e.g. "generation:12:succeeded"):
+    a second emit with the same key writes nothing. Must run inside the transaction of the change.
     """
     if type not in EventType.values or type == EventType.TEST:
         raise ValueError(f"Unknown webhook event type {type!r}")
     endpoints = [e for e in Endpoint.objects.filter(project_id=project_id, active=True) if e.wants(type)]
     if not endpoints:
         return None
+    if callable(payload):
+        payload = payload()
     return _write(project_id=project_id, type=type, payload=payload, endpoints=endpoints, key=key)
 
 

@@ -112,3 +112,15 @@ def test_a_budget_below_its_alert_sends_credits_alert_once(project, owner, hooke
     assert alerts[0].json["data"]["alert_below"] == 25
     assert alerts[0].json["data"]["balance"] < 25
     assert set(Delivery.objects.values_list("state", flat=True)) == {DeliveryState.DELIVERED}
+
+
+def test_a_project_without_webhooks_pays_one_query_when_a_generation_ends(project, owner, runway_emulator,
+                                                                         django_assert_num_queries):
+    from generations import hooks
+
+    ledger.grant(user=owner, amount=5000)
+    generation = submit(project, owner)
+    generation.status = Status.SUCCEEDED
+    with transaction.atomic(), django_assert_num_queries(1):
+        hooks.finished(generation, charged=8)
+    assert not Event.objects.exists()
