@@ -41,6 +41,7 @@ DUE_BATCH = 200
 # A job stops taking deliveries after this share of the queue's job timeout (each send takes
 # at most ~30 s), so it always ends, with its claims handed back, before the queue would kill it.
 JOB_SHARE = 0.5
+KEEP_LOG = timedelta(days=30)  # events, deliveries and their attempts are kept this long
 USER_AGENT = "Takes-Webhooks/1"
 
 
@@ -135,6 +136,13 @@ def deliver(*, delivery_id: int, now=None) -> bool | None:
     with contextlib.suppress(IntegrityError):
         _record(delivery, token, code=code, error=error, took=took, at=finished)
     return ok
+
+
+def purge_old(*, now=None, keep: timedelta = KEEP_LOG) -> int:
+    """Delete events older than `keep` whose deliveries are all finished (with their log); how many."""
+    now = now or timezone.now()
+    old = Event.objects.filter(created_at__lt=now - keep).exclude(deliveries__state=DeliveryState.PENDING)
+    return old.delete()[1].get(Event._meta.label, 0)
 
 
 def _within(seconds: float | None):

@@ -11,3 +11,8 @@ def deliver_event(event_pk: int) -> int:
 def deliver_due() -> int:
     """Scheduled every minute: send retries that are due and deliveries a crash left claimed."""
     return delivery.deliver_due()
+
+
+def purge_old() -> int:
+    """Scheduled daily: delete events older than 30 days whose deliveries are all finished."""
+    return delivery.purge_old()

@@ -236,3 +236,15 @@ def test_a_job_stops_taking_deliveries_when_its_time_is_spent(project, owner, re
     assert delivery.deliver_event(event_pk=events[0].pk, budget=0) == 0
     assert delivery.deliver_due(budget=60) == 3
     assert receiver.ids() == {e.event_id: 1 for e in events}
+
+
+def test_old_finished_events_are_purged_with_their_log_and_pending_ones_kept(project, owner, receiver):
+    endpoint_for(receiver, project, owner)
+    done, waiting = emit(project, 30), emit(project, 31)
+    delivery.deliver_event(event_pk=done.pk)
+    Delivery.objects.filter(event=waiting).update(next_attempt_at=timezone.now() + timedelta(days=60))
+    assert delivery.purge_old() == 0  # nothing is old yet
+    later = timezone.now() + delivery.KEEP_LOG + timedelta(days=1)
+    assert delivery.purge_old(now=later) == 1
+    assert list(Event.objects.values_list("event_id", flat=True)) == [waiting.event_id]
+    assert not Attempt.objects.exists()
