@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "assets",
     "library",
     "notifications",
+    "webhooks",
     "generations",
     "gallery",
     "presets",
@@ -320,6 +321,11 @@ RUNWAY_BASE_URL = env(
 # Credits granted to each new person: generous on the emulator so a first run
 # works end to end, zero against the real API where ops grant credits.
 STARTING_CREDITS = env_int("STARTING_CREDITS", 5000 if RUNWAY_USES_EMULATOR else 0)
+
+# --- Webhooks -----------------------------------------------------------------
+# Off in production: lets webhook endpoints be http://127.0.0.1 or localhost (tests' receivers,
+# a developer's own machine); other private addresses stay refused either way.
+WEBHOOKS_ALLOW_LOOPBACK = env_bool("WEBHOOKS_ALLOW_LOOPBACK")
 
 # --- Security -----------------------------------------------------------------
 HTTPS = env_bool("HTTPS")

@@ -22,6 +22,7 @@ urlpatterns = [
     path("p/<slug:slug>/gallery/", include("gallery.urls")),
     path("p/<slug:slug>/", include("presets.urls")),
     path("p/<slug:slug>/", include("library.urls")),
+    path("p/<slug:slug>/settings/webhooks/", include("webhooks.urls")),
     path("s/<token:token>/", share_views.share_page, name="share"),
     path("s/<token:token>/media/", share_views.share_media, name="share_media"),
     path("s/<token:token>/poster/", share_views.share_poster, name="share_poster"),

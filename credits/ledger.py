@@ -30,6 +30,8 @@ from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from accounts.models import Project, Role
+from webhooks.models import EventType
+from webhooks.outbox import emit
 
 from .models import Account, Hold, HoldState, Kind, LedgerEntry, Notice
 
@@ -489,6 +491,9 @@ def _send_alert(account: Account) -> None:
         people = [m.user for m in account.project.memberships.filter(role=Role.OWNER).select_related("user")]
         message = (f"The project “{account.project}” has {account.balance} credits left of its budget, "
                    f"below the {account.alert_below} you asked to hear about.")
+        # Once per crossing (the alert_sent compare-and-set above), in the transaction of the spend.
+        emit(project_id=account.project_id, type=EventType.CREDITS_ALERT, payload={
+            "project": account.project.slug, "balance": account.balance, "alert_below": account.alert_below})
     else:
         people = [account.user]
         message = (f"You have {account.balance} credits left, below the {account.alert_below} "

@@ -25,7 +25,7 @@ from runway import client as runway
 from . import poll
 from .jobs import backoff
 from .models import AT_RUNWAY, Generation, Status
-from .outcome import settle_credits
+from .outcome import settle_ended
 from .submit import SubmissionError
 
 log = logging.getLogger(__name__)
@@ -65,7 +65,7 @@ def cancel_generation(*, generation: Generation, on_change: Callable[[Generation
             # Compare-and-set against the worker's UPLOADING → SUBMITTING: one of the two wins, so a
             # generation cancelled here is never sent to Runway.
             if generation.transition((Status.QUEUED, Status.UPLOADING), Status.CANCELLED, next_poll_at=None):
-                settle_credits(generation)
+                settle_ended(generation)
                 if on_change:
                     on_change(generation)
                 return True
@@ -187,7 +187,7 @@ def settle_deleted(generation: Generation) -> bool:
     with transaction.atomic():
         if generation.transition(AT_RUNWAY, Status.CANCELLED, only_if=~Q(cancel_answer=""), next_poll_at=None,
                                  started_at=started):
-            settle_credits(generation)
+            settle_ended(generation)
             return True
     return False
 
@@ -197,7 +197,7 @@ def _cancelled(generation: Generation, on_change, token: str, **fields) -> bool:
     with transaction.atomic():
         if generation.transition(AT_RUNWAY, Status.CANCELLED, only_if=Q(claim_token=token), next_poll_at=None,
                                  **fields):
-            settle_credits(generation)
+            settle_ended(generation)
             if on_change:
                 on_change(generation)
             return True

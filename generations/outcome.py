@@ -14,7 +14,7 @@ from django.utils import timezone
 from credits import settlement
 from credits.models import HoldState
 
-from . import notices
+from . import hooks, notices
 from .models import Generation, Status
 
 
@@ -34,12 +34,24 @@ def runway_cost(generation: Generation) -> int | None:
     return int(credits) if isinstance(credits, int | float) and not isinstance(credits, bool) else None
 
 
+def charged_credits(generation: Generation) -> int | None:
+    """What stays charged for a finished generation by the one settlement rule (None: all released)."""
+    return settlement.charge_for(outcome=runway_outcome(generation), cost=runway_cost(generation),
+                                 estimate=generation.estimated_credits, was_running=generation.started_at is not None)
+
+
 def settle_credits(generation: Generation) -> bool:
     """Close the hold of a finished generation from what its row records; True for the call that did it."""
     return settlement.close_hold(
         generation=generation, outcome=runway_outcome(generation), cost=runway_cost(generation),
         was_running=generation.started_at is not None,
     )
+
+
+def settle_ended(generation: Generation) -> None:
+    """Settle a generation that has just ended and write its webhook event, in the transaction that ended it."""
+    settle_credits(generation)
+    hooks.finished(generation, charged=charged_credits(generation))  # the webhooks' outbox
 
 
 def finish(generation: Generation, from_statuses, to_status: str, **fields) -> bool:
@@ -52,7 +64,7 @@ def finish(generation: Generation, from_statuses, to_status: str, **fields) -> b
     with transaction.atomic():
         if not generation.transition(from_statuses, to_status, **fields):
             return False
-        settle_credits(generation)
+        settle_ended(generation)
         notices.finished(generation)  # told once, with the move (a crash: notices.sweep)
     return True
 

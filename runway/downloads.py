@@ -10,6 +10,10 @@ and a private one a moment later (DNS rebinding) never reaches the second. The U
 left as it is, so TLS still asks for (SNI) and verifies the certificate of the name,
 and the `Host` header still carries it. Environment proxies are not used: a proxy
 would resolve the name again itself.
+
+Webhook deliveries (`webhooks.delivery`) go out through the same guard: `vet_url` with
+`what="webhook URL"` and `guarded_client`, so one vetting covers everything Takes fetches
+or posts to outside.
 """
 
 from __future__ import annotations
@@ -68,28 +72,40 @@ class Vetted:
     addresses: tuple[str, ...]
 
 
-def vet_url(url: str) -> Vetted:
+def _is_loopback(address: str) -> bool:
+    return ipaddress.ip_address(address).is_loopback
+
+
+def vet_url(url: str, *, what: str = "output URL", allow_loopback: bool = False) -> Vetted:
     """Refuse URLs we must never fetch (DownloadError); the origin and its vetted addresses.
 
     The emulator's own origin is allowed as configured (any scheme, any address).
+    `allow_loopback` lets a caller whose setting says so (tests' receivers) reach this
+    machine: http and loopback addresses, never another private network. `what` names
+    the URL in the refusals ("output URL", "webhook URL").
     """
     try:
         scheme, host, port = _origin(url)
         wire_host = httpx.URL(url).raw_host.decode("ascii").lower()
     except (ValueError, httpx.InvalidURL) as exc:
-        raise DownloadError(f"Malformed output URL: {exc}") from exc
+        raise DownloadError(f"Malformed {what}: {exc}") from exc
     if not host or not wire_host:
-        raise DownloadError("The output URL has no host.")
+        raise DownloadError(f"The {what} has no host.")
     trusted = settings.RUNWAY_USES_EMULATOR and (scheme, host, port) == _origin(settings.RUNWAY_BASE_URL)
-    if not trusted:
+    literal = False
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+        literal = True
+    except ValueError:
+        pass
+    local = allow_loopback and (literal and _is_loopback(host.strip("[]")) or host == "localhost")
+    if not trusted and not local:
         if scheme != "https":
-            raise DownloadError(f"Refusing a {scheme or 'schemeless'} output URL; only https is allowed.")
-        try:
-            ipaddress.ip_address(host.strip("[]"))
-        except ValueError:
-            pass
-        else:
-            raise DownloadError("Refusing an output URL that names an IP address instead of a host.")
+            raise DownloadError(f"Refusing a {scheme or 'schemeless'} {what}; only https is allowed.")
+        if literal:
+            raise DownloadError(f"Refusing a {what} that names an IP address instead of a host.")
+    if scheme not in ("http", "https"):
+        raise DownloadError(f"Refusing a {scheme or 'schemeless'} {what}; only https is allowed.")
     try:
         infos = socket.getaddrinfo(wire_host.strip("[]"), port, type=socket.SOCK_STREAM)
     except OSError as exc:
@@ -97,7 +113,9 @@ def vet_url(url: str) -> Vetted:
     addresses = tuple(dict.fromkeys(str(info[4][0]) for info in infos))
     if not addresses:
         raise DownloadError(f"Could not resolve {host}.", transient=True)
-    if not trusted and not all(_is_public(address) for address in addresses):
+    if local and not all(_is_loopback(address) for address in addresses):
+        raise DownloadError(f"Refusing {host}: only loopback addresses are allowed besides public ones.")
+    if not trusted and not local and not all(_is_public(address) for address in addresses):
         raise DownloadError(f"Refusing {host}: it resolves to a private or local address.")
     return Vetted(wire_host, port, addresses)
 
@@ -156,6 +174,11 @@ class _PinnedTransport(httpx.HTTPTransport):
                                              network_backend=_PinnedBackend(vetted))
 
 
+def guarded_client(vetted: Vetted, *, timeout: httpx.Timeout) -> httpx.Client:
+    """An httpx client that connects only to `vetted`'s addresses and follows no redirect."""
+    return httpx.Client(transport=_PinnedTransport(vetted), timeout=timeout, follow_redirects=False)
+
+
 def fetch_to_temp(url: str, *, max_bytes: int = MAX_MEDIA_BYTES, deadline_seconds: float = 300.0,
                   directory: str | None = None, prefix: str = "takes-output-",
                   alive: Callable[[], None] | None = None, alive_every: float = 10.0) -> Path:
@@ -171,8 +194,7 @@ def fetch_to_temp(url: str, *, max_bytes: int = MAX_MEDIA_BYTES, deadline_second
     path = Path(handle.name)
     try:
         with (handle,
-              httpx.Client(transport=_PinnedTransport(vetted), timeout=timeout,
-                           follow_redirects=False) as client,
+              guarded_client(vetted, timeout=timeout) as client,
               client.stream("GET", url) as response):
             if response.is_redirect:
                 raise DownloadError("The output URL redirected elsewhere; redirects are not followed.")

@@ -30,6 +30,7 @@ from library.models import Avatar, Readiness, RouterConfig, Voice
 from notifications.models import Notification
 from presets.models import Preset
 from tests.conftest import client_for, make_user
+from webhooks.models import Delivery, Endpoint, Event
 
 pytestmark = pytest.mark.django_db
 
@@ -150,6 +151,13 @@ EXPECTATIONS: dict[str, tuple[str, str | None, tuple[str, ...]]] = {
     "presets:delete": ("editor", "preset", GP),
     "presets:use": ("viewer", "preset", GP),
     "presets:prompts": ("viewer", None, G),
+    "webhooks:list": ("owner", None, GP),
+    "webhooks:endpoint": ("owner", "webhook", G),
+    "webhooks:delete": ("owner", "webhook", GP),
+    "webhooks:test": ("owner", "webhook", P),
+    "webhooks:active": ("owner", "webhook", P),
+    "webhooks:delivery": ("owner", "webhook_delivery", G),
+    "webhooks:replay": ("owner", "webhook_delivery", P),
 }
 PERSONAS = ["anonymous", "stranger", "removed", "viewer", "editor", "owner"]
 RANK = {"anonymous": -1, "stranger": -1, "removed": -1, "viewer": 1, "editor": 2, "owner": 3}
@@ -254,7 +262,19 @@ def objects(request, project, owner, editor, viewer, settings, tmp_path):
         default_storage.save(f"voice-samples/{project.pk}/{name}", ContentFile(b"ID3" + b"0" * 600))
         return {"sample": name}
 
+    def webhook():
+        return Endpoint.objects.create(project=project, url="https://example.com/hook", created_by=owner,
+                                       events=["generation.succeeded"])
+
+    def webhook_delivery():
+        endpoint = webhook()
+        event = Event.objects.create(project=project, type="generation.succeeded", payload={"generation": {}})
+        item = Delivery.objects.create(event=event, endpoint=endpoint, expires_at=timezone.now())
+        return {"endpoint_id": endpoint.pk, "delivery_id": item.pk}
+
     return {
+        "webhook": lambda user: {"endpoint_id": webhook().pk},
+        "webhook_delivery": lambda user: webhook_delivery(),
         "voice": lambda user: library("voice"),
         "avatar": lambda user: library("avatar"),
         "router": lambda user: library("router"),

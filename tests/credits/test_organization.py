@@ -81,7 +81,8 @@ def test_staff_sync_reports_runway_errors(runway_emulator):
 def test_migrations_register_each_schedule_once_with_a_task_that_exists(db):
     schedules = dict(Schedule.objects.values_list("name", "func"))
     assert set(schedules) == {"credits-sync-organization", "generations-close-finished-holds",
-                              "generations-sweep-notices", "notifications-send-digests", "gallery-purge-trash"}
+                              "generations-sweep-notices", "notifications-send-digests", "gallery-purge-trash",
+                              "webhooks-deliver-due", "webhooks-purge-old"}
     for func in schedules.values():
         assert callable(import_string(func)), func
 
