@@ -8,7 +8,6 @@ two (a BitmapOr) instead of reading every prompt of a large project. pg_trgm is 
 extension: a database owner may create it.
 """
 
-from django.contrib.postgres.operations import TrigramExtension
 from django.db import migrations
 
 INDEXES = [
@@ -22,11 +21,13 @@ INDEXES = [
 def create(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
+    schema_editor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
     for name, how in INDEXES:
         schema_editor.execute(f"CREATE INDEX IF NOT EXISTS {name} ON generations_generation {how}")
 
 
 def drop(apps, schema_editor):
+    # The extension stays: other indexes of the database may use it.
     if schema_editor.connection.vendor != "postgresql":
         return
     for name, _ in INDEXES:
@@ -36,7 +37,4 @@ def drop(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [("generations", "0014_output_trash")]
 
-    operations = [
-        TrigramExtension(),
-        migrations.RunPython(create, drop),
-    ]
+    operations = [migrations.RunPython(create, drop)]
