@@ -112,7 +112,8 @@ def _postgres(admin_url: str, sql: str) -> None:
 
 
 @contextlib.contextmanager
-def django_workspace(name: str, *, migrate: bool = True, static: bool = False) -> Iterator[Path]:
+def django_workspace(name: str, *, migrate: bool = True, static: bool = False,
+                     keep_redis: bool = False) -> Iterator[Path]:
     """Set up Django against a fresh data dir (and database); yields the dir, removes it after.
 
     REDIS_URL is dropped so queued jobs land in the throwaway database rather than a shared
@@ -121,7 +122,8 @@ def django_workspace(name: str, *, migrate: bool = True, static: bool = False) -
     data_dir = Path(tempfile.mkdtemp(prefix=f"takes-bench-{name}-"))
     os.environ["TAKES_DATA_DIR"] = str(data_dir)
     os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
-    os.environ.pop("REDIS_URL", None)
+    if not keep_redis:  # kept by a benchmark of the Redis broker itself, which names a queue of its own
+        os.environ.pop("REDIS_URL", None)
     os.environ.pop("RUNWAYML_API_SECRET", None)
     os.environ.pop("SQLITE_PATH", None)
     os.environ.pop("MEDIA_ROOT", None)
