@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from accounts.actions import invite_member
+from accounts.actions import create_api_token, invite_member
 from accounts.models import Membership, Role
 from assets.models import Asset
 from credits import ledger
@@ -79,6 +79,8 @@ EXPECTATIONS: dict[str, tuple[str, str | None, tuple[str, ...]]] = {
     "projects:invitation_request": ("owner", "invitation", P),
     "projects:leave": ("viewer", None, GP),
     "projects:settings": ("owner", None, GP),
+    "projects:tokens": ("editor", None, GP),
+    "projects:token_revoke": ("editor", "api_token", GP),
     "assets:list": ("viewer", None, G),  # POST (upload) needs an editor: checked below
     "assets:delete": ("editor", "asset", GP),
     "assets:file": ("viewer", "asset", G),
@@ -294,6 +296,7 @@ def objects(request, project, owner, editor, viewer, settings, tmp_path):
         "share_token": lambda user: {"token": ShareLink.objects.create(output=output(), created_by=editor).token},
         "notice": lambda user: {"notice_id": notice(user or owner).pk},
         "day": lambda user: {"day": "2026-01-01"},
+        "api_token": lambda user: {"token_id": create_api_token(user=editor, project=project, name="t")[0].pk},
         "api_path": lambda user: {"path": "image_to_video"},
         "api_task": lambda user: {"task_id": "3d57f389-076c-4683-b7ef-fb906f7ac473"},
         "api_slot": lambda user: {"slot": "no-such-slot-" + "x" * 30},
