@@ -20,7 +20,7 @@ from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
-ORDER = ["emulator", "pipeline", "sweep", "poller", "status", "feed", "gallery", "scale", "memory", "images"]
+ORDER = ["emulator", "pipeline", "sweep", "poller", "status", "feed", "gallery", "api", "scale", "memory", "images"]
 TIMEOUT = 300  # each script is meant to take under two minutes
 FIGURE = re.compile(r"^([A-Za-z0-9_.]+) (-?[0-9.]+(?:e[-+]?\d+)?) (\S+) (\S+) (pass|fail|-)$")
 
