@@ -348,6 +348,7 @@ def parse_arguments(*, model: catalog.Model, body: Mapping[str, Any]) -> dict[st
         work = {**inner, "config_id": config}
     params: dict[str, Any] = {}
     used: set[str] = set()
+    renamed: dict[str, str] = {}  # a reference image's tag → the one Takes sends (ref1, ref2… in order)
 
     def take(key: str) -> Any:
         used.add(key)
@@ -397,6 +398,9 @@ def parse_arguments(*, model: catalog.Model, body: Mapping[str, Any]) -> dict[st
                 continue
             items = _items(raw, where)
             params[f.name] = [_uri_of(i, where) for i in items]
+            if f.wire == "reference_images":
+                renamed.update({i["tag"]: f"ref{n + 1}" for n, i in enumerate(items)
+                                if isinstance(i, Mapping) and isinstance(i.get("tag"), str) and i["tag"]})
             if f.wire == "keyframes":
                 params["keyframe_seconds"] = [i.get("seconds") if isinstance(i, Mapping) else None
                                               for i in items]
@@ -429,6 +433,10 @@ def parse_arguments(*, model: catalog.Model, body: Mapping[str, Any]) -> dict[st
     unknown = sorted(_camel(k) for k in work if k not in used)
     if unknown:
         raise WireError(f"Unrecognized key(s) in object: {unknown}")
+    if renamed and isinstance(params.get("prompt_text"), str):
+        # The prompt names reference images by tag (@tag); Takes sends them tagged in order.
+        params["prompt_text"] = re.sub(r"@([a-z][a-z0-9_]*)", lambda m: "@" + renamed.get(m.group(1), m.group(1)),
+                                       params["prompt_text"])
     return params
 
 

@@ -69,3 +69,13 @@ def test_a_plain_prompt_image_string_is_the_first_frame():
                                                     "promptText": "x", "ratio": "1280:720", "duration": 5})
     assert read == {"prompt_image": "https://a.example/x.png", "prompt_text": "x", "ratio": "1280:720",
                     "duration": 5}
+
+
+def test_reference_image_tags_in_the_prompt_follow_the_images():
+    spec = catalog.get_model("text_to_image", "gen4_image")
+    read = runway.parse_arguments(model=spec, body={
+        "model": "gen4_image", "ratio": "1024:1024", "promptText": "@hero walks past @shop, not @nobody",
+        "referenceImages": [{"uri": "https://a.example/shop.png", "tag": "shop"},
+                            {"uri": "https://a.example/hero.png", "tag": "hero"}]})
+    assert read["prompt_text"] == "@ref2 walks past @ref1, not @nobody"
+    assert read["reference_images"] == ["https://a.example/shop.png", "https://a.example/hero.png"]
