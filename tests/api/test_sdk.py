@@ -102,3 +102,15 @@ def test_ratio_outside_the_catalog_names_the_field(api, png_data_uri, project):
     assert caught.value.body["error"] == "Validation of body failed"
     assert caught.value.body["issues"][0]["path"] == ["ratio"]
     assert not Generation.objects.filter(project=project).exists()
+
+
+def test_the_generation_page_names_the_token_it_was_made_with(api, png_data_uri, project, funded):
+    from django.urls import reverse
+
+    from tests.conftest import client_for
+
+    task = api.image_to_video.create(model="gen4_turbo", prompt_image=png_data_uri, ratio="1280:720")
+    generation = made(task.id)
+    page = client_for(funded).get(reverse("generations:detail", args=[project.slug, generation.pk]))
+    assert page.status_code == 200
+    assert "API token “render farm”" in page.content.decode()
