@@ -9,6 +9,7 @@ the gallery); every view is the token's person acting in the token's project (`a
 from __future__ import annotations
 
 import json
+import mimetypes
 import uuid
 from datetime import date, timedelta
 from typing import Any
@@ -216,6 +217,9 @@ def upload_create(request, token):
         found.append({"code": "unrecognized_keys", "path": [], "message": f"Unrecognized key(s) in object: {unknown}"})
     if found:
         return issues(found)
+    if (mimetypes.guess_type(filename)[0] or "").split("/")[0] not in ("image", "video", "audio"):
+        return error(400, f"Unsupported file type for '{filename}'. Use an image, video or audio file "
+                          "with a matching extension.")
     upload = Upload.open_slot(token=token, filename=filename)
     target = request.build_absolute_uri(reverse("api:upload_file", args=[upload.slot]))
     return JsonResponse({"uploadUrl": target, "fields": {}, "runwayUri": upload.uri})

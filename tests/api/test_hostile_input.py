@@ -84,3 +84,19 @@ def test_a_deactivated_persons_token_gets_401(api, funded, project):
     deactivate_user(user=funded, by=None)
     with pytest.raises(runwayml.AuthenticationError):
         api.organization.retrieve()
+
+
+@pytest.mark.parametrize("url", ["https://127.0.0.1/x.png", "https://localhost/x.png", "https://[::1]/x.png",
+                                 "https://169.254.169.254/latest/meta-data"])
+def test_urls_takes_would_fetch_pass_its_download_guards(url, api, project):
+    with pytest.raises(runwayml.BadRequestError) as caught:
+        api.image_to_video.create(model="gen4_turbo", prompt_image=url, ratio="1280:720")
+    assert "Failed to fetch asset in promptImage" in caught.value.body["error"]
+    assert not Asset.objects.exists() and not Generation.objects.exists()
+
+
+def test_an_upload_slot_is_only_for_media_files(api):
+    with pytest.raises(runwayml.BadRequestError) as caught:
+        api.post("/v1/uploads", body={"filename": "notes.txt", "type": "ephemeral"}, cast_to=object)
+    assert "Unsupported file type" in caught.value.body["error"]
+    assert not Upload.objects.exists()
