@@ -9,6 +9,7 @@ import pytest
 import runwayml
 from django.conf import settings
 
+from credits import ledger
 from credits.models import Account, Kind, LedgerEntry
 from generations.models import Generation, Output, Status
 from tests.factories import drive, media_file
@@ -114,3 +115,28 @@ def test_the_generation_page_names_the_token_it_was_made_with(api, png_data_uri,
     page = client_for(funded).get(reverse("generations:detail", args=[project.slug, generation.pk]))
     assert page.status_code == 200
     assert "API token “render farm”" in page.content.decode()
+
+
+def test_the_async_client_uploads_deletes_and_is_refused_like_the_sync_one(async_api, project, owner, tmp_path):
+    path = media_file(tmp_path / "in", "image 1280x720")
+
+    async def script():
+        uploaded = await async_api.uploads.create_ephemeral(file=path)
+        task = await async_api.image_to_video.create(model="gen4_turbo", prompt_image=uploaded.uri, ratio="1280:720")
+        await async_api.tasks.delete(task.id)
+        try:
+            await async_api.tasks.retrieve(task.id)
+        except runwayml.NotFoundError as exc:
+            gone = exc.body
+        await asyncio.to_thread(ledger.set_project_budget, project=project, amount=0, by=owner)
+        try:
+            await async_api.image_to_video.create(model="gen4_turbo", prompt_image=uploaded.uri, ratio="1280:720")
+        except runwayml.BadRequestError as exc:
+            refused = exc.body
+        return task, gone, refused
+
+    task, gone, refused = asyncio.run(script())
+    assert gone == {"error": "Task not found."}
+    assert "not have enough credits" in refused["error"]
+    assert made(task.id).status == Status.CANCELLED
+    assert Generation.objects.filter(project=project).count() == 1
