@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from datetime import timedelta
 
@@ -28,10 +29,20 @@ class UploadQuerySet(models.QuerySet):
         return self.select_related("asset").filter(slot=slot, project_id=token.project_id).first()
 
 
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
 class Upload(models.Model):
-    """One `create_ephemeral`: a slot to send a file to, then the project asset the file became."""
+    """One `create_ephemeral`: a slot to send a file to, then the project asset the file became.
+
+    Two names: `slot`, in the `runway://` URI a script then uses in its creates (resolved only
+    within the token's project), and the secret of the upload target URL, which lets anyone
+    holding it send the one file (as a presigned URL does) and is stored only as its hash.
+    """
 
     slot = models.CharField(max_length=64, unique=True)
+    target_hash = models.CharField(max_length=64, unique=True)
     token = models.ForeignKey(ApiToken, on_delete=models.CASCADE, related_name="uploads")
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
     filename = models.CharField(max_length=255)
@@ -47,9 +58,20 @@ class Upload(models.Model):
         return f"Upload {self.filename} ({'stored' if self.asset_id else 'waiting'})"
 
     @classmethod
-    def open_slot(cls, *, token: ApiToken, filename: str) -> Upload:
-        return cls.objects.create(slot=secrets.token_urlsafe(32), token=token, project_id=token.project_id,
-                                  filename=filename)
+    def open_slot(cls, *, token: ApiToken, filename: str) -> tuple[Upload, str]:
+        """A new slot and the secret of its upload target (stored hashed)."""
+        secret = secrets.token_urlsafe(32)
+        upload = cls.objects.create(slot=secrets.token_urlsafe(24), target_hash=_hash(secret), token=token,
+                                    project_id=token.project_id, filename=filename)
+        return upload, secret
+
+    @classmethod
+    def by_target(cls, secret: str) -> Upload | None:
+        """The slot an upload target's secret opens, or None."""
+        if not 20 <= len(secret or "") <= 100:
+            return None
+        return cls.objects.select_related("token__user", "token__project", "project").filter(
+            target_hash=_hash(secret)).first()
 
     @property
     def uri(self) -> str:

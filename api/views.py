@@ -223,21 +223,21 @@ def upload_create(request, token):
     if (mimetypes.guess_type(filename)[0] or "").split("/")[0] not in ("image", "video", "audio"):
         return error(400, f"Unsupported file type for '{filename}'. Use an image, video or audio file "
                           "with a matching extension.")
-    upload = Upload.open_slot(token=token, filename=filename)
-    target = request.build_absolute_uri(reverse("api:upload_file", args=[upload.slot]))
+    upload, secret = Upload.open_slot(token=token, filename=filename)
+    target = request.build_absolute_uri(reverse("api:upload_file", args=[secret]))
     return JsonResponse({"uploadUrl": target, "fields": {}, "runwayUri": upload.uri})
 
 
 @csrf_exempt
 @login_not_required
-def upload_file(request, slot: str):
+def upload_file(request, secret: str):
     """The presigned target of a slot: a multipart POST with the file in `file`, as to Runway's storage.
 
-    The slot's unguessable name is the credential (Runway's storage takes no API key either).
+    The target's unguessable secret is the credential (Runway's storage takes no API key either).
     """
     if request.method != "POST":
         return error(405, "Send the file with POST.")
-    upload = Upload.objects.select_related("token__user", "token__project").filter(slot=slot).first()
+    upload = Upload.by_target(secret)
     if upload is None or not upload.is_open or not upload.token.is_usable:
         return error(403, "This upload target is unknown, used or expired; ask for a new one.")
     handler = ByteCountingUploadHandler(request, max_bytes=media.MAX_BYTES)

@@ -299,7 +299,7 @@ def objects(request, project, owner, editor, viewer, settings, tmp_path):
         "api_token": lambda user: {"token_id": create_api_token(user=editor, project=project, name="t")[0].pk},
         "api_path": lambda user: {"path": "image_to_video"},
         "api_task": lambda user: {"task_id": "3d57f389-076c-4683-b7ef-fb906f7ac473"},
-        "api_slot": lambda user: {"slot": "no-such-slot-" + "x" * 30},
+        "api_slot": lambda user: {"secret": "no-such-target-" + "x" * 30},
         "api_signed": lambda user: {"signed": "not-a-signed-value"},
         "reset": lambda user: {"uidb64": urlsafe_base64_encode(force_bytes(owner.pk)),
                                "token": default_token_generator.make_token(owner)},

@@ -76,6 +76,9 @@ def test_an_upload_target_takes_one_file_and_only_media(api, live_server, tmp_pa
     again = httpx.post(target, files={"file": ("a.png", image.read_bytes(), "image/png")})
     assert again.status_code == 403
     assert Upload.objects.get().asset.project == project
+    secret = target.rstrip("/").split("/")[-2]
+    assert secret not in str(Upload.objects.values().get())  # the target's secret is kept only as a hash
+    assert Upload.objects.get().slot not in target  # the runway:// name does not open the target
     with pytest.raises(runwayml.BadRequestError):
         api.post("/v1/uploads", body={"filename": "x", "type": "permanent"}, cast_to=object)
 
