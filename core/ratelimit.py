@@ -89,7 +89,7 @@ def _usage(request: HttpRequest, scope: str, key: str, *, increment: bool, rate:
                      increment=increment)
 
 
-RATE = re.compile(r"[1-9][0-9]{0,8}/[1-9]?[0-9]{0,3}[smhd]")
+RATE = re.compile(r"[1-9][0-9]{0,8}/(?:[1-9][0-9]{0,3})?[smhd]")
 
 
 def is_rate(text: str) -> bool:

@@ -40,6 +40,8 @@ def test_bad_input_is_refused_with_a_message(editor_client, project):
     assert response.status_code == 400
     response = editor_client.post(url, {"name": "x", "rate_limit": "lots"})
     assert response.status_code == 400 and b"60/m" in response.content
+    for rate in ("5/0m", "0/m", "60/minute"):
+        assert editor_client.post(url, {"name": "x", "rate_limit": rate}).status_code == 400
     response = editor_client.post(url, {"name": "x", "expires_on": "2001-01-01"})
     assert response.status_code == 400 and b"future" in response.content
     assert not ApiToken.objects.exists()
