@@ -129,10 +129,16 @@ def generation_create(request, token, path: str):
                         "path": [exc.field] if exc.field else [], "message": str(exc)}])
     except InputError as exc:
         return error(400, str(exc))
+    def audit(made: Generation) -> None:
+        # In the submission's own transaction: who spent what, through which token, is kept with it.
+        record(actor=token.user, action="generation.api_create", obj=made,
+               after={"endpoint": made.endpoint, "model": made.model, "estimated_credits": made.estimated_credits,
+                      "api_token": token.pk}, note=f"through the API token “{token.name}”")
+
     try:
         generation = submit.submit_generation(project=token.project, user=token.user, endpoint=endpoint,
                                               model=spec.id, params=params, api_token=token,
-                                              api_id=uuid.uuid4())
+                                              api_id=uuid.uuid4(), on_change=audit)
     except submit.SubmissionError as exc:
         return _submission_error(exc)
     return JsonResponse({"id": str(generation.api_id), "estimatedCost": {"credits": generation.estimated_credits}})

@@ -39,6 +39,7 @@ def test_a_budget_stops_the_next_one_with_runways_error_shape(api, project, owne
     assert "not have enough credits" in caught.value.body["error"]
     assert "Moonshot" in caught.value.body["error"]
     assert Generation.objects.filter(project=project).count() == 2
+    assert AuditEntry.objects.filter(action="generation.api_create").count() == 2  # the refused one left none
     assert len(runway_emulator.charges()) == tasks_before  # nothing reached Runway
 
 

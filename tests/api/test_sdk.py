@@ -9,6 +9,7 @@ import pytest
 import runwayml
 from django.conf import settings
 
+from audit.models import AuditEntry
 from credits import ledger
 from credits.models import Account, Kind, LedgerEntry
 from generations.models import Generation, Output, Status
@@ -28,6 +29,8 @@ def test_a_script_makes_a_video_that_lands_in_the_gallery_and_the_ledger(api, pn
     generation = made(task.id)
     assert generation.project == project and generation.created_by == funded
     assert generation.api_token.name == "render farm"
+    entry = AuditEntry.objects.get(action="generation.api_create", object_id=str(generation.pk))
+    assert entry.actor == funded and "render farm" in entry.note and entry.project_id == project.pk
     pending = api.tasks.retrieve(task.id)
     assert pending.status == "PENDING"
     assert task.estimated_cost.credits == generation.estimated_credits == 60  # gen4.5: 12 a second
