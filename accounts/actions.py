@@ -20,8 +20,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from audit.log import record, snapshot
+from core.ratelimit import is_rate
 
-from .models import Invitation, Membership, Project, Role, User
+from .models import ApiToken, Invitation, Membership, Project, Role, User
 
 
 class ProjectError(ValueError):
@@ -337,3 +338,46 @@ def deactivate_user(*, user: User, by: User | None, note: str = "") -> bool:
 def reactivate_user(*, user: User, by: User | None, note: str = "") -> bool:
     """Let the person sign in and generate again; False if they were active."""
     return _set_active(user=user, active=True, by=by, note=note)
+
+
+# --- personal API tokens -------------------------------------------------------------------------
+
+TOKEN_FIELDS = ["name", "prefix", "credit_limit", "rate_limit", "expires_at", "revoked_at"]
+
+
+def create_api_token(*, user: User, project: Project, name: str, credit_limit: int | None = None,
+                     expires_at=None, rate_limit: str = "") -> tuple[ApiToken, str]:
+    """A personal token for `project` and its secret, shown once (only its hash is kept).
+
+    A token makes generations, so only a project's editors and owners may have one.
+    """
+    name = (name or "").strip()
+    if not name or len(name) > 80:
+        raise ProjectError("Give the token a name of 1 to 80 characters, to tell it apart later.")
+    if credit_limit is not None and credit_limit < 0:
+        raise ProjectError("A credit limit is a whole number of credits, 0 or more.")
+    if rate_limit and not is_rate(rate_limit):
+        raise ProjectError("A rate limit is a number of requests per period, e.g. 60/m, 1000/h or 20/15m.")
+    if expires_at is not None and expires_at <= timezone.now():
+        raise ProjectError("The expiry date has to be in the future.")
+    with transaction.atomic():
+        membership = Membership.objects.filter(project=project, user=user).first()
+        if not user.is_active or membership is None or not membership.can_edit:
+            raise ProjectError("Only editors and owners of a project can make API tokens for it.")
+        token, raw = ApiToken.issue(user=user, project=project, name=name, credit_limit=credit_limit,
+                                    expires_at=expires_at, rate_limit=rate_limit)
+        record(actor=user, action="api_token.create", obj=token, after=snapshot(token, TOKEN_FIELDS))
+    return token, raw
+
+
+def revoke_api_token(*, token: ApiToken, by: User | None) -> bool:
+    """Revoke a token for good; True if this call revoked it (False: it already was)."""
+    with transaction.atomic():
+        token = ApiToken.objects.select_for_update().get(pk=token.pk)
+        if token.revoked_at is not None:
+            return False
+        before = snapshot(token, TOKEN_FIELDS)
+        token.revoked_at, token.revoked_by = timezone.now(), by
+        token.save(update_fields=["revoked_at", "revoked_by"])
+        record(actor=by, action="api_token.revoke", obj=token, before=before, after=snapshot(token, TOKEN_FIELDS))
+    return True

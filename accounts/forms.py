@@ -105,3 +105,14 @@ class InviteForm(forms.Form):
 
 class RoleForm(forms.Form):
     role = forms.ChoiceField(label="Role", choices=Role.choices)
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(label="Name", max_length=80, help_text="What the token is for, e.g. “render farm”.")
+    credit_limit = forms.IntegerField(label="Credit limit", required=False, min_value=0,
+                                      help_text="The most this token may spend in all; empty for no limit "
+                                                "beyond your credits and the project's budget.")
+    expires_on = forms.DateField(label="Expires on", required=False, widget=forms.DateInput(attrs={"type": "date"}),
+                                 help_text="Empty: until you revoke it.")
+    rate_limit = forms.CharField(label="Rate limit", required=False, max_length=20,
+                                 help_text="Requests allowed, e.g. 60/m or 1000/h; empty for the site's default.")

@@ -245,3 +245,81 @@ class Invitation(models.Model):
     def closed_reason(self) -> str | None:
         """Why the invitation can no longer be used, for the person holding the link."""
         return CLOSED_INVITATION_MESSAGES.get(self.state)
+
+
+# --- personal API tokens -----------------------------------------------------------------------
+
+#: Every token starts with this, so a leaked one is recognisable (secret scanners, logs).
+TOKEN_PREFIX = "takes_"
+#: How much of a token the list shows: the prefix and the first characters of the secret.
+TOKEN_VISIBLE = len(TOKEN_PREFIX) + 6
+
+
+def hash_api_token(raw: str) -> str:
+    """The stored form of a token: sha256 of its full text (the secret has 256 bits, so no salt)."""
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+class ApiTokenQuerySet(models.QuerySet):
+    def usable(self) -> "ApiTokenQuerySet":
+        """Tokens that still authenticate: not revoked, not expired."""
+        now = timezone.now()
+        return self.filter(revoked_at=None).filter(models.Q(expires_at=None) | models.Q(expires_at__gt=now))
+
+    def by_secret(self, raw: str) -> "ApiToken | None":
+        """The token a raw secret names, usable or not, or None (tokens are stored hashed)."""
+        if not raw or len(raw) > 200 or not raw.startswith(TOKEN_PREFIX):
+            return None
+        return self.select_related("user", "project").filter(token_hash=hash_api_token(raw)).first()
+
+
+class ApiToken(models.Model):
+    """A person's key for Runway's API as Takes serves it, for one project.
+
+    Only the sha256 of the secret is kept; the secret is shown once, when made. Whatever a
+    script does with it is that person's, in that project: budgeted, audited and kept.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=80)
+    token_hash = models.CharField(max_length=64, unique=True)
+    prefix = models.CharField(max_length=20, help_text="The first characters, to tell tokens apart")
+    credit_limit = models.PositiveIntegerField(
+        null=True, blank=True, help_text="The most this token may spend in all (held and charged); empty: no limit")
+    rate_limit = models.CharField(
+        max_length=20, blank=True, help_text="Requests allowed, e.g. 60/m; empty: settings.API_RATE_LIMIT")
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "API token"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @classmethod
+    def issue(cls, **fields) -> tuple["ApiToken", str]:
+        """A new token and its raw secret (shown once, stored hashed)."""
+        raw = TOKEN_PREFIX + secrets.token_hex(32)
+        token = cls.objects.create(token_hash=hash_api_token(raw), prefix=raw[:TOKEN_VISIBLE], **fields)
+        return token, raw
+
+    @property
+    def state(self) -> str:
+        if self.revoked_at:
+            return "revoked"
+        if self.expires_at and self.expires_at <= timezone.now():
+            return "expired"
+        return "active"
+
+    @property
+    def is_usable(self) -> bool:
+        return self.state == "active"

@@ -15,4 +15,6 @@ urlpatterns = [
     path("invitations/<int:invitation_id>/request/", views.invitation_request, name="invitation_request"),
     path("leave/", views.project_leave, name="leave"),
     path("settings/", views.project_settings, name="settings"),
+    path("tokens/", views.token_list, name="tokens"),
+    path("tokens/<int:token_id>/revoke/", views.token_revoke, name="token_revoke"),
 ]

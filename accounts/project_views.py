@@ -1,5 +1,7 @@
 """Project spaces: list, create, members, invitations, settings."""
 
+from datetime import UTC, datetime, time
+
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -17,16 +19,18 @@ from .actions import (
     accept_invitation,
     approve_request,
     change_role,
+    create_api_token,
     create_team_project,
     decline_invitation,
     invite_member,
     refuse_request,
     remove_member,
     request_to_join,
+    revoke_api_token,
     revoke_invitation,
 )
-from .forms import InviteForm, ProjectForm, RoleForm
-from .models import Invitation, Membership, Project, Role
+from .forms import ApiTokenForm, InviteForm, ProjectForm, RoleForm
+from .models import ApiToken, Invitation, Membership, Project, Role
 
 
 @require_http_methods(["GET", "POST"])
@@ -253,3 +257,58 @@ def invitation(request, token):
     if error is None and invitation.project.is_personal:
         error = "This invitation is into a personal project, which is for its owner alone."
     return _invitation_page(request, invitation, error=error, status=410 if error else 200)
+
+
+# --- personal API tokens -------------------------------------------------------------------------
+
+
+def _tokens_for(membership):
+    """The tokens a member sees here: their own; an owner sees everyone's in the project."""
+    tokens = ApiToken.objects.filter(project=membership.project).select_related("user")
+    return tokens if membership.is_owner else tokens.filter(user=membership.user)
+
+
+@require_http_methods(["GET", "POST"])
+@project_view(Role.EDITOR)
+def token_list(request, membership):
+    """A person's API tokens for this project: make one (its secret shown once), see when each was last used."""
+    project = membership.project
+    form = ApiTokenForm(request.POST or None)
+    secret, status = None, 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            data = form.cleaned_data
+            expires = None
+            if data["expires_on"]:
+                expires = datetime.combine(data["expires_on"], time.max, tzinfo=UTC)
+            try:
+                _token, secret = create_api_token(user=request.user, project=project, name=data["name"],
+                                                  credit_limit=data["credit_limit"], expires_at=expires,
+                                                  rate_limit=(data["rate_limit"] or "").strip())
+            except ProjectError as exc:
+                form.add_error(None, str(exc))
+            else:
+                status, form = 200, ApiTokenForm()
+    response = TemplateResponse(request, "projects/tokens.html", {
+        "project": project, "membership": membership, "form": form, "secret": secret,
+        "tokens": _tokens_for(membership), "api_base": request.build_absolute_uri("/"),
+    }, status=status)
+    response["Cache-Control"] = "no-store"  # a page that shows a secret is never kept
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+@project_view(Role.EDITOR)
+def token_revoke(request, membership, token_id: int):
+    token = get_object_or_404(_tokens_for(membership), pk=token_id)
+    back = reverse("projects:tokens", args=[membership.project.slug])
+    if request.method == "POST":
+        if revoke_api_token(token=token, by=request.user):
+            messages.success(request, f"Token “{token.name}” revoked: scripts using it now get 401.")
+        return redirect(back)
+    return confirm_page(
+        request, project=membership.project, title=f"Revoke the token “{token.name}”?",
+        body="Every script using it stops at once (401). What it made stays in the project.",
+        action="Revoke token", cancel_url=back,
+    )

@@ -21,7 +21,7 @@ from common import FIGURE_LINE
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
-ORDER = ["emulator", "pipeline", "throughput", "sweep", "poller", "status", "feed", "gallery", "scale", "media", "memory", "images"]
+ORDER = ["emulator", "pipeline", "throughput", "sweep", "poller", "status", "feed", "gallery", "api", "scale", "media", "memory", "images"]
 TIMEOUT = 300  # each script is meant to take under two minutes
 
 

@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "generations",
     "gallery",
     "presets",
+    "api",
     "credits",
     "ops",
 ]
@@ -292,8 +293,16 @@ RATE_LIMITS = {
         "share-pages-ip": "120/m",
         # Shared media and posters fetched from one address; players fetch media in byte ranges.
         "share-media-ip": "600/m",
+        # Requests one personal API token makes to /v1/ (a token's own limit replaces it).
+        "api-token": env("API_RATE_LIMIT", "600/m"),
     }.items()
 }
+# The same figure by its own name: what a token without a limit of its own may do.
+API_RATE_LIMIT = RATE_LIMITS["api-token"]
+# How long the output URLs Takes' API hands out stay valid (Runway's own last 24-48 h).
+API_OUTPUT_URL_HOURS = env_int("API_OUTPUT_URL_HOURS", 24)
+# The largest JSON body /v1/ reads: room for a few data URIs of Runway's largest (16 MB each).
+API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 64 * 1024 * 1024)
 RATELIMIT_USE_CACHE = "default"
 RATELIMIT_VIEW = "core.ratelimit.too_many_requests"
 

@@ -32,4 +32,5 @@ urlpatterns = [
     path("b/<token:token>/<int:output_id>/poster/", share_views.board_poster, name="board_share_poster"),
     path("", include("credits.urls")),
     path("admin/", admin.site.urls),
+    path("v1/", include("api.urls")),
 ]

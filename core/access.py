@@ -76,3 +76,21 @@ def staff_view(view):
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+def access_token_project(token, role: str = Role.EDITOR):
+    """The membership an API token acts through: its person's in its project, checked for `role`.
+
+    A token is a person acting in one project, so it may do there only what the person may do
+    now: one who left the project (or lost the role) holds a token that no longer opens it.
+    Raises Http404 when the person is not a member, PermissionDenied without the role.
+    """
+    user = token.user
+    if not user.is_active:
+        raise Http404("No such project")
+    membership = user.memberships.select_related("project").filter(project_id=token.project_id).first()
+    if membership is None:
+        raise Http404("No such project")
+    if not has_role(membership.role, role):
+        raise PermissionDenied(ROLE_NEEDED_MESSAGE.get(role, "You may not do that here."))
+    return membership

@@ -20,6 +20,7 @@ IPv6 by its /64) and `person_of(request)` (the signed-in person, or the address 
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Callable
 from functools import wraps
 
@@ -83,14 +84,25 @@ def _rate(scope: str) -> str:
         raise ImproperlyConfigured(f"No rate for “{scope}” in settings.RATE_LIMITS.") from None
 
 
-def _usage(request: HttpRequest, scope: str, key: str, *, increment: bool) -> dict | None:
-    return get_usage(request, group=scope, key=lambda _group, _request: key, rate=_rate(scope),
+def _usage(request: HttpRequest, scope: str, key: str, *, increment: bool, rate: str = "") -> dict | None:
+    return get_usage(request, group=scope, key=lambda _group, _request: key, rate=rate or _rate(scope),
                      increment=increment)
 
 
-def spend(request: HttpRequest, scope: str, key: str) -> None:
-    """Count one use of `scope` by `key`; raise TooManyRequests when that goes past the limit."""
-    usage = _usage(request, scope, key, increment=True)
+RATE = re.compile(r"[1-9][0-9]{0,8}/(?:[1-9][0-9]{0,3})?[smhd]")
+
+
+def is_rate(text: str) -> bool:
+    """True for a rate as the limits are written: a count per period, e.g. 600/m or 20/15m."""
+    return bool(RATE.fullmatch(text or ""))
+
+
+def spend(request: HttpRequest, scope: str, key: str, *, rate: str = "") -> None:
+    """Count one use of `scope` by `key`; raise TooManyRequests when that goes past the limit.
+
+    `rate` replaces the scope's rate from settings for this key (a limit set on one API token).
+    """
+    usage = _usage(request, scope, key, increment=True, rate=rate)
     if usage and usage["should_limit"]:
         raise TooManyRequests(usage["time_left"])
 

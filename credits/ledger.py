@@ -26,10 +26,10 @@ from datetime import UTC, date, datetime
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.db.models import F, QuerySet
+from django.db.models import Case, F, IntegerField, QuerySet, Sum, Value, When
 from django.utils import timezone
 
-from accounts.models import Project, Role
+from accounts.models import ApiToken, Project, Role
 from webhooks.models import EventType
 from webhooks.outbox import emit
 
@@ -113,8 +113,45 @@ def _refusal(account: Account, needed: int) -> str:
 # --- holds ------------------------------------------------------------------------------------
 
 
+def token_spend(token_id: int) -> int:
+    """Credits an API token has spent: what its generations hold now plus what they were charged.
+
+    Counted on the people's accounts only (a budget's hold is the same credits again); a
+    released hold or a refunded charge counts nothing.
+    """
+    total = Hold.objects.filter(account__project__isnull=True, generation__api_token_id=token_id).aggregate(
+        total=Sum(Case(
+            When(state=HoldState.OPEN, then=F("amount")),
+            When(state=HoldState.SETTLED, refunded_at__isnull=True, then=F("charged")),
+            default=Value(0), output_field=IntegerField(),
+        )))["total"]
+    return total or 0
+
+
+def _check_token_limit(generation, amount: int) -> None:
+    """Refuse a hold that would take an API token past its credit limit."""
+    token_id = getattr(generation, "api_token_id", None)
+    if token_id is None:
+        return
+    # A write first: it locks the token's row (PostgreSQL) or the database (SQLite) until the
+    # caller commits, so two submissions with one token queue here and the second one counts
+    # the first one's hold, as the conditional UPDATE on a budget's balance does.
+    ApiToken.objects.filter(pk=token_id).update(credit_limit=F("credit_limit"))
+    token = ApiToken.objects.only("name", "credit_limit").get(pk=token_id)
+    if token.credit_limit is None:
+        return
+    left = max(0, token.credit_limit - token_spend(token_id))
+    if amount > left:
+        unit = "credit" if amount == 1 else "credits"
+        raise InsufficientCredits(f"This needs {amount} {unit}; the API token “{token.name}” has {left} left "
+                                  f"of its limit of {token.credit_limit}.")
+
+
 def place_hold(*, generation) -> None:
-    """Hold the generation's estimate on its creator's credits and its project's budget, or refuse."""
+    """Hold the generation's estimate on its creator's credits and its project's budget, or refuse.
+
+    A generation made with an API token is also held to that token's credit limit.
+    """
     amount = generation.estimated_credits
     accounts = [account_for(generation.created_by)]
     budget = budget_for(generation.project)
@@ -123,6 +160,7 @@ def place_hold(*, generation) -> None:
     with transaction.atomic():  # a savepoint inside the caller's transaction
         if Hold.objects.filter(generation=generation).exists():
             return
+        _check_token_limit(generation, amount)
         for account in accounts:  # always person first, then budget: one lock order
             taken = Account.objects.filter(pk=account.pk, balance__gte=amount).update(
                 balance=F("balance") - amount, held=F("held") + amount

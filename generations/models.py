@@ -12,7 +12,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Project
+from accounts.models import ApiToken, Project
 from assets.models import Asset, MediaFields, media_key
 from runway import catalog
 
@@ -87,6 +87,12 @@ class Generation(models.Model):
     retry_of = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="retries")
     group = models.ForeignKey(GenerationGroup, on_delete=models.SET_NULL, null=True, blank=True,
                               related_name="generations", help_text="The variations it was submitted with")
+    api_token = models.ForeignKey(ApiToken, on_delete=models.PROTECT, null=True, blank=True,
+                                  related_name="generations", help_text="The API token a script made it with")
+    api_id = models.UUIDField(null=True, blank=True, unique=True,
+                              help_text="The task id Takes' API answers with (API generations only)")
+    api_deleted_at = models.DateTimeField(null=True, blank=True,
+                                          help_text="Deleted through the API: no longer a task there, still kept")
 
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED, db_index=True)
     progress = models.FloatField(default=0)

@@ -98,8 +98,13 @@ def not_ours(*, project, model: catalog.Model, params: dict[str, Any]) -> dict[s
 
 def submit_generation(*, project, user, endpoint: str, model: str, params: dict[str, Any],
                       retry_of: Generation | None = None,
-                      on_change: Callable[[Generation], None] | None = None) -> Generation:
-    """Validate, hold the estimated credits, create the row and queue the job — all or nothing."""
+                      on_change: Callable[[Generation], None] | None = None,
+                      api_token=None, api_id=None) -> Generation:
+    """Validate, hold the estimated credits, create the row and queue the job — all or nothing.
+
+    A script's submission through Takes' API names its token (`api_token`, held to the token's
+    credit limit too) and the task id the API answers with (`api_id`).
+    """
     if not user.is_active:
         raise SubmissionError("Your account is deactivated; you cannot start new generations.")
     try:
@@ -131,6 +136,8 @@ def submit_generation(*, project, user, endpoint: str, model: str, params: dict[
             prompt=str(params.get("prompt_text") or ""),
             estimated_credits=estimate,
             retry_of=retry_of,
+            api_token=api_token,
+            api_id=api_id,
         )
         generation.inputs.set(assets)
         try:

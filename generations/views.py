@@ -230,7 +230,7 @@ def _prepare_cards(generations, membership) -> list[Generation]:
 
 def _generation(membership, generation_id: int) -> Generation:
     return get_object_or_404(
-        Generation.objects.in_project(membership.project).select_related("created_by"),
+        Generation.objects.in_project(membership.project).select_related("created_by", "api_token"),
         pk=generation_id)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import json
 import math
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -271,6 +272,172 @@ def build_arguments(*, model: catalog.Model, params: Mapping[str, Any],
     if model.routed:
         return {"config_id": kwargs.pop("config_id", ""), "input": kwargs}
     return kwargs
+
+
+class WireError(ValueError):
+    """A request body in Runway's wire form that does not fit the model; `field` is the wire path."""
+
+    def __init__(self, message: str, *, field: str = ""):
+        super().__init__(message)
+        self.field = field
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+def wire_name(name: str) -> str:
+    """A catalog field's name as Runway's JSON spells it (camelCase)."""
+    return _camel(name)
+
+
+def _snake_keys(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {_snake(str(k)): _snake_keys(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_snake_keys(v) for v in value]
+    return value
+
+
+def _uri_of(value: Any, where: str, key: str = "uri") -> str:
+    if isinstance(value, Mapping):
+        value = value.get(key)
+    if not isinstance(value, str) or not value:
+        raise WireError(f"Expected a media URI (https://, data: or runway://) in {where}.", field=where)
+    return value
+
+
+def _items(value: Any, where: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise WireError(f"Expected an array in {where}.", field=where)
+    return value
+
+
+def _choice_of(value: Any, where: str, *, custom_key: str | None = None) -> str:
+    """A preset (or, with `custom_key`, a custom object) named by a `{type, presetId|…}` object."""
+    if not isinstance(value, Mapping):
+        raise WireError(f"Expected an object in {where}.", field=where)
+    if custom_key and value.get("type") == "custom":
+        return catalog.CUSTOM + str(value.get(_snake(custom_key)) or "")
+    preset = value.get("preset_id")
+    if not isinstance(preset, str):
+        raise WireError(f"Expected a presetId in {where}.", field=where)
+    return preset
+
+
+def parse_arguments(*, model: catalog.Model, body: Mapping[str, Any]) -> dict[str, Any]:
+    """Catalog params from a create request in Runway's wire form (camelCase JSON): `build_arguments` backwards.
+
+    Media stay as the URIs the body gave (https://, data:, runway://); the caller turns them into
+    inputs. Keys the model does not know raise WireError, as Runway's strict variants refuse them.
+    """
+    work = dict(_snake_keys(body))
+    work.pop("model", None)
+    if model.routed:
+        inner = work.pop("input", None)
+        if not isinstance(inner, Mapping):
+            raise WireError("Expected an object in input.", field="input")
+        config = work.pop("config_id", None)
+        if work:
+            raise WireError(f"Unrecognized key(s) in object: {sorted(_camel(k) for k in work)}")
+        work = {**inner, "config_id": config}
+    params: dict[str, Any] = {}
+    used: set[str] = set()
+    renamed: dict[str, str] = {}  # a reference image's tag → the one Takes sends (ref1, ref2… in order)
+
+    def take(key: str) -> Any:
+        used.add(key)
+        return work.get(key)
+
+    for f in model.fields:
+        where = _camel(f.parent or f.name)
+        if f.kind == "asset":
+            if f.wire in ("first_frame", "last_frame"):
+                raw = take("prompt_image")
+                if raw is None:
+                    continue
+                wanted = "first" if f.wire == "first_frame" else "last"
+                if isinstance(raw, str):
+                    found = [raw] if wanted == "first" else []
+                else:
+                    found = [_uri_of(i, where) for i in _items(raw, where)
+                             if isinstance(i, Mapping) and (i.get("position") or "first") == wanted]
+                if len(found) > 1:
+                    raise WireError(f"{where} has more than one {wanted} frame.", field=where)
+                if found:
+                    params[f.name] = found[0]
+            elif f.wire == "speech_audio":
+                speech = take("speech")
+                if isinstance(speech, Mapping) and speech.get("type") == "audio":
+                    params[f.name] = _uri_of(speech, "speech", "audio")
+            elif f.wire and f.wire.startswith("role:"):
+                role = f.wire.removeprefix("role:")
+                found = [_uri_of(i, where) for i in _items(take(f.parent), where) or []
+                         if isinstance(i, Mapping) and i.get("role") == role] if work.get(f.parent) else []
+                if found:
+                    params[f.name] = found[0]
+            elif (raw := take(f.name)) is not None:
+                params[f.name] = _uri_of(raw, where, "audio_uri" if f.wire == "voice_audio" else "uri")
+        elif f.kind == "assets":
+            if f.wire and f.wire.startswith("role:"):
+                key = f.parent or f.name
+                role = f.wire.removeprefix("role:")
+                if work.get(key):
+                    found = [_uri_of(i, where) for i in _items(take(key), where)
+                             if isinstance(i, Mapping) and i.get("role") == role]
+                    if found:
+                        params[f.name] = found
+                continue
+            raw = take(f.name)
+            if raw is None:
+                continue
+            items = _items(raw, where)
+            params[f.name] = [_uri_of(i, where) for i in items]
+            if f.wire == "reference_images":
+                renamed.update({i["tag"]: f"ref{n + 1}" for n, i in enumerate(items)
+                                if isinstance(i, Mapping) and isinstance(i.get("tag"), str) and i["tag"]})
+            if f.wire == "keyframes":
+                params["keyframe_seconds"] = [i.get("seconds") if isinstance(i, Mapping) else None
+                                              for i in items]
+        elif f.parent and f.wire in ("speech_text", "speech_voice"):
+            speech = take("speech")
+            if not isinstance(speech, Mapping):
+                continue
+            if f.wire == "speech_text" and speech.get("type") == "text":
+                params[f.name] = speech.get("text")
+            elif f.wire == "speech_voice" and speech.get("voice") is not None:
+                params[f.name] = _choice_of(speech["voice"], "speech.voice", custom_key="id")
+        elif f.wire == "provider":
+            group = take(f.parent)
+            if isinstance(group, Mapping) and f.name in group:
+                params[f.name] = group[f.name]
+        elif f.parent:
+            continue  # a part with no wire form of its own (keyframe times): read with its field
+        elif (raw := take(f.name)) is None:
+            continue
+        elif f.wire in ("preset_voice", "router_voice"):
+            params[f.name] = _choice_of(raw, where)
+        elif f.wire == "avatar":
+            params[f.name] = _choice_of(raw, where, custom_key="avatarId")
+        elif f.wire == "router":
+            params[f.name] = catalog.CUSTOM + str(raw)
+        elif f.wire == "moderation":
+            params[f.name] = raw.get("public_figure_threshold") if isinstance(raw, Mapping) else raw
+        else:
+            params[f.name] = raw
+    unknown = sorted(_camel(k) for k in work if k not in used)
+    if unknown:
+        raise WireError(f"Unrecognized key(s) in object: {unknown}")
+    if renamed and isinstance(params.get("prompt_text"), str):
+        # The prompt names reference images by tag (@tag); Takes sends them tagged in order.
+        params["prompt_text"] = re.sub(r"@([a-z][a-z0-9_]*)", lambda m: "@" + renamed.get(m.group(1), m.group(1)),
+                                       params["prompt_text"])
+    return params
 
 
 def _credits(value: Any, what: str) -> int | None:

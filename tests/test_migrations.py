@@ -34,9 +34,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 # the library, which came later and builds on the restructured apps).
 BEFORE = [("accounts", "0001_initial"), ("generations", "0004_gallery_indexes"), ("credits", "0002_schedules"),
           ("ops", "0001_initial"), ("audit", None), ("assets", None), ("gallery", None), ("library", None),
-          ("notifications", None), ("presets", None), ("webhooks", None)]
+          ("notifications", None), ("presets", None), ("webhooks", None), ("api", None)]
 MOVED_APPS = {"accounts", "generations", "credits", "ops", "audit", "assets", "gallery", "library", "notifications",
-              "presets", "webhooks"}
+              "presets", "webhooks", "api"}
 
 PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"

@@ -16,7 +16,7 @@ import grimp
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "architecture.md"
 # Top layer first, so the diagram reads downwards; the import contracts' packages (pyproject.toml), all of them.
-PACKAGES = ["ops", "gallery", "presets", "generations", "library", "assets", "credits", "notifications", "webhooks", "accounts", "runway", "audit", "core",
+PACKAGES = ["ops", "gallery", "presets", "api", "generations", "library", "assets", "credits", "notifications", "webhooks", "accounts", "runway", "audit", "core",
             "config", "emulator"]
 DECLARED = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]["root_packages"]
 BEGIN, END = "<!-- dependency graph: begin (make architecture) -->", "<!-- dependency graph: end -->"

@@ -18,9 +18,9 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from accounts import actions
-from accounts.models import Invitation, Membership, Project, Role, User
+from accounts.models import ApiToken, Invitation, Membership, Project, Role, User
 from credits import actions as credit_actions
-from credits.ledger import LedgerError
+from credits.ledger import LedgerError, token_spend
 from generations.models import IN_FLIGHT, Generation
 
 from .kit import AuditedModelAdmin, can_operate
@@ -305,3 +305,48 @@ class InvitationAdmin(AuditedModelAdmin):
         self.message_user(request, f"Revoked {revoked} invitation(s).", messages.SUCCESS)
 
 
+
+
+# --- personal API tokens ----------------------------------------------------------------------------
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Every person's API tokens: staff see them all and revoke any (the secret is never stored, so never shown)."""
+
+    list_display = ["name", "prefix", "user", "project", "state_badge", "credit_limit", "spent", "rate_limit",
+                    "last_used_at", "created_at", "expires_at"]
+    list_filter = ["revoked_at", "created_at"]
+    search_fields = ["name", "prefix", "user__username", "project__name"]
+    list_select_related = ["user", "project"]
+    fields = ["name", "prefix", "user", "project", "credit_limit", "spent", "rate_limit", "created_at",
+              "expires_at", "last_used_at", "revoked_at", "revoked_by"]
+    readonly_fields = fields
+    actions = ["revoke_selected"]
+
+    def has_add_permission(self, request):
+        return False  # a token's secret is shown once to the person who makes it, in the app
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # revoked, never deleted: its generations name it
+
+    def has_operate_permission(self, request):
+        return can_operate(request, ApiToken)
+
+    @admin.display(description="Spent (held and charged)")
+    def spent(self, obj):
+        return token_spend(obj.pk)
+
+    @admin.display(description="State")
+    def state_badge(self, obj):
+        colour = {"active": "ok", "expired": "muted"}.get(obj.state, "bad")
+        return format_html('<span class="ops-badge ops-{}">{}</span>', colour, obj.state)
+
+    @admin.action(description="Revoke selected tokens (scripts using them get 401 at once)", permissions=["operate"])
+    def revoke_selected(self, request, queryset):
+        done = [t.name for t in queryset if actions.revoke_api_token(token=t, by=request.user)]
+        if done:
+            self.message_user(request, f"Revoked: {', '.join(done)}.", messages.SUCCESS)

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from accounts.actions import invite_member
+from accounts.actions import create_api_token, invite_member
 from accounts.models import Membership, Role
 from assets.models import Asset
 from credits import ledger
@@ -80,6 +80,8 @@ EXPECTATIONS: dict[str, tuple[str, str | None, tuple[str, ...]]] = {
     "projects:invitation_request": ("owner", "invitation", P),
     "projects:leave": ("viewer", None, GP),
     "projects:settings": ("owner", None, GP),
+    "projects:tokens": ("editor", None, GP),
+    "projects:token_revoke": ("editor", "api_token", GP),
     "assets:list": ("viewer", None, G),  # POST (upload) needs an editor: checked below
     "assets:delete": ("editor", "asset", GP),
     "assets:file": ("viewer", "asset", G),
@@ -158,7 +160,19 @@ EXPECTATIONS: dict[str, tuple[str, str | None, tuple[str, ...]]] = {
     "webhooks:active": ("owner", "webhook", P),
     "webhooks:delivery": ("owner", "webhook_delivery", G),
     "webhooks:replay": ("owner", "webhook_delivery", P),
+    # Runway's API for scripts: a personal token opens it, a session never does (401 for everyone
+    # here; tests/api drive it with tokens through the official SDK).
+    "api:create": ("token", "api_path", P),
+    "api:task": ("token", "api_task", ("GET", "DELETE")),
+    "api:uploads": ("token", None, P),
+    "api:organization": ("token", None, G),
+    "api:usage": ("token", None, P),
+    # An upload slot's unguessable name and an output's signed URL are their own credentials.
+    "api:upload_file": ("slot", "api_slot", P),
+    "api:output": ("signed", "api_signed", G),
 }
+# Not session-authenticated, so CSRF (a defence for cookies) has nothing to protect there.
+NO_SESSION = {"token", "slot", "signed"}
 PERSONAS = ["anonymous", "stranger", "removed", "viewer", "editor", "owner"]
 RANK = {"anonymous": -1, "stranger": -1, "removed": -1, "viewer": 1, "editor": 2, "owner": 3}
 ROLE_RANK = {"viewer": 1, "editor": 2, "owner": 3}
@@ -303,6 +317,11 @@ def objects(request, project, owner, editor, viewer, settings, tmp_path):
         "share_token": lambda user: {"token": ShareLink.objects.create(output=output(), created_by=editor).token},
         "notice": lambda user: {"notice_id": notice(user or owner).pk},
         "day": lambda user: {"day": "2026-01-01"},
+        "api_token": lambda user: {"token_id": create_api_token(user=editor, project=project, name="t")[0].pk},
+        "api_path": lambda user: {"path": "image_to_video"},
+        "api_task": lambda user: {"task_id": "3d57f389-076c-4683-b7ef-fb906f7ac473"},
+        "api_slot": lambda user: {"secret": "no-such-target-" + "x" * 30},
+        "api_signed": lambda user: {"signed": "not-a-signed-value"},
         "reset": lambda user: {"uidb64": urlsafe_base64_encode(force_bytes(owner.pk)),
                                "token": default_token_generator.make_token(owner)},
     }
@@ -311,6 +330,10 @@ def objects(request, project, owner, editor, viewer, settings, tmp_path):
 def expected(access: str, persona: str, method: str, methods: tuple[str, ...]) -> set[int]:
     """The status codes a persona may get: OK, or exactly the refusal its standing earns."""
     signed_in = persona != "anonymous"
+    if access in NO_SESSION:
+        if method not in methods:
+            return {405}
+        return {"token": {401}, "slot": {403}, "signed": {404}}[access]
     if access != "public" and not signed_in:
         return {302}  # to the sign-in page (checked by the caller)
     if method not in methods:
@@ -377,8 +400,8 @@ def test_admin_is_staff_only(owner, client, chaos_report):
     assert client_for(owner).get(reverse("admin:index")).status_code == 200
 
 
-@pytest.mark.parametrize("name", sorted(n for n, (_, _, m) in EXPECTATIONS.items() if "POST" in m)
-                         + ["assets:list"])
+@pytest.mark.parametrize("name", sorted(n for n, (a, _, m) in EXPECTATIONS.items() if "POST" in m
+                                        and a not in NO_SESSION) + ["assets:list"])
 def test_unsafe_requests_without_a_csrf_token_are_refused(name, project, owner, objects, chaos_report):
     access, builder, _ = EXPECTATIONS[name]
     owner.is_staff = True

@@ -284,6 +284,7 @@ def test_the_project_menu_works_by_keyboard_at_390_px(browser, shots_dir, live_s
     page.wait_for_url(re.compile(r"/generate/$"))
     for path in (f"/p/{studio.slug}/", f"/p/{studio.slug}/generate/", f"/p/{studio.slug}/assets/",
                  f"/p/{studio.slug}/gallery/", f"/p/{studio.slug}/members/", f"/p/{studio.slug}/queue/",
+                 f"/p/{studio.slug}/tokens/",
                  "/credits/", "/projects/", "/accounts/profile/"):
         page.goto(path)
         no_horizontal_scroll(page)
