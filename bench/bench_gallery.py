@@ -106,8 +106,13 @@ def _measure(shape: str) -> int:
             assert response.status_code == 200, response.status_code
         figure(f"{name}_ms", statistics.median(timings), "ms", 150)
         figure(f"{name}_queries", len(queries), "queries", 10)
-        for query in sorted(queries.captured_queries, key=lambda q: -float(q["time"])):
+        slowest = sorted(queries.captured_queries, key=lambda q: -float(q["time"]))
+        for query in slowest[:3]:
             note(f"{name}: {float(query['time']) * 1000:.1f} ms {query['sql'][:160]}")
+        if os.environ.get("BENCH_EXPLAIN") and connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("EXPLAIN ANALYZE " + slowest[0]["sql"])
+                note("\n".join(row[0] for row in cursor.fetchall()))
     if shape != "sqlite":
         return 0  # the ZIP streams from storage the same on any database
 

@@ -4,8 +4,8 @@ Search: every word of the query appearing in the prompt (`icontains`) always
 matches, on any database. On PostgreSQL, full-text search (English stemming,
 `websearch` syntax: quotes, `or`, `-word`) widens that, so "sailing" finds
 "the boat sails"; there both halves are served by GIN indexes (trigrams for the words as
-typed, a text-search vector for their forms), so a search of a large project reads only the
-prompts that match.
+typed, a stored text-search vector for their forms), so a search of a large project reads only
+the prompts that match and never computes a vector per row.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.contrib.postgres.search import SearchQuery, SearchVector
+from django.contrib.postgres.search import SearchQuery
 from django.db import connection
 from django.db.models import F, Prefetch, Q, QuerySet
 from django.utils import timezone
@@ -65,23 +65,24 @@ def _day_start(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
 
 
-def prompt_matches(queryset: QuerySet, text: str, *, field: str) -> QuerySet:
-    """`queryset` narrowed to rows whose prompt (`field`) matches the search `text`.
+def prompt_matches(queryset: QuerySet, text: str, *, generation: str) -> QuerySet:
+    """`queryset` narrowed to rows whose generation (the path `generation`, "" for generations
+    themselves) has a prompt matching the search `text`.
 
     On PostgreSQL both halves have an index (generations migration 0015): a trigram index
-    for the words as typed, a full-text one for their forms.
+    for the words as typed, and the stored text-search vector for their forms.
     """
     words = text.split()[:SEARCH_WORDS]
     if not words:
         return queryset
+    path = f"{generation}__" if generation else ""
     every_word = Q()
     for word in words:
-        every_word &= Q(**{f"{field}__icontains": word})
+        every_word &= Q(**{f"{path}prompt__icontains": word})
     if connection.vendor != "postgresql":
         return queryset.filter(every_word)
     query = SearchQuery(" ".join(words), config="english", search_type="websearch")
-    return queryset.annotate(prompt_search=SearchVector(field, config="english")).filter(
-        Q(prompt_search=query) | every_word)
+    return queryset.filter(Q(**{f"{path}prompt_search": query}) | every_word)
 
 
 def search_outputs(*, project: Project, filters: Filters) -> QuerySet[Output]:
@@ -107,7 +108,7 @@ def search_outputs(*, project: Project, filters: Filters) -> QuerySet[Output]:
         outputs = outputs.filter(generation__group_id=filters.group)
     if filters.tag:
         outputs = outputs.filter(tags__project=project, tags__name=filters.tag)
-    outputs = prompt_matches(outputs, filters.text, field="generation__prompt")
+    outputs = prompt_matches(outputs, filters.text, generation="generation")
     return (outputs.select_related("generation__created_by", "generation__group").only(*CARD_FIELDS)
             .prefetch_related("tags", Prefetch("generation__inputs", Asset.objects.only("id", "name")))
             .order_by(*SORTS.get(filters.sort, SORTS["newest"])))

@@ -7,6 +7,7 @@ from datetime import timedelta
 from pathlib import PurePosixPath
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.db import IntegrityError, models, transaction
 from django.db.models import Q
 from django.urls import reverse
@@ -83,6 +84,10 @@ class Generation(models.Model):
     model = models.CharField(max_length=60, db_index=True)
     params = models.JSONField(default=dict, help_text="Validated settings; asset fields hold asset ids")
     prompt = models.TextField(blank=True, help_text="Copy of the prompt for search and display")
+    # Kept by a PostgreSQL trigger from `prompt` (migration 0015); empty and unread on SQLite.
+    prompt_search = SearchVectorField(editable=False, null=True,
+                                      help_text="The prompt's text-search vector, written by the database "
+                                                "(PostgreSQL only)")
     inputs = models.ManyToManyField(Asset, blank=True, related_name="used_by")
     retry_of = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="retries")
     group = models.ForeignKey(GenerationGroup, on_delete=models.SET_NULL, null=True, blank=True,
