@@ -16,6 +16,7 @@ from datetime import date, datetime, time, timedelta
 from django.contrib.postgres.search import SearchQuery
 from django.db import connection
 from django.db.models import F, Prefetch, Q, QuerySet
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import Project
@@ -112,3 +113,28 @@ def search_outputs(*, project: Project, filters: Filters) -> QuerySet[Output]:
     return (outputs.select_related("generation__created_by", "generation__group").only(*CARD_FIELDS)
             .prefetch_related("tags", Prefetch("generation__inputs", Asset.objects.only("id", "name")))
             .order_by(*SORTS.get(filters.sort, SORTS["newest"])))
+
+
+FEW_MATCHES = 2000  # sorting this many matches costs less than walking an index past the rest
+
+
+def for_page(outputs: QuerySet[Output], filters: Filters, *, matches: int) -> QuerySet[Output]:
+    """The results ready to be cut into a page, once their count (`matches`) is known.
+
+    With a prompt search on PostgreSQL that matches few outputs, the planner would walk the
+    created_at (or id) index in order, hoping to meet a page of matches early, and read most of a
+    large project when they are few and far between (240 ms at 100,000 outputs for a rare word).
+    Ordered by a value no index holds, it finds them through the search indexes, then sorts them.
+    """
+    if not filters.text.split() or connection.vendor != "postgresql" or matches > FEW_MATCHES:
+        return outputs
+    return outputs.order_by(*(_by_value(o) for o in SORTS.get(filters.sort, SORTS["newest"])))
+
+
+def _by_value(order):
+    """The same order, by the column's value rather than along its index."""
+    if not isinstance(order, str):
+        return order  # already an expression (the duration sort): no index serves it
+    name = order.lstrip("-")
+    value = Coalesce(F(name), F(name))
+    return value.desc() if order.startswith("-") else value.asc()

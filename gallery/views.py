@@ -119,7 +119,10 @@ def gallery_index(request, membership):
     else:
         filters = form.filters() if form.is_bound else search.Filters()
     outputs = search.search_outputs(project=project, filters=filters)
-    page = Paginator(outputs, OUTPUTS_PER_PAGE).get_page(request.GET.get("page"))
+    paginator = Paginator(outputs, OUTPUTS_PER_PAGE)
+    # The count is the first query either way; it says how the page is best found.
+    paginator.object_list = search.for_page(outputs, filters, matches=paginator.count)
+    page = paginator.get_page(request.GET.get("page"))
     context = {
         "project": project,
         "membership": membership,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.urls import reverse
@@ -293,3 +293,14 @@ def test_prompt_search_is_served_by_indexes_on_postgresql(project, editor, viewe
     # The database keeps the vector with the prompt, however the row is written.
     Generation.objects.update(prompt="Gulls over the pier")
     assert search.prompt_matches(Generation.objects.all(), "gull", generation="").count() == 1
+
+
+def test_a_search_with_few_matches_keeps_every_sort_order(project, editor, viewer, make_output):
+    made = [make_output(project, editor, "image", f"a heron at dawn, take {i}",
+                        created_at=datetime(2026, 11, 1 + i, tzinfo=UTC)) for i in range(3)]
+    make_output(project, editor, "image", "a quiet forest")
+    client = client_for(viewer)
+    newest = [o.pk for o in reversed(made)]
+    assert shown(client.get(url(project, q="heron"))) == newest
+    assert shown(client.get(url(project, q="heron", sort="oldest"))) == newest[::-1]
+    assert shown(client.get(url(project, q="heron", page=1))) == newest  # the page of a search is ordered the same
