@@ -2,16 +2,9 @@
 
 from django.db import migrations
 
+from core.schedules import schedule
+
 NAME, FUNC = "generations-sweep-notices", "generations.tasks.sweep_notices"
-
-
-def add(apps, schema_editor):
-    apps.get_model("django_q", "Schedule").objects.update_or_create(
-        name=NAME, defaults={"func": FUNC, "schedule_type": "I", "minutes": 10, "repeats": -1})
-
-
-def remove(apps, schema_editor):
-    apps.get_model("django_q", "Schedule").objects.filter(name=NAME).delete()
 
 
 class Migration(migrations.Migration):
@@ -21,4 +14,4 @@ class Migration(migrations.Migration):
         ("django_q", "0019_alter_task_options_alter_ormq_key_alter_ormq_lock_and_more"),
     ]
 
-    operations = [migrations.RunPython(add, remove)]
+    operations = [schedule(NAME, FUNC, schedule_type="I", minutes=10)]

@@ -16,7 +16,6 @@ driven through the pipeline by a cluster killed mid-step each make one event whe
 
 from __future__ import annotations
 
-import secrets
 from collections import Counter
 
 import pytest
@@ -24,6 +23,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_q.tasks import async_task
 
+from tests.faults.conftest import queue_name  # noqa: F401  (fixture: a queue of this test's own)
 from tests.faults.harness import Cluster, wait_for
 from webhooks import outbox
 from webhooks.actions import create_endpoint
@@ -37,18 +37,7 @@ DUE = "webhooks.tasks.deliver_due"
 
 
 @pytest.fixture
-def queue_name(monkeypatch):
-    """A queue of this test's own: jobs this process enqueues go where its cluster listens."""
-    from django_q.conf import Conf
-
-    name = f"takes-hooks-{secrets.token_hex(4)}"
-    monkeypatch.setattr(Conf, "CLUSTER_NAME", name)
-    monkeypatch.setattr(Conf, "PREFIX", name)
-    return name
-
-
-@pytest.fixture
-def cluster(transactional_db, tmp_path, queue_name, media_root, settings, receiver):
+def cluster(transactional_db, tmp_path, queue_name, media_root, settings, receiver):  # noqa: F811
     cluster = Cluster(tmp_path, queue=queue_name, emulator_url=settings.RUNWAY_BASE_URL, media_root=media_root)
     # The loopback receiver is reachable only with the setting; the secrets come from SECRET_KEY.
     cluster.env.update({"WEBHOOKS_ALLOW_LOOPBACK": "1", "SECRET_KEY": settings.SECRET_KEY})
@@ -156,7 +145,7 @@ def emulator_process(tmp_path, settings):
     emulator.stop()
 
 
-def test_generations_ended_under_kills_each_tell_their_webhook_once(project, owner, receiver, queue_name,
+def test_generations_ended_under_kills_each_tell_their_webhook_once(project, owner, receiver, queue_name,  # noqa: F811
                                                                    emulator_process, media_root, tmp_path,
                                                                    settings):
     """The pipeline, SIGKILLed mid-step: each generation that ends makes one event, told with its charge."""
