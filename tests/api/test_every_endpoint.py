@@ -24,6 +24,7 @@ def data_uri(tmp_path, spec: str) -> str:
     return f"data:{MIME[path.suffix]};base64," + base64.b64encode(path.read_bytes()).decode()
 
 
+@pytest.mark.every_model
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=lambda e: e.key)
 def test_every_endpoint_makes_its_output_through_takes(endpoint, api, project, tmp_path, runway_emulator):
     spec = endpoint.default_model if isinstance(endpoint.default_model, catalog.Model) \

@@ -29,6 +29,7 @@ def _wire_body(model: catalog.Model, arguments: dict) -> dict:
     return sent["body"]
 
 
+@pytest.mark.every_model
 @pytest.mark.parametrize("spec", catalog.all_models(), ids=lambda m: f"{m.endpoint}-{m.id}")
 def test_wire_body_reads_back_as_the_same_settings(spec):
     params = valid_params(spec)
