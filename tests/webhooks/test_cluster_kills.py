@@ -23,7 +23,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from tests.faults.conftest import queue_name  # noqa: F401  (fixture: a queue of this test's own)
+from tests.faults.conftest import emulator_process, queue_name  # noqa: F401  (fixtures)
 from tests.faults.harness import Cluster, wait_for
 from webhooks import outbox
 from webhooks.actions import create_endpoint
@@ -131,22 +131,8 @@ def test_a_receiver_down_for_a_while_gets_everything_after_it_returns(project, o
     assert all(r.verified for r in receiver.received)
 
 
-@pytest.fixture
-def emulator_process(tmp_path, settings):
-    """The emulator as its own process, Takes pointed at it (as tests/faults does)."""
-    from tests.faults.harness import EmulatorProcess
-
-    emulator = EmulatorProcess(tmp_path).start()
-    settings.RUNWAYML_API_SECRET = ""
-    settings.RUNWAY_USES_EMULATOR = True
-    settings.RUNWAY_BASE_URL = emulator.url
-    settings.RUNWAY_EMULATOR_URL = emulator.url
-    yield emulator
-    emulator.stop()
-
-
 def test_generations_ended_under_kills_each_tell_their_webhook_once(project, owner, receiver, queue_name,  # noqa: F811
-                                                                   emulator_process, media_root, tmp_path,
+                                                                   emulator_process, media_root, tmp_path,  # noqa: F811
                                                                    settings):
     """The pipeline, SIGKILLed mid-step: each generation that ends makes one event, told with its charge."""
     from credits import ledger
