@@ -101,10 +101,9 @@ def bench_renders() -> list[tuple[str, float, str, float | None, bool]]:
         Image.new("RGB", (1280, 720), (90, 120, 200)).save(still)
         source = media.Source("image", still)
         prompt = "a slow push in over a blue field at dusk"
-        video = timed(lambda: media.render_video(folder / "v.mp4", 1280, 720, 5, prompt, source,
-                                                 settings))
-        video_full = timed(lambda: media.render_video(folder / "f.mp4", 1280, 720, 5, prompt,
-                                                      source, full))
+        spec = media.VideoSpec(1280, 720, 5)
+        video = timed(lambda: media.render_video(folder / "v.mp4", spec, prompt, source, settings))
+        video_full = timed(lambda: media.render_video(folder / "f.mp4", spec, prompt, source, full))
         image = timed(lambda: media.render_image(folder / "i.png", 1920, 1080, prompt, None, "png",
                                                  settings))
         audio = timed(lambda: media.render_audio(folder / "a.wav", 10, prompt, "wav", settings))

@@ -5,7 +5,9 @@ X-Accel-Redirect: Takes only checks access); nginx in front of Django streaming 
 Django alone, as `make run` serves. Each viewer seeks (an open-ended byte range, as players
 ask), watches for a few seconds at the video's bitrate, and seeks again. Figures: how long
 each request holds a gunicorn thread (gunicorn's own log), gunicorn's CPU per seek, and how
-long a viewer waits for the first byte of a seek.
+long a viewer waits for the first byte of a seek. nginx and gunicorn run on one core, the
+viewers on the other (`common.on_cores`), so the viewers' own CPU is not counted as the
+server's.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import time
 from pathlib import Path
 
 import httpx
-from common import Figure, django_workspace, note, report
+from common import CLIENT_CORES, SERVER_CORES, Figure, django_workspace, note, on_cores, report
 
 VIEWERS = 50
 SECONDS = 20  # of watching, per way
@@ -33,14 +35,19 @@ THREADS = 8  # gunicorn threads: the few a web process has
 
 
 async def _viewer(client, url: str, size: int, stop_at: float, rng: random.Random, seen: dict) -> None:
-    """Seek, watch a while at playback speed, seek again: each seek an open-ended byte range, as players ask."""
+    """Seek, watch a while at playback speed, seek again: each seek an open-ended byte range, as players ask.
+
+    Viewers arrive at random moments and watch for random spells (on average WATCH_SECONDS), as
+    people do: fifty seeks in the same millisecond would measure a queue, not a seek.
+    """
+    await asyncio.sleep(rng.uniform(0, WATCH_SECONDS))
     while time.perf_counter() < stop_at:
         start = rng.randrange(0, size - 1)
         asked = time.perf_counter()
         try:
             async with client.stream("GET", url, headers={"Range": f"bytes={start}-"}) as response:
                 first = True
-                watched_until = time.perf_counter() + WATCH_SECONDS
+                watched_until = time.perf_counter() + rng.uniform(0.5, 1.5) * WATCH_SECONDS
                 async for chunk in response.aiter_raw(CHUNK):
                     if first:
                         seen["first_byte_ms"].append((time.perf_counter() - asked) * 1000)
@@ -107,11 +114,13 @@ def main() -> int:
         held, results, cpu = {}, {}, {}
         # nginx sending (X-Accel-Redirect); nginx in front of Django streaming; Django alone, as `make run` serves.
         for way, accel, direct in (("nginx", True, False), ("proxied", False, False), ("django", False, True)):
-            front = FrontServer(data_dir / f"front-{way}", env=env, media_root=media_root,
-                                static_root=Path(settings.STATIC_ROOT), accel=accel, threads=THREADS).start()
+            with on_cores(SERVER_CORES):
+                front = FrontServer(data_dir / f"front-{way}", env=env, media_root=media_root,
+                                    static_root=Path(settings.STATIC_ROOT), accel=accel, threads=THREADS).start()
             try:
                 before = front.web_cpu_seconds()
-                results[way] = watch((front.web_url if direct else front.url) + path, cookie, len(body))
+                with on_cores(CLIENT_CORES):
+                    results[way] = watch((front.web_url if direct else front.url) + path, cookie, len(body))
                 used = front.web_cpu_seconds() - before
                 held[way] = front.web_thread_ms("/play/")
             finally:

@@ -239,7 +239,7 @@ def run_ours(project, user, asset, emulator_pid: int) -> dict:
         note(f"  {kind}: {busy:.2f} s working, {totals.get(f'http:{kind}', 0):.2f} s of it on HTTP")
     if succeeded != GENERATIONS:
         note(f"only {succeeded} of {GENERATIONS} succeeded")
-    return {"submit": submit.seconds, "cpu": cpu + submit_cpu, "emulator_cpu": emulator_cpu, "submit_queries": submit_queries, "wall": work.seconds,
+    return {"submit": submitting.seconds, "cpu": cpu + submit_cpu, "emulator_cpu": emulator_cpu, "submit_queries": submit_queries, "wall": work.seconds,
             "succeeded": succeeded, **totals}
 
 

@@ -41,16 +41,34 @@ NAMES = sorted({
     *(f.name for m in catalog.all_models() for f in m.fields),
 })
 FORM_FIELDS = sorted({f.name for m in catalog.all_models() for f in m.fields})
-# The parameters each family of views reads, so most requests aim at something that is parsed.
+# The parameters each family of views reads, so most requests aim at something that is parsed; a URL
+# whose family is not listed gets every name above. The first entry whose key starts the URL's name wins.
+SHARED = ["page", "next", "confirm"]
 AIMED = {
     "generations:": ["endpoint", "model", "reuse", "follow", "from", "page", "status", "show", *FORM_FIELDS],
     "gallery:": ["q", "kind", "endpoint", "model", "member", "since", "until", "tag", "favourites", "sort", "page",
-                 "ids", "tags", "favourite", "confirm", "next"],
+                 "ids", "tags", "favourite", "confirm", "next", "group", "show", "name", "text", "days", "board",
+                 "target"],
     "credits:": ["amount", "below", "since", "until", "tier", "page", "day", "usage", "results", "note", "next"],
     "accounts:": ["username", "email", "password", "password1", "password2", "old_password", "new_password1",
-                  "new_password2", "first_name", "last_name", "next"],
-    "projects:": ["name", "who", "role", "decision", "next", "confirm"],
+                  "new_password2", "first_name", "last_name", "next", "confirm", "send_confirmation", "token"],
+    "projects:": ["name", "who", "role", "decision", "next", "confirm", "credit_limit", "expires_on", "rate_limit"],
     "assets:": ["file", "page", "kind", "next", "confirm"],
+    # The generation form saved as a preset reads every field a model has.
+    "presets:save_form": ["endpoint", "model", "preset_name", *FORM_FIELDS, *SHARED],
+    "presets:": ["q", "name", "prompt", "generation", "p0", "p1", *SHARED],
+    "library:": ["name", "description", "prompt", "design_model", "sample", "personality", "voice", "start_script",
+                 "image", "image_processing", "optimize_for", "model_mode", "model_ids", "video_cap", "image_cap",
+                 "audio_cap", "fallback_on_capacity", *SHARED],
+    "webhooks:": ["url", "events", "active", *SHARED],
+    "notifications:": ["email_digest", "browser", *SHARED],
+    # The API reads only its JSON body (tests/api/test_hostile_input.py sends it hostile bodies).
+    "api:": SHARED,
+    "share": ["download", *SHARED],
+    "board_share": ["download", *SHARED],
+    "invitation": ["token", "decision", "username", "email", "password1", "password2", *SHARED],
+    "project_list": ["name", *SHARED],
+    "home": SHARED,
 }
 
 
