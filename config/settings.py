@@ -265,6 +265,11 @@ if MEDIA_ACCEL_REDIRECT and not (MEDIA_ACCEL_REDIRECT.startswith("/") and MEDIA_
 # How often an open page asks for new notifications, for the person who wants them in the browser.
 NOTICE_POLL_SECONDS = env_int("NOTICE_POLL_SECONDS", 30)
 
+# A model's typical run time (the time left on cards in flight) is worked out at most this often
+# per cache, under keys that start with the prefix (generations/eta.py).
+RUN_TIME_CACHE_SECONDS = 60
+RUN_TIME_CACHE_PREFIX = "run-time:"
+
 # --- Client address and rate limits (core/ratelimit.py) ------------------------
 # Proxies in front of Takes that append the address they saw to CLIENT_IP_HEADER; the client's
 # address is read that many entries from the right (0: REMOTE_ADDR, for a direct connection).

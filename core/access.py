@@ -41,7 +41,8 @@ def access_project(request, slug: str, role: str = Role.VIEWER):
     user = request.user
     if not user.is_authenticated or not user.is_active:
         raise Http404("No such project")
-    membership = user.memberships.select_related("project").filter(project__slug=slug).first()
+    # A person has one membership of a project; `order_by()` spares the join the default ordering needs.
+    membership = user.memberships.select_related("project").filter(project__slug=slug).order_by().first()
     if membership is None:
         raise Http404("No such project")
     if not has_role(membership.role, role):
@@ -88,7 +89,7 @@ def access_token_project(token, role: str = Role.EDITOR):
     user = token.user
     if not user.is_active:
         raise Http404("No such project")
-    membership = user.memberships.select_related("project").filter(project_id=token.project_id).first()
+    membership = user.memberships.select_related("project").filter(project_id=token.project_id).order_by().first()
     if membership is None:
         raise Http404("No such project")
     if not has_role(membership.role, role):

@@ -11,6 +11,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from statistics import median
 
+from django.conf import settings
+from django.core.cache import cache
 from django.utils import timezone
 
 from .models import Generation, Status
@@ -21,7 +23,24 @@ MIN_SAMPLES = 3  # fewer than this and nothing is said
 NOT_STARTED = (Status.QUEUED, Status.UPLOADING, Status.SUBMITTING, Status.PENDING)
 
 
-def typical_run_times(models: set[str], *, now: datetime | None = None) -> dict[str, timedelta]:
+def typical_run_times(models: set[str]) -> dict[str, timedelta]:
+    """Each model's median run time (models with too few runs left out), remembered for a minute.
+
+    Every open card in flight asks again every few seconds; the median of a model's last runs
+    moves only as runs finish, so it is worked out once a minute (per cache), not per poll.
+    """
+    keys = {model: f"{settings.RUN_TIME_CACHE_PREFIX}{model}" for model in models}
+    remembered = cache.get_many(list(keys.values()))
+    found = {model: remembered[key] for model, key in keys.items() if key in remembered}
+    missing = set(models) - found.keys()
+    if missing:
+        learned = median_run_times(missing)
+        cache.set_many({keys[model]: learned.get(model) for model in missing}, settings.RUN_TIME_CACHE_SECONDS)
+        found.update({model: learned.get(model) for model in missing})
+    return {model: run for model, run in found.items() if run is not None}
+
+
+def median_run_times(models: set[str], *, now: datetime | None = None) -> dict[str, timedelta]:
     """Each model's median run time, in one query for all of them (models with too few runs left out)."""
     if not models:
         return {}
@@ -49,7 +68,7 @@ def attach(generations: list, *, now: datetime | None = None) -> None:
     """Set `eta_text` (and, for a running card, `eta_until`, a Unix time) on every card that gets one."""
     now = now or timezone.now()
     asked = [g for g in generations if g.status == Status.RUNNING or g.status in NOT_STARTED]
-    typical = typical_run_times({g.model for g in asked}, now=now)
+    typical = typical_run_times({g.model for g in asked})
     for g in generations:
         g.eta_text, g.eta_until = "", None
     for g in asked:

@@ -22,6 +22,12 @@ def fresh_rate_limits(settings):
     settings.RATELIMIT_CACHE_PREFIX = f"rl-test-{uuid.uuid4().hex}:"
 
 
+@pytest.fixture(autouse=True)
+def fresh_run_times(settings):
+    """Each test learns models' run times from its own rows, not from what an earlier test's cache kept."""
+    settings.RUN_TIME_CACHE_PREFIX = f"run-time-test-{uuid.uuid4().hex}:"
+
+
 def make_user(username: str, **extra) -> User:
     user = User.objects.create_user(username=username, email=f"{username}@example.com", password=PASSWORD, **extra)
     ensure_personal_project(user=user)

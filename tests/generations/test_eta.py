@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -67,3 +69,16 @@ def test_throttled_and_finished_cards_show_no_estimate(viewer_client, project, e
     throttled = make_generation(project, editor, Status.THROTTLED, submitted_at=timezone.now())
     assert "gen-eta" not in card(viewer_client, throttled)
     assert "gen-eta" not in card(viewer_client, ran(project, editor, 30))
+
+
+def test_polls_within_the_minute_reuse_the_models_run_time(viewer_client, project, editor):
+    """A card polled every few seconds works the median out once, not on every poll, and still shows it."""
+    for seconds in (30, 40, 200):
+        ran(project, editor, seconds)
+    running = make_generation(project, editor, Status.RUNNING, started_at=timezone.now() - timedelta(seconds=10))
+    assert "s left" in card(viewer_client, running)
+    with CaptureQueriesContext(connection) as queries:
+        body = card(viewer_client, running)
+    assert "s left" in body
+    learning = [q["sql"] for q in queries.captured_queries if '"started_at" IS NOT NULL' in q["sql"]]
+    assert learning == [], learning
