@@ -116,6 +116,18 @@ def search_outputs(*, project: Project, filters: Filters) -> QuerySet[Output]:
 
 
 FEW_MATCHES = 2000  # sorting this many matches costs less than walking an index past the rest
+# A prompt search counts its matches this far and says "1,000+" beyond: counting every match of a
+# common word reads every one of them (100 ms for 8,000 in a project of 100,000), for a number no
+# one pages through 24 at a time.
+COUNTED_MATCHES = 1000
+
+
+def count_matches(outputs: QuerySet[Output], filters: Filters) -> tuple[int, bool]:
+    """How many outputs `filters` finds, and whether that is only the first COUNTED_MATCHES of more."""
+    if not filters.text.split():
+        return outputs.count(), False
+    found = outputs.order_by().values("pk")[:COUNTED_MATCHES + 1].count()
+    return min(found, COUNTED_MATCHES), found > COUNTED_MATCHES
 
 
 def for_page(outputs: QuerySet[Output], filters: Filters, *, matches: int) -> QuerySet[Output]:

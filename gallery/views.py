@@ -119,15 +119,17 @@ def gallery_index(request, membership):
     else:
         filters = form.filters() if form.is_bound else search.Filters()
     outputs = search.search_outputs(project=project, filters=filters)
-    paginator = Paginator(outputs, OUTPUTS_PER_PAGE)
     # The count is the first query either way; it says how the page is best found.
-    paginator.object_list = search.for_page(outputs, filters, matches=paginator.count)
+    matches, more = search.count_matches(outputs, filters)
+    paginator = Paginator(search.for_page(outputs, filters, matches=matches), OUTPUTS_PER_PAGE)
+    paginator.count = matches  # counted once, above (Paginator.count is a cached property)
     page = paginator.get_page(request.GET.get("page"))
     context = {
         "project": project,
         "membership": membership,
         "form": form,
         "page": page,
+        "more_matches": more,
         "cards": cards.cards_for(page.object_list, membership=membership),
         "filtered": filters != search.Filters(),
         "group": form.cleaned_data["group"] if filters.group else None,

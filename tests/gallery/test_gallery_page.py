@@ -304,3 +304,30 @@ def test_a_search_with_few_matches_keeps_every_sort_order(project, editor, viewe
     assert shown(client.get(url(project, q="heron"))) == newest
     assert shown(client.get(url(project, q="heron", sort="oldest"))) == newest[::-1]
     assert shown(client.get(url(project, q="heron", page=1))) == newest  # the page of a search is ordered the same
+
+
+def test_a_search_with_over_a_thousand_matches_counts_a_thousand_and_says_there_are_more(project, editor, viewer,
+                                                                                          make_output):
+    from generations.models import Generation, Output, Status
+
+    first = make_output(project, editor, "image", "a heron at dawn")
+    rows = Generation.objects.bulk_create([
+        Generation(project=project, created_by=editor, endpoint=first.generation.endpoint, model=first.generation.model,
+                   prompt=f"a heron at dawn, take {i}", params={"prompt_text": "x"}, status=Status.SUCCEEDED)
+        for i in range(1000)])
+    Output.objects.bulk_create([Output(project=project, generation=g, kind="image", content_type="image/png",
+                                       size=1, sha256="0" * 64, file=first.file.name) for g in rows])
+    make_output(project, editor, "image", "an owl at dusk")
+    client = client_for(viewer)
+    response = client.get(url(project, q="heron"))
+    assert response.status_code == 200
+    page = response.context["page"]
+    assert page.paginator.count == 1000 and page.paginator.num_pages == 42
+    assert "More than 1,000 outputs match" in response.content.decode()
+    last = client.get(url(project, q="heron", page=99)).context["page"]
+    assert last.number == 42 and len(last.object_list) == 1000 - 41 * 24
+    # Without a search, and with one that matches fewer, every match is counted and nothing more is said.
+    everything = client.get(url(project))
+    assert everything.context["page"].paginator.count == 1002
+    assert "More than" not in everything.content.decode()
+    assert client.get(url(project, q="owl")).context["page"].paginator.count == 1
