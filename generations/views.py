@@ -228,10 +228,11 @@ def _prepare_cards(generations, membership) -> list[Generation]:
     return generations
 
 
-def _generation(membership, generation_id: int) -> Generation:
-    return get_object_or_404(
-        Generation.objects.in_project(membership.project).select_related("created_by", "api_token"),
-        pk=generation_id)
+def _generation(membership, generation_id: int, *, with_money: bool = False) -> Generation:
+    """The project's generation; `with_money` reads its creator's hold in the same query, for a card shown
+    as it is (not after a change, which a step of its own makes to the hold)."""
+    generations = Generation.objects.in_project(membership.project).select_related("created_by", "api_token")
+    return get_object_or_404(feed.with_money(generations) if with_money else generations, pk=generation_id)
 
 
 def _card(request, membership, generation, *, status=None, error="", news=""):
@@ -252,7 +253,7 @@ def _card(request, membership, generation, *, status=None, error="", news=""):
 @require_GET
 @project_view()
 def generation_detail(request, membership, generation_id: int):
-    return _card(request, membership, _generation(membership, generation_id))
+    return _card(request, membership, _generation(membership, generation_id, with_money=True))
 
 
 def _group(membership, group_id: int) -> GenerationGroup:

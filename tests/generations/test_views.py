@@ -507,3 +507,15 @@ def test_reuse_settings_prefills_the_form(editor_client, stranger_client, projec
     assert '<option value="1920:1080" selected>' in html
     assert editor_client.get(url, {"reuse": "nope"}).status_code == 404
     assert editor_client.get(url, {"reuse": generation.pk + 999}).status_code == 404
+
+
+def test_a_polled_card_in_flight_is_three_queries_with_its_money_from_the_ledger(viewer_client, project, editor,
+                                                                                 funded, django_assert_num_queries):
+    """The person, the membership, and the generation with its creator's hold: nothing else, every few seconds."""
+    generation = submit(project, editor)
+    Generation.objects.filter(pk=generation.pk).update(status=Status.RUNNING, started_at=timezone.now())
+    held = generation.holds.get(account__user=editor).amount
+    viewer_client.get(detail_url(generation))  # warm the session
+    with django_assert_num_queries(3):
+        body = viewer_client.get(detail_url(generation), HTTP_HX_REQUEST="true").content.decode()
+    assert f"{held} credits held" in body

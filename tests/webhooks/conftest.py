@@ -62,7 +62,13 @@ class Receiver:
                 pass
 
             def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("content-length") or 0))
+                length = int(self.headers.get("content-length") or 0)
+                body = self.rfile.read(length)
+                if len(body) < length:
+                    # The sender was killed mid-request: like any HTTP server, the receiver drops a
+                    # request cut short (it was never delivered; the sender retries it).
+                    self.close_connection = True
+                    return
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 secret = receiver.secrets.get(self.path)
                 verified, error = False, "no secret for this path"
