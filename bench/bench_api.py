@@ -16,10 +16,10 @@ import time
 from pathlib import Path
 
 import runwayml
-from common import Figure, django_workspace, emulator, gunicorn, make_member, note, report
+from common import Figure, django_workspace, emulator, gunicorn, make_member, note, report, sized
 
-CALLS = 100
-WARMUP = 10
+CALLS = sized(100, 5)
+WARMUP = sized(10, 1)
 REQUEST = {"model": "gen4_image", "prompt_text": "a red kite over a beach", "ratio": "1024:1024"}
 
 

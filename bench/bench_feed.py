@@ -35,12 +35,13 @@ from common import (
     note,
     report,
     session_cookie,
+    sized,
 )
 
 IN_FLIGHT = 50
-WINDOW_MS = 10_000  # of the page's clock
+WINDOW_MS = sized(10_000, 1_000)  # of the page's clock
 TICK_MS = 100  # moved on this much at a time, each tick's requests answered before the next
-REPEAT = 30
+REPEAT = sized(30, 2)
 PER_CARD_COMMIT = "5468d8f"  # the last commit whose cards each polled their own URL every 2 s
 CHROMIUM = "/usr/bin/chromium"
 

@@ -17,12 +17,12 @@ import time
 import tracemalloc
 from pathlib import Path
 
-from common import FIGURE_LINE, Figure, django_workspace, note, report
+from common import FIGURE_LINE, Figure, django_workspace, note, report, sized
 
 ROOT = Path(__file__).resolve().parent.parent
-OUTPUTS = int(os.environ.get("BENCH_GALLERY_OUTPUTS", 100_000))
-PAGE_RUNS = 15
-ZIP_FILES, ZIP_FILE_MB = 10, 100
+OUTPUTS = int(os.environ.get("BENCH_GALLERY_OUTPUTS", sized(100_000, 300)))
+PAGE_RUNS = sized(15, 2)
+ZIP_FILES, ZIP_FILE_MB = sized((10, 100), (2, 1))
 POSTGRES = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 
 results: list[Figure] = []

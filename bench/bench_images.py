@@ -34,10 +34,11 @@ from common import (
     peak_growth,
     report,
     session_cookie,
+    sized,
 )
 
 TARGET_MB = 150
-UPLOADS = 4
+UPLOADS = sized(4, 1)
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:

@@ -22,11 +22,20 @@ import time
 from pathlib import Path
 
 import httpx
-from common import CLIENT_CORES, SERVER_CORES, Figure, django_workspace, note, on_cores, report
+from common import (
+    CLIENT_CORES,
+    SERVER_CORES,
+    Figure,
+    django_workspace,
+    note,
+    on_cores,
+    report,
+    sized,
+)
 
-VIEWERS = 50
-SECONDS = 20  # of watching, per way
-VIDEO_MB = 48
+VIEWERS = sized(50, 5)
+SECONDS = sized(20, 2)  # of watching, per way
+VIDEO_MB = sized(48, 4)
 WATCH_SECONDS = 4  # between seeks
 RATE = 1_000_000  # bytes a second each viewer reads: a 8 Mbit/s video
 CHUNK = 64 * 1024

@@ -41,12 +41,13 @@ from common import (
     reset_peak,
     rss_mb,
     session_cookie,
+    sized,
     spawn,
     stop,
     wait_for_http,
 )
 
-SIZE = 200_000_000  # under media.MAX_BYTES (200 MiB)
+SIZE = sized(200_000_000, 20_000_000)  # under media.MAX_BYTES (200 MiB)
 TARGET_MB = 64
 
 

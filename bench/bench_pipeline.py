@@ -59,11 +59,12 @@ from common import (
     note,
     point_at_emulator,
     report,
+    sized,
 )
 
-GENERATIONS = 500
+GENERATIONS = sized(500, 10)
 WORKERS = 2
-NAIVE_SAMPLE = 8
+NAIVE_SAMPLE = sized(8, 2)
 ENDPOINT, MODEL = "text_to_image", "gen4_image_turbo"
 DEADLINE = 90.0  # seconds for the worker phase before giving up
 

@@ -16,9 +16,9 @@ import threading
 import time
 from datetime import timedelta
 
-from common import Figure, django_workspace, make_member, note, report
+from common import Figure, django_workspace, make_member, note, report, sized
 
-WINDOW = 40.0  # seconds per shape: four idle looks and at least one lease renewal
+WINDOW = sized(40.0, 3.0)  # seconds per shape: four idle looks and at least one lease renewal
 TARGET_PER_MINUTE = 12
 OLD_SWEEP_WAIT = 0.2  # the replaced job's pause when nothing was at Runway
 

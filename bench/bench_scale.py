@@ -23,6 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from common import sized
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -32,9 +34,9 @@ os.environ["DJANGO_SETTINGS_MODULE"] = "config.test_settings"
 for name in ("DATABASE_URL", "AWS_STORAGE_BUCKET_NAME", "SQLITE_PATH", "MEDIA_ROOT", "REDIS_URL"):
     os.environ.pop(name, None)
 
-REPEAT = 7
-PAGE_RUNS = 25
-BOARD_OUTPUTS = 5_000
+REPEAT = sized(7, 1)
+PAGE_RUNS = sized(25, 2)
+BOARD_OUTPUTS = sized(5_000, 50)
 
 
 def report(name: str, value: float, unit: str, target: float) -> None:

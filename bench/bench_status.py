@@ -32,11 +32,12 @@ from common import (
     note,
     report,
     session_cookie,
+    sized,
 )
 
 POLLERS = 50
-SECONDS = 10
-WARMUP_SECONDS = 2
+SECONDS = sized(10, 1)
+WARMUP_SECONDS = sized(2, 1)
 
 WRK_SCRIPT = """
 done = function(summary, latency, requests)

@@ -28,10 +28,11 @@ from common import (
     note,
     point_at_emulator,
     report,
+    sized,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
-GENERATIONS = 300
+GENERATIONS = sized(300, 10)
 POSTGRES = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/5")
 SHAPES = {"sqlite_orm_2": {"DATABASE_URL": "", "REDIS_URL": "", "workers": 2},

@@ -32,6 +32,14 @@ if str(ROOT) not in sys.path:
 PYTHON = sys.executable
 EMULATOR_PIDS: dict[str, int] = {}  # URL → process id of the emulators started here
 RUNWAY_HEADERS = {"Authorization": "Bearer key_bench", "X-Runway-Version": "2024-11-06"}
+# `BENCH_QUICK=1` runs every benchmark at a small size, only to prove it runs to its end
+# (tests/test_bench.py runs them so); its figures then mean nothing.
+QUICK = os.environ.get("BENCH_QUICK") == "1"
+
+
+def sized(full, quick):
+    """`full` for a measurement; `quick` when BENCH_QUICK=1."""
+    return quick if QUICK else full
 
 
 # --- figures ------------------------------------------------------------------------------

@@ -61,7 +61,7 @@ def run_one(path: Path) -> tuple[list[tuple[str, ...]], str, float]:
         os.killpg(process.pid, 9)
         raise
     seconds = time.monotonic() - started
-    if process.returncode and not figures:
+    if process.returncode:
         return figures, f"error (exit {process.returncode})", seconds
     return figures, "ok", seconds
 
