@@ -206,3 +206,24 @@ def test_pages_empty_states_and_a_phone_width(browser, shots_dir, live_server, p
     page.locator("#results :text('Nothing matches')").wait_for()
     shoot(page, shots_dir, "gallery-no-match")
     context.close()
+
+
+def test_a_search_with_over_a_thousand_matches_says_so_in_the_toolbar(browser, shots_dir, live_server, project,
+                                                                      editor, make_output):  # noqa: F811
+    from generations.models import Generation, Output, Status
+
+    first = make_output(project, editor, "image", "a heron at dawn")
+    rows = Generation.objects.bulk_create([
+        Generation(project=project, created_by=editor, endpoint=first.generation.endpoint, model=first.generation.model,
+                   prompt=f"a heron at dawn, take {i}", params={"prompt_text": "x"}, status=Status.SUCCEEDED)
+        for i in range(1000)])
+    Output.objects.bulk_create([Output(project=project, generation=g, kind="image", content_type="image/png",
+                                       size=first.size, width=first.width, height=first.height, sha256=first.sha256,
+                                       file=first.file.name, thumbnail=first.thumbnail.name) for g in rows])
+    context, page = signed_in(browser, live_server, editor)
+    page.goto(gallery(project) + "?q=heron")
+    toolbar = page.locator(".gallery-toolbar")
+    assert "More than 1,000 outputs match" in toolbar.inner_text()
+    assert "Page 1 of 42" in page.locator("nav.pagination").inner_text()
+    shoot(page, shots_dir, "gallery-more-than-1000")
+    context.close()
