@@ -17,7 +17,7 @@ import pytest
 
 from tests.e2e.conftest import signed_in
 from tests.e2e.pages import shoot
-from tests.gallery.conftest import gallery_media, make_output, samples  # noqa: F401  (fixtures)
+from tests.gallery.conftest import copies_of, gallery_media, make_output, samples  # noqa: F401  (fixtures)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -210,16 +210,7 @@ def test_pages_empty_states_and_a_phone_width(browser, shots_dir, live_server, p
 
 def test_a_search_with_over_a_thousand_matches_says_so_in_the_toolbar(browser, shots_dir, live_server, project,
                                                                       editor, make_output):  # noqa: F811
-    from generations.models import Generation, Output, Status
-
-    first = make_output(project, editor, "image", "a heron at dawn")
-    rows = Generation.objects.bulk_create([
-        Generation(project=project, created_by=editor, endpoint=first.generation.endpoint, model=first.generation.model,
-                   prompt=f"a heron at dawn, take {i}", params={"prompt_text": "x"}, status=Status.SUCCEEDED)
-        for i in range(1000)])
-    Output.objects.bulk_create([Output(project=project, generation=g, kind="image", content_type="image/png",
-                                       size=first.size, width=first.width, height=first.height, sha256=first.sha256,
-                                       file=first.file.name, thumbnail=first.thumbnail.name) for g in rows])
+    copies_of(make_output(project, editor, "image", "a heron at dawn"), 1000)
     context, page = signed_in(browser, live_server, editor)
     page.goto(gallery(project) + "?q=heron")
     toolbar = page.locator(".gallery-toolbar")

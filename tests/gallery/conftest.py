@@ -80,6 +80,18 @@ def make_output(samples):
     return make
 
 
+def copies_of(first: Output, n: int) -> list[Output]:
+    """`n` more outputs like `first` (its files shared, each its own generation "<prompt>, take <i>"), in bulk."""
+    g = first.generation
+    rows = Generation.objects.bulk_create([
+        Generation(project=g.project, created_by=g.created_by, endpoint=g.endpoint, model=g.model,
+                   prompt=f"{g.prompt}, take {i}", params=g.params, status=Status.SUCCEEDED) for i in range(n)])
+    return Output.objects.bulk_create([
+        Output(project=first.project, generation=row, kind=first.kind, content_type=first.content_type, size=first.size,
+               width=first.width, height=first.height, sha256=first.sha256, file=first.file.name,
+               thumbnail=first.thumbnail.name) for row in rows])
+
+
 @dataclass(frozen=True)
 class S3:
     url: str

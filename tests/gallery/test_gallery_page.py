@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from gallery import actions
 from tests.conftest import client_for
+from tests.gallery.conftest import copies_of
 
 pytestmark = pytest.mark.django_db
 
@@ -308,15 +309,7 @@ def test_a_search_with_few_matches_keeps_every_sort_order(project, editor, viewe
 
 def test_a_search_with_over_a_thousand_matches_counts_a_thousand_and_says_there_are_more(project, editor, viewer,
                                                                                           make_output):
-    from generations.models import Generation, Output, Status
-
-    first = make_output(project, editor, "image", "a heron at dawn")
-    rows = Generation.objects.bulk_create([
-        Generation(project=project, created_by=editor, endpoint=first.generation.endpoint, model=first.generation.model,
-                   prompt=f"a heron at dawn, take {i}", params={"prompt_text": "x"}, status=Status.SUCCEEDED)
-        for i in range(1000)])
-    Output.objects.bulk_create([Output(project=project, generation=g, kind="image", content_type="image/png",
-                                       size=1, sha256="0" * 64, file=first.file.name) for g in rows])
+    copies_of(make_output(project, editor, "image", "a heron at dawn"), 1000)
     make_output(project, editor, "image", "an owl at dusk")
     client = client_for(viewer)
     response = client.get(url(project, q="heron"))
