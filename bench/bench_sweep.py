@@ -82,7 +82,8 @@ def measure(n: int, url: str, project, user) -> dict:
             stats = poll.sweep_once(now=at, limit=max(n, 2000))
         if stats.polled != n:
             raise SystemExit(f"sweep of {n} polled {stats.polled}")
-        runs.append({"seconds": watch.seconds, "cpu": watch.cpu, "queries": len(queries), "http": stats.http_calls})
+        runs.append({"seconds": watch.seconds, "cpu": watch.cpu, "queries": len(queries), "http": stats.http_calls,
+                     "threads": stats.threads})
     result = {
         "seconds": max(r["seconds"] for r in runs),
         "median": statistics.median(r["seconds"] for r in runs),
@@ -91,8 +92,9 @@ def measure(n: int, url: str, project, user) -> dict:
         "http": max(r["http"] for r in runs),
     }
     times = ", ".join(f"{r['seconds']:.3f}" for r in runs)
+    threads = ", ".join(str(r["threads"]) for r in runs)
     note(f"{n} in flight: sweeps {times} s, "
-         f"{result['queries']} queries, {result['http']} HTTP calls")
+         f"{result['queries']} queries, {result['http']} HTTP calls, polls in flight {threads}")
     return result
 
 

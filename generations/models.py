@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import PurePosixPath
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, connections, models, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
@@ -71,6 +72,31 @@ class GenerationQuerySet(models.QuerySet):
         return self.at_runway().filter(needs_attention=False).exclude(runway_task_id="").filter(
             Q(next_poll_at__isnull=True) | Q(next_poll_at__lte=now)
         )
+
+    def set_progress(self, progress: Mapping[int, float], *, batch_size: int = 500) -> None:
+        """Write many generations' progress, each its own value, in one statement per batch.
+
+        `UPDATE … FROM (VALUES …)` (SQLite 3.33+ and PostgreSQL read it alike, columns named
+        column1, column2): bulk_update's CASE with one WHEN per row cost a poll pass of 1,000
+        tasks about 0.1 s of CPU to build, ten times the statement's own time. Only rows of
+        this queryset are written.
+        """
+        connection = connections[self.db]
+        table = connection.ops.quote_name(self.model._meta.db_table)
+        pk = connection.ops.quote_name(self.model._meta.pk.column)
+        column = connection.ops.quote_name(self.model._meta.get_field("progress").column)
+        items = list(progress.items())
+        for start in range(0, len(items), batch_size):
+            batch = items[start:start + batch_size]
+            ids = self.filter(pk__in=[key for key, _ in batch]).values("pk").query
+            inner, inner_params = ids.sql_with_params()
+            rows = ", ".join(["(%s, %s)"] * len(batch))
+            with connection.cursor() as cursor:
+                # Names come from the model and are quoted; every value is a parameter.
+                sql = (f"UPDATE {table} SET {column} = v.column2 FROM (VALUES {rows}) AS v "  # noqa: S608
+                       f"WHERE {table}.{pk} = v.column1 AND {table}.{pk} IN ({inner})")
+                values = [value for key, share in batch for value in (int(key), float(share))]
+                cursor.execute(sql, values + list(inner_params))
 
 
 class Generation(models.Model):
