@@ -119,11 +119,7 @@ def gallery_index(request, membership):
     else:
         filters = form.filters() if form.is_bound else search.Filters()
     outputs = search.search_outputs(project=project, filters=filters)
-    # The count is the first query either way; it says how the page is best found.
-    matches, more = search.count_matches(outputs, filters)
-    paginator = Paginator(search.for_page(outputs, filters, matches=matches), OUTPUTS_PER_PAGE)
-    paginator.count = matches  # counted once, above (Paginator.count is a cached property)
-    page = paginator.get_page(request.GET.get("page"))
+    page, more = search.page_of(outputs, filters, request.GET.get("page"), per_page=OUTPUTS_PER_PAGE)
     context = {
         "project": project,
         "membership": membership,

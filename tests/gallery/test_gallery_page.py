@@ -324,3 +324,24 @@ def test_a_search_with_over_a_thousand_matches_counts_a_thousand_and_says_there_
     assert everything.context["page"].paginator.count == 1002
     assert "More than" not in everything.content.decode()
     assert client.get(url(project, q="owl")).context["page"].paginator.count == 1
+
+
+def test_a_search_pages_in_order_and_on_sqlite_reads_the_prompts_once(project, editor, viewer, make_output):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    first = make_output(project, editor, "image", "a heron at dawn", created_at=datetime(2026, 11, 1, tzinfo=UTC))
+    copies = copies_of(first, 29)
+    for n, output in enumerate(copies):  # each copy a day newer than the one before
+        type(output).objects.filter(pk=output.pk).update(created_at=datetime(2026, 11, 2, tzinfo=UTC) + timedelta(days=n))
+    make_output(project, editor, "image", "an owl at dusk")
+    newest = [o.pk for o in reversed([first, *copies])]
+    client = client_for(viewer)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url(project, q="heron", page=2))
+    searching = [q["sql"] for q in queries.captured_queries if "LIKE" in q["sql"].upper()]
+    # SQLite has no index for prompts: one read gives the count and the page's ids.
+    assert len(searching) == (1 if connection.vendor == "sqlite" else 2), searching
+    assert response.context["page"].paginator.count == 30
+    assert shown(response) == newest[24:]
+    assert shown(client.get(url(project, q="heron", sort="oldest", page=2))) == newest[::-1][24:]
