@@ -1,11 +1,14 @@
 """Media behind nginx: 50 viewers seeking in one video, bytes sent by nginx vs by Django.
 
-Three ways, the same Takes: nginx in front sending the bytes itself (`MEDIA_ACCEL_REDIRECT`,
-X-Accel-Redirect: Takes only checks access); nginx in front of Django streaming them; and
-Django alone, as `make run` serves. Each viewer seeks (an open-ended byte range, as players
-ask), watches for a few seconds at the video's bitrate, and seeks again. Figures: how long
-each request holds a gunicorn thread (gunicorn's own log), gunicorn's CPU per seek, and how
-long a viewer waits for the first byte of a seek. nginx and gunicorn run on one core, the
+Four ways, the same Takes: nginx in front with signed links (`MEDIA_SIGNED_URL_SECRET`: Takes
+checks access once and redirects the player to a link nginx checks itself); nginx sending the
+bytes after Takes' check at every seek (`MEDIA_ACCEL_REDIRECT`, X-Accel-Redirect); nginx in
+front of Django streaming them; and Django alone, as `make run` serves. Each viewer seeks (an
+open-ended byte range, as players ask), watches for a few seconds at the video's bitrate, and
+seeks again; like Chromium (tests/e2e/test_behind_nginx.py), it follows a redirect once and
+seeks on the link it was given. Figures: how long the web threads were held per seek (gunicorn's
+own log: the sum over its requests, over the seeks), the median request's hold, gunicorn's CPU
+per seek, and how long a viewer waits for the first byte of a seek. nginx and gunicorn run on one core, the
 viewers on the other (`common.on_cores`), so the viewers' own CPU is not counted as the
 server's.
 """
@@ -55,6 +58,7 @@ async def _viewer(client, url: str, size: int, stop_at: float, rng: random.Rando
         asked = time.perf_counter()
         try:
             async with client.stream("GET", url, headers={"Range": f"bytes={start}-"}) as response:
+                url = str(response.url)  # where a redirect led: the player's next seeks go there
                 first = True
                 watched_until = time.perf_counter() + rng.uniform(0.5, 1.5) * WATCH_SECONDS
                 async for chunk in response.aiter_raw(CHUNK):
@@ -74,7 +78,8 @@ def watch(url: str, cookie: str, size: int) -> dict:
     async def run() -> dict:
         seen = {"first_byte_ms": [], "statuses": [], "bytes": 0, "errors": 0}
         limits = httpx.Limits(max_connections=VIEWERS, max_keepalive_connections=0)
-        async with httpx.AsyncClient(cookies={"sessionid": cookie}, limits=limits, timeout=60) as client:
+        async with httpx.AsyncClient(cookies={"sessionid": cookie}, limits=limits, timeout=60,
+                                     follow_redirects=True) as client:
             stop_at = time.perf_counter() + SECONDS
             await asyncio.gather(*(_viewer(client, url, size, stop_at, random.Random(i), seen)
                                    for i in range(VIEWERS)))
@@ -121,11 +126,14 @@ def main() -> int:
                     "TAKES_DATA_DIR": str(data_dir), "LOG_LEVEL": "WARNING"})
         media_root = Path(settings.MEDIA_ROOT)
         held, results, cpu = {}, {}, {}
-        # nginx sending (X-Accel-Redirect); nginx in front of Django streaming; Django alone, as `make run` serves.
-        for way, accel, direct in (("nginx", True, False), ("proxied", False, False), ("django", False, True)):
+        # nginx on signed links; nginx sending after each check (X-Accel-Redirect); nginx in front of
+        # Django streaming; Django alone, as `make run` serves.
+        for way, accel, signed, direct in (("signed", True, True, False), ("nginx", True, False, False),
+                                           ("proxied", False, False, False), ("django", False, False, True)):
             with on_cores(SERVER_CORES):
                 front = FrontServer(data_dir / f"front-{way}", env=env, media_root=media_root,
-                                    static_root=Path(settings.STATIC_ROOT), accel=accel, threads=THREADS).start()
+                                    static_root=Path(settings.STATIC_ROOT), accel=accel, signed=signed,
+                                    threads=THREADS).start()
             try:
                 before = front.web_cpu_seconds()
                 with on_cores(CLIENT_CORES):
@@ -134,17 +142,23 @@ def main() -> int:
                 held[way] = front.web_thread_ms("/play/")
             finally:
                 front.stop()
-            cpu[way] = used * 1000 / max(1, len(held[way]))
+            cpu[way] = used * 1000 / max(1, results[way]["seeks"])
             note(f"{way}: {results[way]['seeks']} seeks, first byte p50 {results[way]['p50']:.1f} ms, "
                  f"p95 {results[way]['p95']:.1f} ms, {results[way]['mb']:.0f} MB watched, "
                  f"{results[way]['errors']} errors, {len(held[way])} requests logged, web CPU {used:.1f} s")
-    thread = {way: statistics.median(ms) if ms else float("nan") for way, ms in held.items()}
-    figures = [Figure("media_50_viewers_web_thread_ms_nginx", thread["nginx"], "ms", 2)]
-    for way in ("proxied", "django"):
-        figures += [Figure(f"media_50_viewers_web_thread_ms_{way}", thread[way], "ms"),
-                    Figure(f"media_50_viewers_web_thread_ratio_{way}_over_nginx", thread[way] / thread["nginx"], "x")]
-    for way in ("nginx", "proxied", "django"):
-        figures += [Figure(f"media_50_viewers_web_cpu_ms_per_seek_{way}", cpu[way], "ms"),
+    ways = ("signed", "nginx", "proxied", "django")
+    # Web-thread time per seek: every request's hold (a signed link's seeks have none), over the seeks.
+    per_seek = {way: sum(held[way]) / max(1, results[way]["seeks"]) for way in ways}
+    median = {way: statistics.median(ms) if ms else 0.0 for way, ms in held.items()}
+    figures = [Figure("media_50_viewers_web_thread_ms_per_seek_signed", per_seek["signed"], "ms", 2)]
+    for way in ways[1:]:
+        figures += [Figure(f"media_50_viewers_web_thread_ms_per_seek_{way}", per_seek[way], "ms"),
+                    Figure(f"media_50_viewers_web_thread_ratio_{way}_over_signed",
+                           per_seek[way] / max(per_seek["signed"], 1e-3), "x")]
+    for way in ways:
+        figures += [Figure(f"media_50_viewers_web_thread_ms_median_request_{way}", median[way], "ms"),
+                    Figure(f"media_50_viewers_web_requests_{way}", len(held[way]), "requests"),
+                    Figure(f"media_50_viewers_web_cpu_ms_per_seek_{way}", cpu[way], "ms"),
                     Figure(f"media_50_viewers_first_byte_p95_ms_{way}", results[way]["p95"], "ms"),
                     Figure(f"media_50_viewers_seeks_{way}", results[way]["seeks"], "seeks")]
     figures += [Figure("media_50_viewers_first_byte_ratio_django_over_nginx",

@@ -261,6 +261,18 @@ ADDRESS_LINK_MAX_AGE = env_int("ADDRESS_LINK_HOURS", 48) * 3600
 MEDIA_ACCEL_REDIRECT = env("MEDIA_ACCEL_REDIRECT", "")
 if MEDIA_ACCEL_REDIRECT and not (MEDIA_ACCEL_REDIRECT.startswith("/") and MEDIA_ACCEL_REDIRECT.endswith("/")):
     raise ImproperlyConfigured("MEDIA_ACCEL_REDIRECT is a path that starts and ends with /, e.g. /_media/")
+# Behind nginx with its secure_link module: what a page plays (video and audio, which players
+# seek in with a request per seek) is answered, after the access check, with a redirect to a
+# signed URL under this prefix that nginx checks itself, so the seeks that follow never reach a
+# web thread. The secret is the one in nginx's `secure_link_md5` (deploy/nginx.conf); the link
+# works for MEDIA_SIGNED_URL_SECONDS, as an S3 link would. Empty: every request is checked here.
+MEDIA_SIGNED_URL_SECRET = env("MEDIA_SIGNED_URL_SECRET", "")
+MEDIA_SIGNED_URL_PREFIX = env("MEDIA_SIGNED_URL_PREFIX", "/_signed/")
+MEDIA_SIGNED_URL_SECONDS = env_int("MEDIA_SIGNED_URL_SECONDS", 3 * 3600)
+if MEDIA_SIGNED_URL_SECRET and not (MEDIA_SIGNED_URL_PREFIX.startswith("/") and MEDIA_SIGNED_URL_PREFIX.endswith("/")):
+    raise ImproperlyConfigured("MEDIA_SIGNED_URL_PREFIX is a path that starts and ends with /, e.g. /_signed/")
+if MEDIA_SIGNED_URL_SECRET and len(MEDIA_SIGNED_URL_SECRET) < 32:
+    raise ImproperlyConfigured("MEDIA_SIGNED_URL_SECRET needs at least 32 characters.")
 
 # How often an open page asks for new notifications, for the person who wants them in the browser.
 NOTICE_POLL_SECONDS = env_int("NOTICE_POLL_SECONDS", 30)

@@ -3,13 +3,17 @@
 Stored media are never public static files. Django checks access; the bytes then come from the
 storage (S3: a short signed URL that carries our headers), from the front server (filesystem
 behind nginx with `MEDIA_ACCEL_REDIRECT`: an `X-Accel-Redirect` to an internal location that
-serves byte ranges itself, see deploy/nginx.conf), or, on a single machine, from Django,
-streamed with the content type we detected and `nosniff`.
+serves byte ranges itself, see deploy/nginx.conf; what players seek in, with
+`MEDIA_SIGNED_URL_SECRET`: a redirect to a short signed URL that nginx checks), or, on a single
+machine, from Django, streamed with the content type we detected and `nosniff`.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
+import time
 from collections.abc import Iterator
 from urllib.parse import quote
 
@@ -122,13 +126,35 @@ def _partial(handle, *, range_header: str, content_type: str, disposition: str |
     return response
 
 
+SIGNED_URL_STEP = 600  # expiry moments are rounded up to this, so a file's link stays the same for a while
+
+
+def signed_media_url(name: str, *, now: float | None = None) -> str:
+    """A link to the stored file `name` that nginx's secure_link checks itself, for about
+    MEDIA_SIGNED_URL_SECONDS (deploy/nginx.conf: `secure_link_md5 "$secure_link_expires$uri <secret>"`)."""
+    expires = int((now or time.time()) + settings.MEDIA_SIGNED_URL_SECONDS)
+    expires += -expires % SIGNED_URL_STEP
+    path = settings.MEDIA_SIGNED_URL_PREFIX + name  # what nginx's $uri holds: the path, decoded
+    digest = hashlib.md5(f"{expires}{path} {settings.MEDIA_SIGNED_URL_SECRET}".encode(), usedforsecurity=False)
+    token = base64.urlsafe_b64encode(digest.digest()).decode().rstrip("=")
+    return f"{settings.MEDIA_SIGNED_URL_PREFIX}{quote(name)}?s={token}&e={expires}"
+
+
 def serve_file(fieldfile: FieldFile, *, content_type: str, filename: str,
-               as_attachment: bool = False, range_header: str | None = None) -> HttpResponse:
-    """Stream a stored file (or redirect to a signed URL) with safe headers; honours one byte range."""
+               as_attachment: bool = False, range_header: str | None = None, seekable: bool = False) -> HttpResponse:
+    """Stream a stored file (or redirect to a signed URL) with safe headers; honours one byte range.
+
+    `seekable`: a player will ask for it again at every seek; behind nginx with signed links,
+    it gets one (the link is good for every seek after).
+    """
     if not fieldfile:
         raise Http404("No such file")
     storage = fieldfile.storage
     disposition = "attachment" if as_attachment else "inline"
+    if seekable and settings.MEDIA_SIGNED_URL_SECRET and isinstance(storage, FileSystemStorage):
+        response = HttpResponseRedirect(signed_media_url(fieldfile.name))
+        response["Cache-Control"] = "private, no-store"  # a link for this person, found by the check above
+        return response
     if not isinstance(storage, FileSystemStorage):
         # S3-compatible storage: a short-lived signed URL that carries our headers with it.
         url = storage.url(fieldfile.name, parameters={

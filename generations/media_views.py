@@ -47,6 +47,6 @@ def serve_playable(output: Output, *, range_header: str | None):
     if output.preview:
         return serve_file(output.preview, content_type=output.preview_type,
                           filename=f"{output.download_name.rsplit('.', 1)[0]}-preview.{output.preview.name.rsplit('.', 1)[-1]}",
-                          range_header=range_header)
+                          range_header=range_header, seekable=True)
     return serve_file(output.file, content_type=output.content_type, filename=output.download_name,
-                      range_header=range_header)
+                      range_header=range_header, seekable=True)

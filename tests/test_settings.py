@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 PROBE = """
@@ -38,14 +40,23 @@ def test_sqlite_named_by_database_url_keeps_wal_immediate_and_the_busy_timeout(t
     assert named == default == {"journal": "wal", "busy_ms": 20000, "mode": "IMMEDIATE"}
 
 
-def test_a_media_accel_prefix_that_is_not_a_path_is_refused_at_start(tmp_path):
+def starts(tmp_path, **env) -> subprocess.CompletedProcess:
     environment = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
-    environment.update({"DJANGO_SETTINGS_MODULE": "config.settings", "TAKES_DATA_DIR": str(tmp_path)})
-    for bad in ("_media", "/_media", "http://cdn/_media/"):
-        result = subprocess.run([sys.executable, "-c", "import django; django.setup()"], cwd=ROOT,
-                                env={**environment, "MEDIA_ACCEL_REDIRECT": bad}, capture_output=True, text=True,
-                                timeout=60)
-        assert result.returncode != 0 and "MEDIA_ACCEL_REDIRECT is a path" in result.stderr, bad
-    good = subprocess.run([sys.executable, "-c", "import django; django.setup()"], cwd=ROOT,
-                          env={**environment, "MEDIA_ACCEL_REDIRECT": "/_media/"}, capture_output=True, timeout=60)
-    assert good.returncode == 0
+    environment.update({"DJANGO_SETTINGS_MODULE": "config.settings", "TAKES_DATA_DIR": str(tmp_path), **env})
+    return subprocess.run([sys.executable, "-c", "import django; django.setup()"], cwd=ROOT, env=environment,
+                          capture_output=True, text=True, timeout=60)
+
+
+@pytest.mark.parametrize(("env", "message"), [
+    *[({"MEDIA_ACCEL_REDIRECT": bad}, "MEDIA_ACCEL_REDIRECT is a path") for bad in
+      ("_media", "/_media", "http://cdn/_media/")],
+    ({"MEDIA_SIGNED_URL_SECRET": "x" * 40, "MEDIA_SIGNED_URL_PREFIX": "_signed"}, "MEDIA_SIGNED_URL_PREFIX is a path"),
+    ({"MEDIA_SIGNED_URL_SECRET": "short"}, "MEDIA_SIGNED_URL_SECRET needs at least 32"),
+])
+def test_a_media_setting_that_cannot_work_is_refused_at_start(tmp_path, env, message):
+    result = starts(tmp_path, **env)
+    assert result.returncode != 0 and message in result.stderr
+
+
+def test_working_media_settings_start(tmp_path):
+    assert starts(tmp_path, MEDIA_ACCEL_REDIRECT="/_media/", MEDIA_SIGNED_URL_SECRET="x" * 40).returncode == 0

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import shutil
 import signal
 import subprocess
@@ -28,12 +29,14 @@ HELD = re.compile(r" (\d+)$")
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 
 
-def site_config(*, upstream_port: int, listen_port: int, media_root: Path, static_root: Path) -> str:
+def site_config(*, upstream_port: int, listen_port: int, media_root: Path, static_root: Path,
+                signing_secret: str) -> str:
     text = SITE.read_text()
     for shipped, here in (("server 127.0.0.1:8000;", f"server 127.0.0.1:{upstream_port};"),
                           ("listen 80;", f"listen 127.0.0.1:{listen_port};"),
                           ("/srv/takes/var/media/", f"{media_root}/"),
-                          ("/srv/takes/var/static/", f"{static_root}/")):
+                          ("/srv/takes/var/static/", f"{static_root}/"),
+                          ("CHANGE-ME-MEDIA-SIGNING-SECRET", signing_secret)):
         if shipped not in text:
             raise AssertionError(f"deploy/nginx.conf no longer has {shipped!r}")
         text = text.replace(shipped, here)
@@ -41,16 +44,19 @@ def site_config(*, upstream_port: int, listen_port: int, media_root: Path, stati
 
 
 class FrontServer:
-    """nginx → gunicorn → Takes. `accel` off: Takes streams media itself (what nginx is compared with)."""
+    """nginx → gunicorn → Takes. `accel` off: Takes streams media itself (what nginx is compared with);
+    `signed`: what pages play is redirected to links nginx checks (MEDIA_SIGNED_URL_SECRET)."""
 
     def __init__(self, directory: Path, *, env: dict[str, str], media_root: Path, static_root: Path,
-                 accel: bool = True, threads: int = 4):
+                 accel: bool = True, signed: bool = False, threads: int = 4):
         self.dir = directory
         self.dir.mkdir(parents=True, exist_ok=True)
         self.web_port, self.port = free_port(), free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.web_url = f"http://127.0.0.1:{self.web_port}"
+        self.signing_secret = secrets.token_hex(32)
         self.env = {**env, "MEDIA_ROOT": str(media_root), "MEDIA_ACCEL_REDIRECT": "/_media/" if accel else "",
+                    "MEDIA_SIGNED_URL_SECRET": self.signing_secret if signed else "",
                     "BEHIND_PROXY": "1", "ALLOWED_HOSTS": "127.0.0.1,localhost", "DEBUG": "0",
                     "PYTHONUNBUFFERED": "1"}
         self.threads = threads
@@ -61,7 +67,8 @@ class FrontServer:
     def _config(self) -> Path:
         site = self.dir / "site.conf"
         site.write_text(site_config(upstream_port=self.web_port, listen_port=self.port,
-                                    media_root=self.media_root, static_root=self.static_root))
+                                    media_root=self.media_root, static_root=self.static_root,
+                                    signing_secret=self.signing_secret))
         temp = {name: self.dir / name for name in ("body", "proxy", "fastcgi", "uwsgi", "scgi")}
         for folder in temp.values():
             folder.mkdir(exist_ok=True)

@@ -61,9 +61,12 @@ def _ffmpeg(*args: str) -> None:
 
 
 def make_mp4(path: Path, seconds: float = 1.0, w: int = 160, h: int = 120,
-             *, with_audio: bool = False) -> Path:
-    """An H.264 MP4 test pattern, optionally with a sine-wave AAC track."""
+             *, with_audio: bool = False, noise: int = 0) -> Path:
+    """An H.264 MP4 test pattern, optionally with a sine-wave AAC track; `noise` (0-100) makes
+    every frame costly to code, so the file is large for its length."""
     args = ["-f", "lavfi", "-i", f"testsrc=size={w}x{h}:rate=10:duration={seconds}"]
+    if noise:
+        args += ["-vf", f"noise=alls={noise}:allf=t"]
     if with_audio:
         args += ["-f", "lavfi", "-i", f"sine=frequency=440:duration={seconds}",
                  "-c:a", "aac", "-b:a", "32k"]
