@@ -1,8 +1,8 @@
 """Working at scale: a 50-way variation submitted at once, and a board page at 5,000 outputs.
 
 Run with `python bench/bench_scale.py`. It sets up its own Django with a temporary data folder
-(SQLite database and filesystem media), so it touches nothing of a real install. Prints one
-line per figure: name value unit target pass|fail.
+(`common.django_workspace`: a database and filesystem media of its own), so it touches nothing
+of a real install. Prints one line per figure: name value unit target pass|fail.
 
 - variation_50_submit_ms: submitting 50 variations (one prompt each, through
   `generations.variations.submit_variations`: checks, prices, holds all or nothing, one bulk
@@ -15,42 +15,24 @@ line per figure: name value unit target pass|fail.
 
 from __future__ import annotations
 
-import os
-import shutil
 import statistics
 import sys
-import tempfile
 import time
-from pathlib import Path
 
-from common import sized
-
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-DATA_DIR = Path(tempfile.mkdtemp(prefix="takes-bench-scale-"))
-os.environ["TAKES_DATA_DIR"] = str(DATA_DIR)
-os.environ["DJANGO_SETTINGS_MODULE"] = "config.test_settings"
-for name in ("DATABASE_URL", "AWS_STORAGE_BUCKET_NAME", "SQLITE_PATH", "MEDIA_ROOT", "REDIS_URL"):
-    os.environ.pop(name, None)
+from common import Figure, django_workspace, note, report, sized
 
 REPEAT = sized(7, 1)
 PAGE_RUNS = sized(25, 2)
 BOARD_OUTPUTS = sized(5_000, 50)
 
 
-def report(name: str, value: float, unit: str, target: float) -> None:
-    ok = value <= target
-    shown = f"{value:.0f}" if unit == "queries" else f"{value:.1f}"
-    print(f"{name} {shown} {unit} {target:g} {'pass' if ok else 'fail'}", flush=True)
-
-
 def main() -> int:
-    import django
+    with django_workspace("scale", static=True):
+        return measure()
 
-    django.setup()
+
+def measure() -> int:
     from django.core.files.base import ContentFile
-    from django.core.management import call_command
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
@@ -64,7 +46,6 @@ def main() -> int:
     from generations import variations
     from generations.models import Generation, Output, Status
 
-    call_command("migrate", verbosity=0)
     user = User.objects.create_user("bench", "bench@example.com", "a-long-bench-password-1")
     project = create_team_project(user=user, name="Bench")
     ledger.grant(user=user, amount=10_000_000, note="bench")
@@ -83,11 +64,11 @@ def main() -> int:
     submit(5)  # warm the catalog and the ORM
     runs = [submit(50) for _ in range(REPEAT)]
     _, small_all, small_others = submit(5)
-    print(f"# queries: 5 variations {small_all} ({small_others} besides inserts), 50 variations {runs[0][1]} "
-          f"({runs[0][2]} besides inserts; SQLite splits a bulk insert into batches)", flush=True)
-    report("variation_50_submit_ms", statistics.median(t for t, _, _ in runs), "ms", 500)
-    report("variation_50_queries", runs[0][1], "queries", 20)
-    report("variation_query_growth_beyond_bulk_insert", runs[0][2] - small_others, "queries", 0)
+    note(f"queries: 5 variations {small_all} ({small_others} besides inserts), 50 variations {runs[0][1]} "
+         f"({runs[0][2]} besides inserts; SQLite splits a bulk insert into batches)")
+    report([Figure("variation_50_submit_ms", statistics.median(t for t, _, _ in runs), "ms", 500),
+            Figure("variation_50_queries", runs[0][1], "queries", 20),
+            Figure("variation_query_growth_beyond_bulk_insert", runs[0][2] - small_others, "queries", 0)])
 
     # --- a board of 5,000 outputs -------------------------------------------------------------
     facts = {"kind": "image", "content_type": "image/png", "size": 600, "width": 8, "height": 8, "sha256": "0" * 64}
@@ -117,13 +98,10 @@ def main() -> int:
             response = client.get(url)
             timings.append((time.perf_counter() - t0) * 1000)
         assert response.status_code == 200
-    report("board_page_5k_ms", statistics.median(timings), "ms", 150)
-    report("board_page_5k_queries", len(queries), "queries", 10)
+    report([Figure("board_page_5k_ms", statistics.median(timings), "ms", 150),
+            Figure("board_page_5k_queries", len(queries), "queries", 10)])
     return 0
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    finally:
-        shutil.rmtree(DATA_DIR, ignore_errors=True)
+    sys.exit(main())
