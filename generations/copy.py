@@ -147,17 +147,20 @@ def copy_outputs(*, generation_id: int) -> None:
     token = generation.claim(Status.COPYING, stale_after=claim_stale_after())
     if token is None:
         return  # another worker is copying it
+    finished = False
     try:
         _clear_leftovers(generation)
         if generation.step_errors > COPY_ATTEMPTS:
             _copy_problem(generation, f"{COPY_ATTEMPTS} attempts did not finish", transient=False)
             return
-        _copy(generation, token, deadline=time.monotonic() + settings.COPY_DEADLINE)
+        finished = _copy(generation, token, deadline=time.monotonic() + settings.COPY_DEADLINE)
     finally:
-        generation.release_claim(token)
+        if not finished:  # a finished copy let the claim go in the statement that finished it
+            generation.release_claim(token)
 
 
-def _copy(generation: Generation, token: str, *, deadline: float) -> None:
+def _copy(generation: Generation, token: str, *, deadline: float) -> bool:
+    """Copy what is left to copy; True once the generation is finished (and its claim let go)."""
     # Never more files than the model can make, whatever the reply lists.
     try:
         most = catalog.max_outputs(generation.spec, generation.params)
@@ -182,22 +185,23 @@ def _copy(generation: Generation, token: str, *, deadline: float) -> None:
                     state = runway.retrieve_task(generation.runway_task_id)
                 except runway.RunwayError as exc:
                     _copy_problem(generation, f"Could not refresh the output links: {exc.message}", transient=True)
-                    return
+                    return False
                 urls = list(state.output)[:most] or urls
                 Generation.objects.filter(pk=generation.pk).update(task_json=state.raw)
                 continue
             _copy_problem(generation, str(error), transient=error.transient)
-            return
+            return False
         try:
             generation.renew_claim(token)
             _store_output(generation, index, path, token=token, deadline=deadline)
         except media.MediaError as error:
             _copy_problem(generation, f"Runway's output is not usable media: {error}", transient=False)
-            return
+            return False
         finally:
             path.unlink(missing_ok=True)
         index += 1
-    finish(generation, Status.COPYING, Status.SUCCEEDED, next_poll_at=None, progress=1.0)
+    return finish(generation, Status.COPYING, Status.SUCCEEDED, next_poll_at=None, progress=1.0, claim_token="",
+                  claimed_at=None)
 
 
 def _copy_problem(generation: Generation, message: str, *, transient: bool) -> None:

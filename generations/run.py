@@ -29,15 +29,18 @@ log = logging.getLogger(__name__)
 SUBMIT_ATTEMPTS = 8  # retryable refusals (429/502/503) before giving up
 
 
-def upload_inputs(*, generation: Generation) -> None:
-    """Give every input a runway:// URI, reusing one with more than an hour left."""
-    for asset in generation.inputs.all():
+def upload_inputs(*, generation: Generation) -> list[Asset]:
+    """Give every input a runway:// URI, reusing one with more than an hour left; the inputs, as now."""
+    inputs = list(generation.inputs.all())
+    for asset in inputs:
         if asset.runway_uri_usable():
             continue
         with asset.file.open("rb") as fp:
             name = Path(asset.file.name).name
             uri, expires = runway.upload_file(fileobj=fp, filename=name)
         Asset.objects.filter(pk=asset.pk).update(runway_uri=uri, runway_uri_expires_at=expires)
+        asset.runway_uri, asset.runway_uri_expires_at = uri, expires
+    return inputs
 
 
 def _retry_later(generation: Generation, status: str, error: runway.RunwayError, *, what: str) -> None:
@@ -61,10 +64,11 @@ def _hold_runways_estimate(generation: Generation, estimated: float | None) -> i
     return wanted if amounts == {wanted} else generation.estimated_credits
 
 
-def submit_to_runway(*, generation: Generation) -> None:
-    """The create call, for a generation this worker has just moved into SUBMITTING."""
+def submit_to_runway(*, generation: Generation, inputs: list[Asset] | None = None) -> None:
+    """The create call, for a generation this worker has just moved into SUBMITTING (`inputs`: its
+    assets as `upload_inputs` left them, read again when not given)."""
     spec = generation.spec
-    inputs = {a.pk: a for a in generation.inputs.all()}
+    inputs = {a.pk: a for a in (generation.inputs.all() if inputs is None else inputs)}
     arguments = runway.build_arguments(
         model=spec, params=generation.params, uri_for=lambda pk: (inputs[int(pk)].runway_uri, inputs[int(pk)].kind)
     )
@@ -85,16 +89,16 @@ def submit_to_runway(*, generation: Generation) -> None:
     # fails from here on, the poller follows the task Runway is running (and billing).
     # A routed request runs as the model Runway chose: what its ledger rows name and reconciliation counts.
     chosen = {"model": created.chosen_model} if spec.routed and created.chosen_model else {}
-    recorded = Generation.objects.filter(pk=generation.pk, status=Status.SUBMITTING, runway_task_id="").update(
-        runway_task_id=created.task_id, status=Status.PENDING, submitted_at=now, next_poll_at=now,
-        needs_attention=False, attention_reason="", step_errors=0, updated_at=now, **chosen,
-    )
+    fence = {"runway_task_id": created.task_id, "status": Status.PENDING, "submitted_at": now, "next_poll_at": now,
+             "needs_attention": False, "attention_reason": "", "step_errors": 0, "updated_at": now, **chosen}
+    recorded = Generation.objects.filter(pk=generation.pk, status=Status.SUBMITTING, runway_task_id="").update(**fence)
     if not recorded:
         cancel.created_after_cancel(generation, created.task_id)
         return
-    Generation.objects.filter(pk=generation.pk).update(request_payload=created.request,
-                                                       create_response=created.response)
-    generation.refresh_from_db()
+    kept = {"request_payload": created.request, "create_response": created.response}
+    Generation.objects.filter(pk=generation.pk).update(**kept)
+    for name, value in {**fence, **kept}.items():  # the row as written, without reading it back
+        setattr(generation, name, value)
     try:
         estimate = _hold_runways_estimate(generation, created.estimated_cost)
     except (ValueError, DatabaseError, TransactionManagementError):
@@ -129,7 +133,7 @@ def run_generation(*, generation_id: int, now: datetime | None = None) -> None:
     else:
         return
     try:
-        upload_inputs(generation=generation)
+        inputs = upload_inputs(generation=generation)
     except runway.RunwayError as error:
         if error.retryable:
             _retry_later(generation, Status.UPLOADING, error, what="take our input files")
@@ -139,4 +143,4 @@ def run_generation(*, generation_id: int, now: datetime | None = None) -> None:
         return
     if not generation.transition(Status.UPLOADING, Status.SUBMITTING):
         return
-    submit_to_runway(generation=generation)
+    submit_to_runway(generation=generation, inputs=inputs)
